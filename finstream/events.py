@@ -1,0 +1,176 @@
+"""The finstream event protocol: every event a run emits, as one discriminated union.
+
+This module is the stream's documentation. Each event carries ``seq`` (strictly increasing per
+conversation, the SSE ``id:``) and ``message_id``. Types may be added; none may be removed or renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(0, description="Position in the conversation's event log; strictly increasing.")
+    message_id: str = Field(description="The assistant message this event belongs to.")
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = Field(0, description="Tokens read by the model over all rounds of the turn.")
+    output_tokens: int = Field(0, description="Tokens written by the model over all rounds of the turn.")
+
+
+class MessageStart(_Event):
+    """A run began producing an assistant message."""
+
+    type: Literal["message_start"] = "message_start"
+    conversation_id: str = Field(description="The conversation the message belongs to.")
+
+
+class TextDelta(_Event):
+    """A piece of the answer's text, sent as soon as it arrives."""
+
+    type: Literal["text_delta"] = "text_delta"
+    text: str = Field(description="The new text.")
+    accumulated_text: str | None = Field(
+        None,
+        description="All text of the message so far. Null when the consumer turned it off "
+        "(it makes the stream grow with the square of the answer's length).",
+    )
+
+
+class ToolStart(_Event):
+    """A tool call opened; its input is still being generated."""
+
+    type: Literal["tool_start"] = "tool_start"
+    tool_id: str = Field(description="The tool call's id (Anthropic's tool_use id).")
+    tool_name: str = Field(description="The tool's name.")
+
+
+class ToolComplete(_Event):
+    """A tool call's input was parsed and validated, and the tool ran (or failed)."""
+
+    type: Literal["tool_complete"] = "tool_complete"
+    tool_id: str = Field(description="The tool call's id.")
+    tool_name: str = Field("", description="The tool's name.")
+    input: dict[str, Any] | None = Field(None, description="The validated input, when it parsed.")
+    result: Any = Field(None, description="What the tool returned to the model, when it succeeded.")
+    error: str | None = Field(None, description="Why the call failed; the model is told the same.")
+
+
+class ChartReady(_Event):
+    """A chart tool succeeded."""
+
+    type: Literal["chart_ready"] = "chart_ready"
+    chart_data: dict[str, Any] = Field(
+        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...]}"
+    )
+    chart_index: int = Field(description="0-based index of this chart within the message.")
+
+
+class TableReady(_Event):
+    """A table tool succeeded."""
+
+    type: Literal["table_ready"] = "table_ready"
+    table_data: dict[str, Any] = Field(
+        description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...]}"
+    )
+    table_index: int = Field(description="0-based index of this table within the message.")
+
+
+class MetricReady(_Event):
+    """A metric tool succeeded."""
+
+    type: Literal["metric_ready"] = "metric_ready"
+    metric_data: dict[str, Any] = Field(
+        description="{'label','value','unit','delta','delta_color','sources'}"
+    )
+    metric_index: int = Field(description="0-based index of this metric within the message.")
+
+
+class Status(_Event):
+    """Progress a user may want to see (a retry after overload, a tool round)."""
+
+    type: Literal["status"] = "status"
+    message: str = Field(description="Human-readable progress text.")
+
+
+class MessageComplete(_Event):
+    """The run ended, successfully or not. Always the last event of a message."""
+
+    type: Literal["message_complete"] = "message_complete"
+    success: bool = Field(description="True when the answer is complete.")
+    stop_reason: str | None = Field(
+        None,
+        description="end_turn, max_tokens, refusal, stopped, error, interrupted, max_rounds, ...",
+    )
+    usage: Usage = Field(default_factory=Usage, description="Token usage over the whole turn.")
+
+
+class Error(_Event):
+    """Something went wrong; always followed by message_complete(success=false)."""
+
+    type: Literal["error"] = "error"
+    code: str = Field(description="Machine-readable code, e.g. overloaded, connection_lost, tool_error.")
+    message: str = Field(description="Human-readable explanation; never contains keys or tokens.")
+    retryable: bool = Field(False, description="True when retrying or continuing may succeed.")
+
+
+Event = Annotated[
+    Union[
+        MessageStart,
+        TextDelta,
+        ToolStart,
+        ToolComplete,
+        ChartReady,
+        TableReady,
+        MetricReady,
+        Status,
+        MessageComplete,
+        Error,
+    ],
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+ARTIFACT_TYPES = ("chart_ready", "table_ready", "metric_ready")
+TERMINAL_TYPE = "message_complete"
+
+
+def parse_event(data: dict[str, Any] | str | bytes) -> Event:
+    """Validate a decoded (or JSON) event into its model."""
+    if isinstance(data, (str, bytes)):
+        return EVENT_ADAPTER.validate_json(data)
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def event_to_dict(event: Event, *, accumulated: bool = True) -> dict[str, Any]:
+    """The event as a JSON-ready dict; ``accumulated=False`` drops ``accumulated_text``."""
+    data = event.model_dump(mode="json")
+    if not accumulated and data.get("type") == "text_delta":
+        data.pop("accumulated_text", None)
+    return data
+
+
+def event_to_json(event: Event, *, accumulated: bool = True) -> str:
+    return json.dumps(event_to_dict(event, accumulated=accumulated), separators=(",", ":"))
+
+
+def sse_frame(event: Event, *, accumulated: bool = True, retry_ms: int | None = None) -> str:
+    """One SSE frame: ``id:`` is the seq, ``event:`` the type, ``data:`` the JSON on one line."""
+    lines = [f"id: {event.seq}", f"event: {event.type}"]
+    if retry_ms is not None:
+        lines.append(f"retry: {int(retry_ms)}")
+    lines.append(f"data: {event_to_json(event, accumulated=accumulated)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the event union (served at /api/protocol/schema)."""
+    return EVENT_ADAPTER.json_schema()

@@ -1,0 +1,87 @@
+"""What a parsed filing is: metadata, text sections, tables and facts, each traceable to its source."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Source(BaseModel):
+    """Where a number or passage came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str = Field(description="File name of the filing.")
+    section: str | None = Field(None, description="Section title (10-K item, note, sheet name).")
+    page: int | None = Field(None, description="1-based page number (PDF).")
+    table: str | None = Field(None, description="Table title or id.")
+    concept: str | None = Field(None, description="XBRL concept or line item.")
+    context: str | None = Field(None, description="XBRL context id or accession number.")
+    period: str | None = Field(None, description="Human label of the period, e.g. FY2024, Q2 FY2025.")
+
+
+class Fact(BaseModel):
+    """One reported number."""
+
+    concept: str = Field(description="XBRL concept (e.g. us-gaap:NetIncomeLoss) or line item.")
+    label: str = Field(description="Human label.")
+    value: float = Field(description="The value in units (already multiplied by its scale).")
+    unit: str = Field("USD", description="USD, USD/shares, shares, pure, ...")
+    scale: int = Field(0, description="Power of ten the filing displayed it in (6 = millions).")
+    period_start: date | None = Field(None, description="Start of a duration; None for an instant.")
+    period_end: date = Field(description="End of the duration, or the instant.")
+    fiscal_year: int | None = None
+    fiscal_period: str | None = Field(None, description="FY, Q1..Q4, H1, 9M ...")
+    form: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict, description="Axis -> member; empty = total.")
+    source: Source
+
+
+class Section(BaseModel):
+    title: str
+    text: str
+    page: int | None = None
+
+
+class Table(BaseModel):
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    section: str | None = None
+    page: int | None = None
+    unit_note: str | None = Field(None, description="e.g. 'in millions, except per-share amounts'.")
+
+    def to_frame(self):  # -> pandas.DataFrame; imported lazily to keep this module light
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+class Filing(BaseModel):
+    """A parsed document, as stored and as the tools see it."""
+
+    document_id: str = Field("", description="Store id; empty before it is saved.")
+    filename: str
+    format: str = Field(description="ixbrl, html, xbrl, companyfacts, pdf, csv, xlsx, text")
+    company: str | None = None
+    cik: str | None = None
+    ticker: str | None = None
+    form: str | None = None
+    fiscal_period: str | None = None
+    period_end: date | None = None
+    filing_date: date | None = None
+    sections: list[Section] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class FilingError(Exception):
+    """A file that cannot be read. ``str()`` names the file and the reason."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(f"{filename}: {reason}")
+        self.filename = filename
+        self.reason = reason

@@ -1,0 +1,85 @@
+"""The narrow contract every model provider implements.
+
+A provider only translates: it turns its model's stream into these parts. It does not parse tool
+JSON (the assembler does, strictly, at block end) and does not run tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Protocol, Union
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A piece of answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUseStart:
+    """A tool_use block opened at content-block ``index``."""
+
+    index: int
+    tool_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ToolInputDelta:
+    """A raw fragment of a tool's JSON input (may be any split, including "")."""
+
+    index: int
+    partial_json: str
+
+
+@dataclass(frozen=True)
+class BlockStop:
+    """The content block at ``index`` closed (for a tool: its input is complete)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The model's message ended. ``stop_reason`` None means the stream ended without message_stop."""
+
+    stop_reason: str | None
+    usage: dict[str, int] = field(default_factory=dict)
+    # The assistant content blocks as the provider would send them back (for pause_turn/continue).
+    content: list[dict[str, Any]] | None = None
+
+
+Part = Union[TextPart, ToolUseStart, ToolInputDelta, BlockStop, Finish]
+
+
+@dataclass
+class ProviderRequest:
+    """One model call: Anthropic-shaped messages and tool schemas."""
+
+    system: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    max_tokens: int = 4096
+    # Filings of the conversation, for providers that answer from data (the demo analyst).
+    context: Any = None
+
+
+class ProviderError(Exception):
+    """A failure a user can read. ``retryable`` means retrying or continuing may succeed."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class Provider(Protocol):
+    name: str
+    is_demo: bool
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[Part]:
+        """Yield parts for one model call; raise ProviderError on failure."""
+        ...

@@ -1,0 +1,47 @@
+"""Configuration from the environment (and a .env file). Keys never leave this object in logs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
+    model: str = Field("claude-sonnet-4-5", alias="FINSTREAM_MODEL")
+    max_tokens: int = Field(4096, alias="FINSTREAM_MAX_TOKENS")
+    max_tool_rounds: int = Field(8, alias="FINSTREAM_MAX_TOOL_ROUNDS")
+    max_retries: int = Field(3, alias="FINSTREAM_MAX_RETRIES", description="Retries before first byte.")
+    retry_max_wait: float = Field(20.0, alias="FINSTREAM_RETRY_MAX_WAIT", description="Cap, seconds.")
+    read_timeout: float = Field(60.0, alias="FINSTREAM_READ_TIMEOUT", description="Longest byte gap.")
+    demo: bool = Field(False, alias="FINSTREAM_DEMO", description="Force the demo analyst.")
+    demo_delay: float = Field(0.02, alias="FINSTREAM_DEMO_DELAY", description="Seconds per demo word.")
+
+    data_dir: Path = Field(Path(user_data_dir("finstream")), alias="FINSTREAM_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    max_upload_mb: int = Field(50, alias="FINSTREAM_MAX_UPLOAD_MB")
+
+    api_token: SecretStr | None = Field(None, alias="FINSTREAM_API_TOKEN")
+    cors_origins: str = Field("", alias="FINSTREAM_CORS_ORIGINS", description="Comma-separated.")
+
+    @property
+    def use_claude(self) -> bool:
+        return self.anthropic_api_key is not None and not self.demo
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'finstream.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

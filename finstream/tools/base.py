@@ -1,0 +1,78 @@
+"""How tools are declared, described to the model and run."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from finstream.filings.model import Filing
+
+
+@dataclass
+class ToolContext:
+    """What a tool may read: the conversation's parsed filings."""
+
+    filings: list[Filing] = field(default_factory=list)
+
+
+@dataclass
+class ToolOutcome:
+    """A tool's result for the model, and the artifact to show, if any."""
+
+    result: Any
+    artifact_kind: Literal["chart", "table", "metric"] | None = None
+    artifact: dict[str, Any] | None = None
+
+
+class ToolInputError(Exception):
+    """The input parsed but makes no sense (unknown concept, empty series...); told to the model."""
+
+
+@dataclass
+class Tool:
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    # Sync functions run in a worker thread so big filings never block the event loop.
+    run: Callable[[BaseModel, ToolContext], ToolOutcome | Awaitable[ToolOutcome]]
+
+    def schema(self) -> dict[str, Any]:
+        """The tool as Anthropic's Messages API expects it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_model.model_json_schema(),
+        }
+
+
+class Toolbox:
+    def __init__(self, tools: list[Tool]) -> None:
+        self._tools = {t.name: t for t in tools}
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [t.schema() for t in self._tools.values()]
+
+    def validate(self, name: str, data: Any) -> BaseModel:
+        """Raise ToolInputError with a message the model can act on."""
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolInputError(f"unknown tool {name!r}; available: {', '.join(self._tools)}")
+        try:
+            return tool.input_model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ToolInputError(f"invalid input for {name}: {problems}") from None
+
+    async def execute(self, name: str, model: BaseModel, ctx: ToolContext) -> ToolOutcome:
+        tool = self._tools[name]
+        if asyncio.iscoroutinefunction(tool.run):
+            return await tool.run(model, ctx)
+        return await asyncio.to_thread(tool.run, model, ctx)
