@@ -51,7 +51,14 @@ class Finish:
     content: list[dict[str, Any]] | None = None
 
 
-Part = Union[TextPart, ToolUseStart, ToolInputDelta, BlockStop, Finish]
+@dataclass(frozen=True)
+class Notice:
+    """Progress worth showing the user (e.g. "model overloaded, retrying in 2 s")."""
+
+    message: str
+
+
+Part = Union[TextPart, ToolUseStart, ToolInputDelta, BlockStop, Finish, Notice]
 
 
 @dataclass
