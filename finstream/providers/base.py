@@ -6,8 +6,9 @@ JSON (the assembler does, strictly, at block end) and does not run tools.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Protocol, Union
+from typing import Any, Protocol, Union
 
 
 @dataclass(frozen=True)

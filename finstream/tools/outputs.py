@@ -1,0 +1,175 @@
+"""The output tools: what Claude calls to show a chart, a table or a metric tile.
+
+Their pydantic inputs are the JSON Schema the model sees, so field descriptions are instructions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from finstream.filings.model import Source
+from finstream.formatting import format_value
+from finstream.tools.base import Tool, ToolContext, ToolOutcome
+from finstream.tools.charts import build_figure
+
+ChartType = Literal["line", "bar", "grouped_bar", "stacked_bar", "area", "pie", "scatter", "waterfall"]
+Number = float | None
+
+
+class Series(BaseModel):
+    name: str = Field(description="Legend name, e.g. 'Revenue'.", max_length=120)
+    values: list[Number] = Field(description="One value per x label (null for a gap).", max_length=500)
+    sources: list[Source | None] | None = Field(
+        None, description="Optional: the source of each value, aligned with values."
+    )
+
+
+class ChartInput(BaseModel):
+    title: str = Field(description="Chart title.", max_length=200)
+    chart_type: ChartType = Field("line", description="Kind of chart.")
+    x: list[str] = Field(
+        description="Category labels or periods (e.g. FY2022, FY2023), in display order.",
+        min_length=1,
+        max_length=500,
+    )
+    series: list[Series] = Field(description="One or more data series.", min_length=1, max_length=20)
+    y_label: str | None = Field(None, description="Y axis label, e.g. 'USD'.", max_length=80)
+    unit: str | None = Field(None, description="Unit of the values: USD, %, shares, ...", max_length=30)
+    sources: list[Source] = Field(
+        default_factory=list, description="Filings, concepts and periods the numbers come from."
+    )
+
+    @model_validator(mode="after")
+    def _aligned(self) -> ChartInput:
+        for s in self.series:
+            if len(s.values) != len(self.x):
+                raise ValueError(
+                    f"series {s.name!r} has {len(s.values)} values but x has {len(self.x)} labels"
+                )
+            if s.sources is not None and len(s.sources) != len(s.values):
+                raise ValueError(f"series {s.name!r}: sources must align with values")
+        if self.chart_type == "pie" and len(self.series) != 1:
+            raise ValueError("a pie chart takes exactly one series")
+        return self
+
+
+ColumnFormat = Literal["text", "number", "integer", "currency", "percent"]
+
+
+class Column(BaseModel):
+    name: str = Field(description="Column header.", max_length=120)
+    format: ColumnFormat = Field(
+        "text", description="currency: dollars; percent: a value of 12.5 means 12.5%."
+    )
+
+
+class TableInput(BaseModel):
+    title: str = Field(description="Table title.", max_length=200)
+    columns: list[Column] = Field(min_length=1, max_length=30)
+    rows: list[list[str | float | int | None]] = Field(
+        description="Rows of cells, each as long as columns.", max_length=500
+    )
+    unit_note: str | None = Field(None, description="e.g. 'USD millions'.", max_length=120)
+    sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> TableInput:
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {i} has {len(row)} cells but there are {len(self.columns)} columns")
+        return self
+
+
+class MetricInput(BaseModel):
+    label: str = Field(description="What is measured, e.g. 'Revenue FY2024'.", max_length=120)
+    value: float = Field(description="The value in base units (e.g. dollars, not millions).")
+    unit: str = Field("USD", description="USD, USD/shares, %, shares, ratio.", max_length=30)
+    delta: float | None = Field(None, description="Change against the comparison period.")
+    delta_unit: Literal["percent", "absolute"] = Field(
+        "percent", description="Whether delta is a percentage change or in the value's unit."
+    )
+    delta_color: Literal["normal", "inverse", "off"] = Field(
+        "normal", description="inverse for costs, where an increase is bad."
+    )
+    period: str | None = Field(None, description="Period label, e.g. FY2024.", max_length=40)
+    sources: list[Source] = Field(default_factory=list)
+
+
+def _sources(items: list[Source]) -> list[dict]:
+    return [s.model_dump(exclude_none=True) for s in items]
+
+
+def create_chart(spec: ChartInput, ctx: ToolContext) -> ToolOutcome:
+    figure = build_figure(spec)
+    sources = _sources(spec.sources)
+    for s in spec.series:
+        sources.extend(src.model_dump(exclude_none=True) for src in (s.sources or []) if src)
+    data = {"figure": figure, "spec": spec.model_dump(mode="json"), "sources": _dedupe(sources)}
+    return ToolOutcome({"shown": "chart", "title": spec.title}, "chart", data)
+
+
+def create_table(spec: TableInput, ctx: ToolContext) -> ToolOutcome:
+    data = {
+        "title": spec.title,
+        "columns": [c.model_dump() for c in spec.columns],
+        "rows": spec.rows,
+        "unit_note": spec.unit_note,
+        "sources": _sources(spec.sources),
+    }
+    return ToolOutcome({"shown": "table", "title": spec.title, "rows": len(spec.rows)}, "table", data)
+
+
+def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
+    delta_text = None
+    if spec.delta is not None:
+        delta_text = (
+            f"{spec.delta:+.1f}%" if spec.delta_unit == "percent" else format_value(spec.delta, spec.unit)
+        )
+    data = {
+        "label": spec.label,
+        "value": spec.value,
+        "unit": spec.unit,
+        "display": format_value(spec.value, spec.unit),
+        "delta": spec.delta,
+        "delta_unit": spec.delta_unit,
+        "delta_display": delta_text,
+        "delta_color": spec.delta_color,
+        "period": spec.period,
+        "sources": _sources(spec.sources),
+    }
+    return ToolOutcome({"shown": "metric", "label": spec.label}, "metric", data)
+
+
+def _dedupe(items: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for item in items:
+        key = tuple(sorted((k, str(v)) for k, v in item.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+OUTPUT_TOOLS = [
+    Tool(
+        "create_chart",
+        "Show a chart beside the answer. Use numbers from the data tools, never from memory, "
+        "and pass their sources.",
+        ChartInput,
+        create_chart,
+    ),
+    Tool(
+        "create_table",
+        "Show a table beside the answer (e.g. a statement or a comparison across periods).",
+        TableInput,
+        create_table,
+    ),
+    Tool(
+        "create_metric",
+        "Show one headline number as a metric tile, with its change against a comparison period.",
+        MetricInput,
+        create_metric,
+    ),
+]
