@@ -29,14 +29,14 @@ class Usage(BaseModel):
 class MessageStart(_Event):
     """A run began producing an assistant message."""
 
-    type: Literal["message_start"] = "message_start"
+    type: Literal["message_start"] = Field("message_start", description="The event type (the union's discriminator).")
     conversation_id: str = Field(description="The conversation the message belongs to.")
 
 
 class TextDelta(_Event):
     """A piece of the answer's text, sent as soon as it arrives."""
 
-    type: Literal["text_delta"] = "text_delta"
+    type: Literal["text_delta"] = Field("text_delta", description="The event type (the union's discriminator).")
     text: str = Field(description="The new text.")
     accumulated_text: str | None = Field(
         None,
@@ -48,7 +48,7 @@ class TextDelta(_Event):
 class ToolStart(_Event):
     """A tool call opened; its input is still being generated."""
 
-    type: Literal["tool_start"] = "tool_start"
+    type: Literal["tool_start"] = Field("tool_start", description="The event type (the union's discriminator).")
     tool_id: str = Field(description="The tool call's id (Anthropic's tool_use id).")
     tool_name: str = Field(description="The tool's name.")
 
@@ -56,7 +56,7 @@ class ToolStart(_Event):
 class ToolComplete(_Event):
     """A tool call's input was parsed and validated, and the tool ran (or failed)."""
 
-    type: Literal["tool_complete"] = "tool_complete"
+    type: Literal["tool_complete"] = Field("tool_complete", description="The event type (the union's discriminator).")
     tool_id: str = Field(description="The tool call's id.")
     tool_name: str = Field("", description="The tool's name.")
     input: dict[str, Any] | None = Field(None, description="The validated input, when it parsed.")
@@ -67,7 +67,7 @@ class ToolComplete(_Event):
 class ChartReady(_Event):
     """A chart tool succeeded."""
 
-    type: Literal["chart_ready"] = "chart_ready"
+    type: Literal["chart_ready"] = Field("chart_ready", description="The event type (the union's discriminator).")
     chart_data: dict[str, Any] = Field(
         description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...]}"
     )
@@ -77,7 +77,7 @@ class ChartReady(_Event):
 class TableReady(_Event):
     """A table tool succeeded."""
 
-    type: Literal["table_ready"] = "table_ready"
+    type: Literal["table_ready"] = Field("table_ready", description="The event type (the union's discriminator).")
     table_data: dict[str, Any] = Field(
         description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...]}"
     )
@@ -87,7 +87,7 @@ class TableReady(_Event):
 class MetricReady(_Event):
     """A metric tool succeeded."""
 
-    type: Literal["metric_ready"] = "metric_ready"
+    type: Literal["metric_ready"] = Field("metric_ready", description="The event type (the union's discriminator).")
     metric_data: dict[str, Any] = Field(
         description="{'label','value','unit','delta','delta_color','sources'}"
     )
@@ -97,14 +97,14 @@ class MetricReady(_Event):
 class Status(_Event):
     """Progress a user may want to see (a retry after overload, a tool round)."""
 
-    type: Literal["status"] = "status"
+    type: Literal["status"] = Field("status", description="The event type (the union's discriminator).")
     message: str = Field(description="Human-readable progress text.")
 
 
 class MessageComplete(_Event):
     """The run ended, successfully or not. Always the last event of a message."""
 
-    type: Literal["message_complete"] = "message_complete"
+    type: Literal["message_complete"] = Field("message_complete", description="The event type (the union's discriminator).")
     success: bool = Field(description="True when the answer is complete.")
     stop_reason: str | None = Field(
         None,
@@ -116,7 +116,7 @@ class MessageComplete(_Event):
 class Error(_Event):
     """Something went wrong; always followed by message_complete(success=false)."""
 
-    type: Literal["error"] = "error"
+    type: Literal["error"] = Field("error", description="The event type (the union's discriminator).")
     code: str = Field(description="Machine-readable code, e.g. overloaded, connection_lost, tool_error.")
     message: str = Field(description="Human-readable explanation; never contains keys or tokens.")
     retryable: bool = Field(False, description="True when retrying or continuing may succeed.")

@@ -1,0 +1,5 @@
+import sys
+
+from finstream.cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""python -m finstream ask | inspect | serve"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+from finstream import events as ev
+
+
+def _summary(event: ev.Event) -> str | None:
+    if isinstance(event, ev.ChartReady):
+        spec = event.chart_data.get("spec", {})
+        points = len(spec.get("x", []))
+        return f"[chart {event.chart_index}] {spec.get('title', '')} ({spec.get('chart_type')}, {len(spec.get('series', []))} series x {points} points)"
+    if isinstance(event, ev.TableReady):
+        data = event.table_data
+        return f"[table {event.table_index}] {data.get('title', '')} ({len(data.get('rows', []))} rows)"
+    if isinstance(event, ev.MetricReady):
+        m = event.metric_data
+        delta = f" ({m['delta_display']})" if m.get("delta_display") else ""
+        return f"[metric {event.metric_index}] {m.get('label')}: {m.get('display')}{delta}"
+    if isinstance(event, ev.ToolComplete) and event.error:
+        return f"[tool {event.tool_name} failed] {event.error}"
+    if isinstance(event, ev.Status):
+        return f"[status] {event.message}"
+    if isinstance(event, ev.Error):
+        return f"[error {event.code}] {event.message}"
+    return None
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    from finstream.agent import Turn, run_turn
+    from finstream.filings.ingest import ingest_async
+    from finstream.filings.model import FilingError
+    from finstream.providers import make_provider
+    from finstream.settings import get_settings
+    from finstream.tools import default_toolbox
+
+    settings = get_settings()
+    filings = []
+    for name in args.file or []:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{path.name}: cannot read file ({exc.strerror})", file=sys.stderr)
+            return 2
+        try:
+            filings.append(await ingest_async(path.name, data, max_bytes=settings.max_upload_mb * 2**20))
+        except FilingError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    turn = Turn(
+        conversation_id=f"cli-{uuid.uuid4().hex[:8]}",
+        message_id=f"msg-{uuid.uuid4().hex[:8]}",
+        messages=[{"role": "user", "content": args.question}],
+        filings=filings,
+    )
+    provider = make_provider(settings)
+    success = False
+    async for event in run_turn(
+        provider,
+        default_toolbox(),
+        turn,
+        max_tokens=settings.max_tokens,
+        max_rounds=settings.max_tool_rounds,
+    ):
+        if args.jsonl:
+            print(ev.event_to_json(event, accumulated=not args.no_accumulated), flush=True)
+        elif isinstance(event, ev.TextDelta):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif (line := _summary(event)) is not None:
+            stream = sys.stderr if isinstance(event, ev.Error) else sys.stdout
+            print(f"\n{line}", file=stream, flush=True)
+        if isinstance(event, ev.MessageComplete):
+            success = event.success
+            if not args.jsonl:
+                print()
+    return 0 if success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="finstream", description="Ask questions about financial filings.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="stream an answer to the terminal")
+    ask.add_argument("question")
+    ask.add_argument("--file", action="append", help="a filing to load (repeatable)")
+    ask.add_argument("--jsonl", action="store_true", help="print each protocol event as a JSON line")
+    ask.add_argument("--no-accumulated", action="store_true", help="leave out accumulated_text")
+
+    inspect = sub.add_parser("inspect", help="show what finstream understood of a filing")
+    inspect.add_argument("path")
+    inspect.add_argument("--json", action="store_true", dest="as_json")
+
+    serve = sub.add_parser("serve", help="run the HTTP streaming API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    args = parser.parse_args(argv)
+    if args.command == "ask":
+        try:
+            return asyncio.run(_ask(args))
+        except KeyboardInterrupt:
+            return 130
+    if args.command == "inspect":
+        from finstream.filings.inspect import inspect_command
+
+        return inspect_command(args.path, as_json=args.as_json)
+    from finstream.api.server import serve as run_server
+
+    return run_server(host=args.host, port=args.port)
