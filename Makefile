@@ -1,0 +1,44 @@
+# The README's commands. Each creates .venv on first use and installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+export FINSTREAM_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test api bench lint format clean
+
+run: $(VENV)/.runtime ## start the Streamlit app (demo analyst unless ANTHROPIC_API_KEY is set)
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+
+api: $(VENV)/.runtime ## start the HTTP streaming API on uvicorn
+	$(PY) -m finstream serve --host $(HOST) --port 8000
+
+test: $(VENV)/.dev ## install test needs (packages, chromium, PostgreSQL running) and run the suite
+	bash scripts/test-services.sh
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev ## run every benchmark and print its figures
+	bash scripts/test-services.sh
+	@for b in benchmarks/bench_*.py; do echo "=== $$b"; $(PY) $$b || exit 1; done
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check finstream tests benchmarks app.py pages
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format finstream tests benchmarks app.py pages
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
