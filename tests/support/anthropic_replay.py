@@ -150,9 +150,13 @@ class ReplayServer:
         """Fail loudly on requests nobody scripted and on scripted replies nobody asked for."""
         problems = []
         if self.unexpected:
-            problems.append(f"{len(self.unexpected)} unexpected request(s): {[r.path for r in self.unexpected]}")
+            problems.append(
+                f"{len(self.unexpected)} unexpected request(s): {[r.path for r in self.unexpected]}"
+            )
         if self._queue:
-            problems.append(f"{len(self._queue)} scripted reply(ies) never requested: {[r.name for r in self._queue]}")
+            problems.append(
+                f"{len(self._queue)} scripted reply(ies) never requested: {[r.name for r in self._queue]}"
+            )
         if problems:
             raise AssertionError("anthropic_replay: " + "; ".join(problems))
 
@@ -238,9 +242,15 @@ class ReplayServer:
     def _choose(self, request: RecordedRequest) -> Reply:
         if request.method != "POST" or request.path.split("?")[0] != "/v1/messages":
             self.unexpected.append(request)
-            return http_error(404, error_type="not_found_error", message=f"anthropic_replay: no route {request.method} {request.path}")
+            return http_error(
+                404,
+                error_type="not_found_error",
+                message=f"anthropic_replay: no route {request.method} {request.path}",
+            )
         if self.api_key is not None:
-            sent = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+            sent = request.headers.get("x-api-key") or request.headers.get(
+                "authorization", ""
+            ).removeprefix("Bearer ")
             if sent != self.api_key:
                 return http_error(401, message="invalid x-api-key")
         if self._queue:
@@ -248,10 +258,21 @@ class ReplayServer:
         if self.responder is not None:
             return self.responder(request)
         self.unexpected.append(request)
-        reply = http_error(500, message=f"anthropic_replay: no scripted reply left for request #{len(self.requests)}")
-        return Reply(reply.status, (*reply.headers, ("x-should-retry", "false")), reply.chunks, chunked=False, name="unexpected")
+        reply = http_error(
+            500,
+            message=f"anthropic_replay: no scripted reply left for request #{len(self.requests)}",
+        )
+        return Reply(
+            reply.status,
+            (*reply.headers, ("x-should-retry", "false")),
+            reply.chunks,
+            chunked=False,
+            name="unexpected",
+        )
 
-    async def _write(self, reply: Reply, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _write(
+        self, reply: Reply, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         """Write one reply; return whether the connection can serve another request."""
         reason = _REASONS.get(reply.status) or HTTPStatus(reply.status).phrase
         head = [f"HTTP/1.1 {reply.status} {reason}", *(f"{k}: {v}" for k, v in reply.headers)]
@@ -329,7 +350,10 @@ async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:
 
 # --- the deterministic analyst ----------------------------------------------------------------
 
-_SOURCE = {"document": "CIK0000320193.json", "concept": "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax"}
+_SOURCE = {
+    "document": "CIK0000320193.json",
+    "concept": "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+}
 _REVENUE = {"FY2022": 394328000000.0, "FY2023": 383285000000.0, "FY2024": 391035000000.0}
 SCENARIO_INTRO = "Apple's revenue dipped in FY2023 and recovered in FY2024. Here is the trend and the latest figure."
 SCENARIO_CHART = {
@@ -371,7 +395,10 @@ def analyst_scenario(request: RecordedRequest, *, delay: float = 0.0) -> Reply:
     if not {"create_chart", "create_metric"} <= offered:
         return text_turn(SCENARIO_INTRO + " " + SCENARIO_FINAL, delay=delay)
     n = len(messages)
-    tools = [("create_chart", json.dumps(SCENARIO_CHART)), ("create_metric", json.dumps(SCENARIO_METRIC))]
+    tools = [
+        ("create_chart", json.dumps(SCENARIO_CHART)),
+        ("create_metric", json.dumps(SCENARIO_METRIC)),
+    ]
     ids = [f"toolu_scenario_{n:03d}_chart", f"toolu_scenario_{n:03d}_metric"]
     return tool_turn(tools, text=SCENARIO_INTRO, ids=ids, delay=delay)
 
@@ -379,7 +406,9 @@ def analyst_scenario(request: RecordedRequest, *, delay: float = 0.0) -> Reply:
 def _named_reply(name: str, delay: float) -> Responder:
     fixed: dict[str, Callable[[], Reply]] = {
         "text": lambda: text_turn(SCENARIO_INTRO + " " + SCENARIO_FINAL, delay=delay),
-        "tool": lambda: tool_turn([("create_metric", json.dumps(SCENARIO_METRIC))], text=SCENARIO_INTRO, delay=delay),
+        "tool": lambda: tool_turn(
+            [("create_metric", json.dumps(SCENARIO_METRIC))], text=SCENARIO_INTRO, delay=delay
+        ),
         "overloaded": error_after_200,
         "dropped": dropped_mid_stream,
         "stall": stalled,
@@ -398,7 +427,9 @@ def _named_reply(name: str, delay: float) -> Responder:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--script", default="scenario", help="comma-separated script names")
     parser.add_argument("--delay", type=float, default=0.02, help="seconds between SSE frames")

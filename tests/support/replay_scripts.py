@@ -134,10 +134,24 @@ def odd_fragments(raw: str) -> list[str]:
 
 
 def text_block(index: int, pieces: list[str], *, close: bool = True) -> list[bytes]:
-    frames = [ev({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})]
+    frames = [
+        ev(
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            }
+        )
+    ]
     for piece in pieces:
         frames.append(
-            ev({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})
+            ev(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": piece},
+                }
+            )
         )
     if close:
         frames.append(ev({"type": "content_block_stop", "index": index}))
@@ -168,7 +182,9 @@ def tool_block(
     return frames
 
 
-def stream_reply(frames: list[bytes], *, delay: float = 0.0, end: str = "finish", name: str = "") -> Reply:
+def stream_reply(
+    frames: list[bytes], *, delay: float = 0.0, end: str = "finish", name: str = ""
+) -> Reply:
     """Frames sent one per chunk (each after ``delay`` seconds)."""
     return Reply(chunks=tuple(Chunk(f, delay) for f in frames), end=end, name=name)  # type: ignore[arg-type]
 
@@ -224,14 +240,22 @@ def tool_turn(
     return stream_reply(frames, delay=delay, name="tool_turn")
 
 
-def error_after_200(type: str = "overloaded_error", message: str = "Overloaded", text: str = "Revenue grew ") -> Reply:  # noqa: A002
+def error_after_200(
+    type: str = "overloaded_error", message: str = "Overloaded", text: str = "Revenue grew "
+) -> Reply:
     """HTTP 200, some text, then an ``error`` event (the SDK raises APIStatusError with status 200)."""
-    frames = [message_start(), *text_block(0, split_text(text), close=False)] if text else [message_start()]
+    frames = (
+        [message_start(), *text_block(0, split_text(text), close=False)]
+        if text
+        else [message_start()]
+    )
     frames.append(sse("error", {"type": "error", "error": {"type": type, "message": message}}))
     return stream_reply(frames, name="error_after_200")
 
 
-def dropped_mid_stream(text: str = "Revenue grew by ", how: Literal["close", "reset"] = "close") -> Reply:
+def dropped_mid_stream(
+    text: str = "Revenue grew by ", how: Literal["close", "reset"] = "close"
+) -> Reply:
     """Some text, then the connection is cut in the middle of the chunked body."""
     frames = [message_start(), *text_block(0, split_text(text), close=False)]
     return stream_reply(frames, end=how, name="dropped_mid_stream")
@@ -243,7 +267,9 @@ def stalled(text: str = "Revenue grew by ") -> Reply:
     return stream_reply(frames, end="stall", name="stalled")
 
 
-def no_message_stop(text: str = "Revenue grew by 2%.", *, with_message_delta: bool = False) -> Reply:
+def no_message_stop(
+    text: str = "Revenue grew by 2%.", *, with_message_delta: bool = False
+) -> Reply:
     """The body ends cleanly but the message never got its ``message_stop``."""
     frames = [message_start(), *text_block(0, split_text(text))]
     if with_message_delta:
@@ -277,7 +303,9 @@ def http_error(
 ) -> Reply:
     """An error before any output: a JSON body with the API's error shape and headers."""
     etype = error_type or DEFAULT_ERROR_TYPES.get(status, "api_error")
-    body = json.dumps({"type": "error", "error": {"type": etype, "message": message or etype}}).encode()
+    body = json.dumps(
+        {"type": "error", "error": {"type": etype, "message": message or etype}}
+    ).encode()
     headers = [("content-type", "application/json")]
     if retry_after is not None:
         headers.append(("retry-after", str(retry_after)))
@@ -300,7 +328,9 @@ def pause_turn(text: str = "Let me look that up.", *, server_tool: bool = True) 
     frames = [message_start(), *text_block(0, split_text(text))]
     if server_tool:
         raw = '{"query": "Apple revenue FY2024"}'
-        frames += tool_block(1, "srvtoolu_replay_1", "web_search", odd_fragments(raw), block_type="server_tool_use")
+        frames += tool_block(
+            1, "srvtoolu_replay_1", "web_search", odd_fragments(raw), block_type="server_tool_use"
+        )
     frames += message_end("pause_turn", 12)
     return stream_reply(frames, name="pause_turn")
 
