@@ -1,0 +1,530 @@
+"""Runs: one background task per assistant message, an append-only event log, and tailers.
+
+A run drives ``finstream.agent.run_turn``; every event is fanned out in memory to live tailers at
+once and appended to the log in small batches (a flush every ``batch_size`` events or
+``flush_interval`` seconds, and always on artifacts and the terminal event). A tailer reads from
+any cursor: first the log, then live, with no gap and no duplicate at the seam (see ``tail``).
+No consumer owns a run; only ``stop`` ends it early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from finstream import events as ev
+from finstream.agent import CONTINUE_PROMPT, Turn, run_turn
+from finstream.providers.base import Provider
+from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
+from finstream.tools.base import Toolbox
+
+log = logging.getLogger(__name__)
+
+_FINAL_STATUS = {
+    "stopped": "stopped",
+    "error": "error",
+    "refusal": "error",
+    "interrupted": "interrupted",
+}
+
+
+def _final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> str:
+    if done.success:
+        return "complete"
+    if done.stop_reason == "error" and error and error.get("retryable"):
+        return "incomplete"  # a dropped or failed stream: the partial answer can be continued
+    return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
+
+
+class RunBusyError(ConversationBusyError):
+    """A run is already streaming in this conversation (in this or another process)."""
+
+
+def _instance_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` ("host:pid:token") is a process on this host that no longer runs."""
+    try:
+        host, pid, _token = owner.rsplit(":", 2)
+        if host != socket.gethostname():
+            return False
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, OSError):
+        return False
+    return False
+
+
+class _Run:
+    """A run in this process: its events (without accumulated_text, so memory stays linear),
+    the text so far, and the queues of live tailers."""
+
+    def __init__(self, conversation_id: str, message_id: str, seq_start: int, prefix: str) -> None:
+        self.conversation_id = conversation_id
+        self.message_id = message_id
+        self.seq_start = seq_start
+        self.prefix = prefix
+        self.events: list[ev.Event] = []
+        self.text_ends: list[tuple[int, int]] = []  # (seq, len(text) after that delta)
+        self.text = prefix
+        self.tailers: set[asyncio.Queue] = set()
+        self.task: asyncio.Task | None = None
+        self.done = asyncio.Event()
+        self.final: dict[str, Any] | None = None
+
+    def publish(self, event: ev.Event) -> None:
+        if event.type == "text_delta":
+            self.text += event.text
+            self.text_ends.append((event.seq, len(self.text)))
+            event = event.model_copy(update={"accumulated_text": None})
+        self.events.append(event)
+        for q in self.tailers:
+            q.put_nowait(event)
+
+    def subscribe(self, after_seq: int) -> tuple[asyncio.Queue, list[ev.Event]]:
+        # No await between the snapshot and registering the queue: nothing can slip between them.
+        q: asyncio.Queue = asyncio.Queue()
+        self.tailers.add(q)
+        start = bisect_left([e.seq for e in self.events], after_seq + 1) if self.events else 0
+        return q, self.events[start:]
+
+    def text_before(self, seq: int) -> str:
+        i = bisect_left(self.text_ends, (seq, -1))
+        return self.text[: self.text_ends[i - 1][1]] if i else self.prefix
+
+    def finish(self) -> None:
+        self.done.set()
+        for q in self.tailers:
+            q.put_nowait(None)
+
+
+class RunManager:
+    """Starts, stops and tails runs. All methods run on one asyncio loop."""
+
+    def __init__(
+        self,
+        store: Store | AsyncStore,
+        provider_factory: Callable[[], Provider],
+        toolbox: Toolbox,
+        settings: Any,
+        *,
+        batch_size: int = 32,
+        flush_interval: float = 0.05,
+        poll_interval: float = 0.2,
+        heartbeat_interval: float = 5.0,
+        stale_after: float = 30.0,
+    ) -> None:
+        self.store = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        self.provider_factory = provider_factory
+        self.toolbox = toolbox
+        self.settings = settings
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.poll_interval = poll_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.stale_after = stale_after
+        self.instance_id = _instance_id()
+        self._runs: dict[str, _Run] = {}  # conversation_id -> the run streaming there
+        self._by_message: dict[str, _Run] = {}
+        self._housekeeper: asyncio.Task | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def recover(self) -> list[str]:
+        """At start-up: mark messages of dead processes "interrupted" (see Store)."""
+        return await self.store.mark_streaming_interrupted(
+            is_dead=_owner_is_dead, stale_after=self.stale_after
+        )
+
+    def start_housekeeping(self) -> None:
+        """Heartbeat this process's runs and sweep other processes' dead ones, periodically."""
+        if self._housekeeper is None or self._housekeeper.done():
+            self._housekeeper = asyncio.get_running_loop().create_task(self._housekeep())
+
+    async def _housekeep(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.store.heartbeat(list(self._by_message))
+                await self.recover()
+            except Exception:  # a database hiccup must not kill housekeeping
+                log.exception("run housekeeping failed")
+
+    async def shutdown(self) -> None:
+        """Stop every local run (they end as "stopped") and housekeeping."""
+        if self._housekeeper:
+            self._housekeeper.cancel()
+        for conversation_id in list(self._runs):
+            await self.stop(conversation_id)
+
+    # ---------------------------------------------------------------- runs
+
+    async def start(self, conversation_id: str, question: str) -> str:
+        """Ask ``question``; returns the assistant message id. Raises RunBusyError, NotFoundError,
+        ValueError (empty question)."""
+        if conversation_id in self._runs:
+            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        history = await self._history(conversation_id)
+        try:
+            turn = await self.store.begin_turn(conversation_id, question, owner=self.instance_id)
+        except ConversationBusyError as exc:
+            raise RunBusyError(conversation_id, exc.message_id) from None
+        history.append({"role": "user", "content": question})
+        return await self._launch(turn.conversation_id, turn.assistant.id, turn.seq_start, history, "")
+
+    async def continue_message(self, conversation_id: str, message_id: str) -> str:
+        """Continue an incomplete/interrupted/stopped answer into the same message."""
+        if conversation_id in self._runs:
+            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        history = await self._history(conversation_id, until=message_id)
+        try:
+            turn = await self.store.begin_turn(
+                conversation_id, None, continue_message_id=message_id, owner=self.instance_id
+            )
+        except ConversationBusyError as exc:
+            raise RunBusyError(conversation_id, exc.message_id) from None
+        prefix = turn.assistant.text
+        if prefix:
+            history.append({"role": "assistant", "content": prefix})
+        history.append({"role": "user", "content": CONTINUE_PROMPT})
+        return await self._launch(conversation_id, message_id, turn.seq_start, history, prefix)
+
+    async def _history(self, conversation_id: str, until: str | None = None) -> list[dict]:
+        """Anthropic-format history from earlier messages (text only), alternating roles."""
+        messages = await self.store.list_messages(conversation_id)
+        if not messages and await self.store.get_conversation(conversation_id) is None:
+            raise NotFoundError(f"conversation {conversation_id}: not found")
+        out: list[dict] = []
+        for m in messages:
+            if m.id == until:
+                break
+            if not m.text.strip():
+                continue
+            if out and out[-1]["role"] == m.role:
+                out[-1]["content"] += "\n\n" + m.text  # the API wants roles to alternate
+            else:
+                out.append({"role": m.role, "content": m.text})
+        if out and out[0]["role"] == "assistant":
+            out.pop(0)
+        if out and out[-1]["role"] == "user" and until is None:
+            out.pop()  # an unanswered question: the new one replaces it
+        return out
+
+    async def _launch(
+        self, conversation_id: str, message_id: str, seq_start: int, history: list[dict], prefix: str
+    ) -> str:
+        run = _Run(conversation_id, message_id, seq_start, prefix)
+        self._runs[conversation_id] = run
+        self._by_message[message_id] = run
+        try:
+            filings = await self.store.filings(conversation_id)
+            counts = await self._artifact_counts(message_id) if prefix or seq_start > 1 else {}
+            turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts)
+            provider = self.provider_factory()
+        except BaseException:
+            await self._abort_launch(run)
+            raise
+        run.task = asyncio.get_running_loop().create_task(self._drive(run, provider, turn))
+        return message_id
+
+    async def _artifact_counts(self, message_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for a in await self.store.message_artifacts(message_id):
+            counts[a.kind] = max(counts.get(a.kind, 0), a.index + 1)
+        return counts
+
+    async def _abort_launch(self, run: _Run) -> None:
+        self._forget(run)
+        patch = MessagePatch(status="error", stop_reason="error", release=True)
+        await self.store.append_batch(run.conversation_id, [], message_id=run.message_id, patch=patch)
+        run.finish()
+
+    def _forget(self, run: _Run) -> None:
+        if self._runs.get(run.conversation_id) is run:
+            del self._runs[run.conversation_id]
+        self._by_message.pop(run.message_id, None)
+
+    async def _drive(self, run: _Run, provider: Provider, turn: Turn) -> None:
+        writer = _BatchWriter(self.store, run, self.batch_size, self.flush_interval)
+        next_seq = turn.seq_start
+        last_usage = ev.Usage()
+        try:
+            try:
+                async for event in run_turn(
+                    provider, self.toolbox, turn,
+                    max_tokens=self.settings.max_tokens, max_rounds=self.settings.max_tool_rounds,
+                ):
+                    next_seq = event.seq + 1
+                    if isinstance(event, ev.MessageComplete):
+                        last_usage = event.usage
+                    run.publish(event)
+                    await writer.add(event)
+            except asyncio.CancelledError:
+                if run.events and run.events[-1].type == ev.TERMINAL_TYPE:
+                    raise
+                done = ev.MessageComplete(
+                    seq=next_seq, message_id=run.message_id, success=False,
+                    stop_reason="stopped", usage=last_usage,
+                )
+                run.publish(done)
+                await asyncio.shield(writer.add(done))
+                raise
+            except Exception as exc:  # run_turn never raises, but the run must always end cleanly
+                log.exception("run %s failed", run.message_id)
+                for event in (
+                    ev.Error(seq=next_seq, message_id=run.message_id, code="internal",
+                             message=f"{type(exc).__name__}: {exc}", retryable=True),
+                    ev.MessageComplete(seq=next_seq + 1, message_id=run.message_id, success=False,
+                                       stop_reason="error", usage=last_usage),
+                ):
+                    run.publish(event)
+                    await writer.add(event)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            try:
+                await asyncio.shield(writer.close())
+            except Exception:
+                log.exception("run %s: final flush failed", run.message_id)
+            run.final = writer.final
+            self._forget(run)
+            run.finish()
+
+    async def stop(self, conversation_id: str) -> bool:
+        """Cancel the conversation's local run; it ends with message_complete(stopped).
+        Returns False when no run streams here in this process."""
+        run = self._runs.get(conversation_id)
+        if run is None or run.task is None:
+            return False
+        run.task.cancel()
+        await run.done.wait()
+        return True
+
+    def active_message(self, conversation_id: str) -> str | None:
+        """The message a local run is streaming into, if any."""
+        run = self._runs.get(conversation_id)
+        return run.message_id if run else None
+
+    async def wait(self, message_id: str) -> dict:
+        """Wait for the message's run to end (local or remote); return its text, status,
+        stop_reason, usage, error and artifacts."""
+        run = self._by_message.get(message_id)
+        if run is not None:
+            await run.done.wait()
+        while True:
+            msg = await self.store.get_message(message_id)
+            if msg is None:
+                raise NotFoundError(f"message {message_id}: not found")
+            if msg.status != "streaming" or message_id in self._by_message:
+                break
+            await asyncio.sleep(self.poll_interval)  # a run in another process
+        if message_id in self._by_message:
+            return await self.wait(message_id)  # continued meanwhile
+        arts = await self.store.message_artifacts(message_id)
+        return {
+            "message_id": message_id, "conversation_id": msg.conversation_id, "text": msg.text,
+            "status": msg.status, "stop_reason": msg.stop_reason, "usage": msg.usage or {},
+            "error": msg.error,
+            "artifacts": [{"kind": a.kind, "index": a.index, "seq": a.seq, "data": a.data} for a in arts],
+        }
+
+    # ---------------------------------------------------------------- tailing
+
+    async def tail(
+        self,
+        conversation_id: str,
+        *,
+        after_seq: int = 0,
+        message_id: str | None = None,
+        follow: bool = True,
+        accumulated: bool = True,
+    ) -> AsyncIterator[ev.Event]:
+        """Events with seq > after_seq: from the log, then live, without gap or duplicate.
+
+        Ends after the followed message's final message_complete (``message_id``, else the
+        conversation's active run, else the end of the log). ``follow=False`` returns what exists
+        now without waiting. A run in another process is followed by polling the log.
+        ``accumulated=False`` leaves accumulated_text None (saves work for clients that drop it).
+        """
+        cursor = after_seq
+        texts: dict[str, str] = {}
+
+        async def fill(event: ev.Event) -> ev.Event:
+            if not accumulated or event.type != "text_delta":
+                return event
+            text = texts.get(event.message_id)
+            if text is None:
+                text = await self._text_before(conversation_id, event.message_id, event.seq)
+            text += event.text
+            texts[event.message_id] = text
+            return event.model_copy(update={"accumulated_text": text})
+
+        while True:
+            run = self._runs.get(conversation_id)
+            if run is not None and (message_id is None or run.message_id == message_id):
+                q, snapshot = run.subscribe(cursor)
+                try:
+                    while cursor < run.seq_start - 1:  # earlier turns: all in the log already
+                        page = await self.store.read_events(
+                            conversation_id, cursor, 500, before_seq=run.seq_start
+                        )
+                        if not page:
+                            break
+                        for event in page:
+                            yield await fill(event)
+                            cursor = event.seq
+                    for event in snapshot:
+                        if event.seq > cursor:
+                            yield await fill(event)
+                            cursor = event.seq
+                    if not follow:
+                        return
+                    while True:
+                        event = await q.get()
+                        if event is None:
+                            return
+                        if event.seq > cursor:
+                            yield await fill(event)
+                            cursor = event.seq
+                finally:
+                    run.tailers.discard(q)
+
+            page = await self.store.read_events(conversation_id, cursor, 500)
+            for event in page:
+                yield await fill(event)
+                cursor = event.seq
+                if (
+                    event.type == ev.TERMINAL_TYPE
+                    and event.message_id == message_id
+                    and await self._settled(conversation_id, message_id, event.seq)
+                ):
+                    return
+            if page:
+                continue  # maybe more, or a local run started meanwhile
+            run = self._runs.get(conversation_id)
+            if run is not None and (message_id is None or run.message_id == message_id):
+                continue  # a run started here meanwhile: attach to it
+            if not follow:
+                return
+            # Nothing more in the log and no local run: is a run streaming in another process?
+            if not await self._remote_streaming(conversation_id, message_id):
+                return
+            await asyncio.sleep(self.poll_interval)
+
+    async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
+        """True when ``seq`` is the message's last event and nothing streams more into it."""
+        if message_id in self._by_message:
+            return False
+        msg = await self.store.get_message(message_id)
+        if msg is not None and msg.status == "streaming":
+            return False
+        return seq >= await self.store.last_seq(conversation_id, message_id=message_id)
+
+    async def _remote_streaming(self, conversation_id: str, message_id: str | None) -> bool:
+        if message_id is not None:
+            msg = await self.store.get_message(message_id)
+            return msg is not None and msg.status == "streaming"
+        conv = await self.store.get_conversation(conversation_id)
+        return conv is not None and conv.active_message_id is not None
+
+    async def _text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
+        run = self._by_message.get(message_id)
+        if run is not None and seq >= run.seq_start:
+            return run.text_before(seq)
+        return await self.store.message_text_before(conversation_id, message_id, seq)
+
+
+class _BatchWriter:
+    """Appends a run's events in batches and keeps its message row in step (same transaction)."""
+
+    def __init__(self, store: AsyncStore, run: _Run, batch_size: int, interval: float) -> None:
+        self.store = store
+        self.run = run
+        self.batch_size = batch_size
+        self.interval = interval
+        self.pending: list[ev.Event] = []
+        self.text = ""
+        self.first_at = 0.0
+        self.final: dict[str, Any] | None = None
+        self.error: dict[str, Any] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+
+    async def add(self, event: ev.Event) -> None:
+        self.pending.append(event)
+        if event.type == "text_delta":
+            self.text += event.text
+        elif isinstance(event, ev.Error):
+            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
+        if isinstance(event, ev.MessageComplete):
+            await self.flush(final=event)
+        elif event.type in ev.ARTIFACT_TYPES or len(self.pending) >= self.batch_size:
+            await self.flush()
+        elif self._timer is None:
+            # The first unflushed event starts the clock; a later flush cancels it.
+            self._timer = asyncio.get_running_loop().call_later(self.interval, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.pending and (self._flushing is None or self._flushing.done()):
+            self._flushing = asyncio.get_running_loop().create_task(self.flush())
+
+    async def flush(self, final: ev.MessageComplete | None = None) -> None:
+        async with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self.pending and final is None:
+                return
+            batch, self.pending = self.pending, []
+            text, self.text = self.text, ""
+            patch = MessagePatch(append_text=text)
+            if final is not None:
+                status = _final_status(final, self.error)
+                patch = MessagePatch(
+                    append_text=text, status=status, stop_reason=final.stop_reason,
+                    usage=final.usage.model_dump(), error=self.error if not final.success else None,
+                    release=True,
+                )
+                self.final = {"status": status, "stop_reason": final.stop_reason}
+            await self._append(batch, patch)
+
+    async def _append(self, batch: list[ev.Event], patch: MessagePatch) -> None:
+        # A write, once begun, always finishes before the next one (even when the run is
+        # cancelled meanwhile): batches commit in seq order, so a polling tailer never sees a gap.
+        write = asyncio.ensure_future(
+            self.store.append_batch(
+                self.run.conversation_id, batch, message_id=self.run.message_id, patch=patch
+            )
+        )
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await write
+            raise
+
+    async def close(self) -> None:
+        """Flush what is left; if no terminal event was written (a failed write), release anyway."""
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        async with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            release = self.final is None
+            if not self.pending and not release:
+                return
+            batch, self.pending = self.pending, []
+            text, self.text = self.text, ""
+            status = "incomplete" if release else None
+            await self._append(batch, MessagePatch(append_text=text, status=status, release=release))

@@ -1,0 +1,73 @@
+"""Engines for the two supported databases: an embedded SQLite file and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def normalise_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3 here (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, schema: str | None = None) -> sa.Engine:
+    """An engine with the settings each backend needs.
+
+    SQLite: the file's directory is created; WAL (readers never wait for the writer), a busy
+    timeout (two processes on one file wait instead of failing), foreign keys on, and write
+    transactions opened with BEGIN IMMEDIATE when asked (``sqlite_immediate``) so a read-then-write
+    never dies on a lock upgrade. PostgreSQL: ``schema`` (created if missing) becomes the
+    search_path, which lets test runs and deployments share one database.
+    """
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; "
+                         "use sqlite:///path or postgresql://...")
+    connect_args: dict = {}
+    if schema:
+        if not _SCHEMA_NAME.match(schema):
+            raise ValueError(f"database schema {schema!r}: use lowercase letters, digits and _")
+        connect_args["options"] = f"-csearch_path={schema}"
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                              connect_args=connect_args)
+    if schema:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

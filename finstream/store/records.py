@@ -1,0 +1,98 @@
+"""What the store returns: plain frozen dataclasses, safe to pass between threads and processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from finstream.filings.model import Filing
+
+MessageStatus = Literal["streaming", "complete", "incomplete", "interrupted", "stopped", "error"]
+ArtifactKind = Literal["chart", "table", "metric"]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    active_message_id: str | None = None  # set while a run streams into this conversation
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    conversation_id: str
+    role: Literal["user", "assistant"]
+    text: str
+    status: MessageStatus
+    created_at: datetime
+    stop_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None  # {"code", "message", "retryable"} of the last error event
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document without its bytes (what lists show)."""
+
+    id: str
+    conversation_id: str
+    filename: str
+    size: int
+    sha256: str
+    created_at: datetime
+    error: str | None = None  # why the upload could not be read; None when it parsed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Document(DocumentInfo):
+    """A document with its bytes and parsed form (None when parsing failed)."""
+
+    data: bytes = b""
+    filing: Filing | None = None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    message_id: str
+    kind: ArtifactKind
+    index: int
+    seq: int  # the event that produced it
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    token: str
+    conversation_id: str
+    created_at: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What begin_turn claimed: the messages a run streams into and its first seq."""
+
+    conversation_id: str
+    assistant: Message
+    user: Message | None  # None for a continuation
+    seq_start: int
+
+
+@dataclass(frozen=True)
+class MessagePatch:
+    """Changes to an assistant message, applied in the same transaction as an event batch."""
+
+    append_text: str = ""
+    status: MessageStatus | None = None
+    stop_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    release: bool = False  # the run ended: free the conversation for the next one
