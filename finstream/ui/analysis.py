@@ -1,0 +1,224 @@
+"""The analysis page: chat on the left, each answer's charts, tables and metrics on the right.
+
+Order of work in one script run: read the chat input (its value, files included, is gone on the
+next rerun, so uploads are stored at once), start a run if a question came, draw the stored
+history, then tail the live run (if any) into the page through ``st.write_stream``. The run itself
+lives in the runtime's thread: a rerun, a page switch or a reload only re-attaches to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from finstream.settings import get_settings
+from finstream.ui import backend, chat, chrome
+from finstream.ui.artifacts import ArtifactPanel, md_escape
+from finstream.ui.session import current_conversation, live_views, new_conversation, select
+
+UPLOAD_TYPES = ["htm", "html", "xhtml", "xml", "xbrl", "json", "pdf", "csv", "xlsx", "xls", "txt"]
+SUGGESTIONS = [
+    "What is the revenue trend?",
+    "How have margins changed?",
+    "Compare net income across periods",
+    "What does the balance sheet show?",
+]
+PANEL_HEIGHT = 640
+
+
+# ---------------------------------------------------------------- callbacks (run before the script)
+
+
+def _start(conversation_id: str, question: str) -> None:
+    question = (question or "").strip()
+    if not question:
+        return
+    try:
+        backend.start_run(conversation_id, question)
+    except backend.busy_error():
+        st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
+        return
+    conversation = backend.get_conversation(conversation_id)
+    if conversation is not None and not conversation.title:
+        backend.rename_conversation(conversation_id, question[:80])
+
+
+def _continue(conversation_id: str, message_id: str) -> None:
+    try:
+        backend.continue_run(conversation_id, message_id)
+    except backend.busy_error():
+        st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
+
+
+def _retry(conversation_id: str, question: str) -> None:
+    _start(conversation_id, question)
+
+
+def _stop(conversation_id: str) -> None:
+    backend.stop_run(conversation_id)
+
+
+def _suggest(conversation_id: str) -> None:
+    question = st.session_state.get("_suggestion")
+    st.session_state["_suggestion"] = None
+    if question:
+        _start(conversation_id, question)
+
+
+def _new() -> None:
+    select(new_conversation())
+    live_views().clear()
+
+
+# ---------------------------------------------------------------- pieces
+
+
+def store_uploads(conversation_id: str, files: list[Any]) -> None:
+    """Persist and parse uploads at once, with progress; name every file that fails and why."""
+    if not files:
+        return
+    failed = []
+    with st.status(f"Reading {len(files)} file{'s' if len(files) > 1 else ''}…", expanded=True) as box:
+        bar = st.progress(0.0)
+        for i, upload in enumerate(files, start=1):
+            st.markdown(f":material/description: {md_escape(upload.name)}")
+            try:
+                info = backend.ingest_upload(conversation_id, upload.name, upload.getvalue())
+                error = info.error
+            except Exception as exc:  # the runtime names the file; keep the other files going
+                error = str(exc)
+            if error:
+                failed.append(f"{upload.name}: {error}" if upload.name not in error else error)
+            bar.progress(i / len(files), text=f"{i} of {len(files)}")
+        if failed:
+            box.update(label=f"{len(files) - len(failed)} of {len(files)} files read", state="error")
+        else:
+            box.update(label=f"{len(files)} file{'s' if len(files) > 1 else ''} ready", state="complete",
+                       expanded=False)
+    for message in failed:
+        st.error(md_escape(message), icon=":material/error:")
+
+
+def render_documents(conversation_id: str) -> None:
+    """The conversation's files as chips; failed ones in red with their reason on hover."""
+    docs = backend.list_documents(conversation_id)
+    if not docs:
+        st.caption("No filings yet: attach a 10-K, 10-Q, XBRL, companyfacts JSON, PDF, CSV or Excel "
+                   "file with the paperclip below.")
+        return
+    with st.container(horizontal=True, gap="small"):
+        for doc in docs:
+            if doc.ok:
+                st.badge(doc.filename, icon=":material/description:", color="blue")
+            else:
+                st.badge(doc.filename, icon=":material/error:", color="red", help=md_escape(doc.error))
+    for doc in docs:
+        if not doc.ok:
+            st.caption(f":red[:material/error:] {md_escape(doc.error)}")
+
+
+def render_suggestions(conversation_id: str) -> None:
+    st.markdown("**Try a question about the sample filing:**")
+    st.pills("Suggested questions", SUGGESTIONS, key="_suggestion", label_visibility="collapsed",
+             on_change=_suggest, args=(conversation_id,))
+
+
+def render_markdown_download(conversation_id: str, title: str, exchanges: list[Any]) -> None:
+    from finstream.ui.exports import conversation_markdown
+
+    turns: list[tuple[str, Any]] = []
+    for ex in exchanges:
+        if ex.question is not None:
+            turns.append(("user", ex.question.text))
+        if ex.answer is not None:
+            turns.append(("assistant", ex.answer))
+
+    st.download_button("Markdown", data=lambda: conversation_markdown(title or "finstream conversation", turns),
+                       file_name="finstream-conversation.md", mime="text/markdown",
+                       key="download-conversation", on_click="ignore", icon=":material/download:",
+                       disabled=not turns, help="The whole conversation with its tables and figures")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def render() -> None:
+    conversation_id = current_conversation()
+    assert conversation_id is not None
+    conversation = backend.get_conversation(conversation_id)
+
+    prompt = st.chat_input(
+        "Ask about the filings, or attach files…",
+        accept_file="multiple",
+        file_type=UPLOAD_TYPES,
+        max_upload_size=get_settings().max_upload_mb,
+        key="prompt",
+    )
+    chrome.demo_banner()
+    chrome.settings_panel()
+
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(md_escape(conversation.title or "New analysis"), anchor=False)
+        st.button("New", icon=":material/add:", on_click=_new, key="new-conversation")
+
+    if prompt is not None:
+        files = list(getattr(prompt, "files", None) or [])
+        store_uploads(conversation_id, files)
+        text = getattr(prompt, "text", prompt if isinstance(prompt, str) else "") or ""
+        _start(conversation_id, text)
+    notice = st.session_state.pop("_notice", None)
+    if notice:
+        st.warning(notice, icon=":material/hourglass_top:")
+
+    render_documents(conversation_id)
+    exchanges = backend.exchanges(conversation_id)
+    active = backend.active_message(conversation_id)
+
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        chat_box = st.container(height=PANEL_HEIGHT, border=True)
+    with right:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown("**Charts, tables and metrics**")
+            render_markdown_download(conversation_id, conversation.title, exchanges)
+        panel_box = st.container(height=PANEL_HEIGHT - 40, border=True)
+    with panel_box:
+        live_slot = st.container()
+
+    live_question = ""
+    with chat_box:
+        if not exchanges:
+            render_suggestions(conversation_id)
+        for ex in exchanges:
+            if ex.question is not None:
+                chat.render_question(ex.question.text)
+            if ex.answer is None:
+                continue
+            if ex.answer.message_id == active or (ex.answer.state == "streaming" and not active):
+                live_question = ex.answer.question
+                active = ex.answer.message_id
+                continue
+            chat.render_answer(ex.answer, conversation_id, on_continue=_continue, on_retry=_retry)
+
+    with panel_box:
+        answered = [ex.answer for ex in exchanges if ex.answer is not None and ex.answer.artifacts]
+        if not answered and not active:
+            st.caption("Charts, tables and metric tiles appear here as the answer streams.")
+        for view in reversed(answered):
+            if view.message_id == active:
+                continue
+            with st.container():
+                chat._panel_header(view.question)
+                ArtifactPanel().extend(view.artifacts)
+                st.divider()
+
+    if active:
+        view = chat.render_live(conversation_id, active, live_question, chat_box, live_slot, on_stop=_stop)
+        if view.done:
+            live_views().pop(active, None)
+            st.rerun()  # draw it as history, with its Continue/Retry actions
+        else:
+            with chat_box:
+                st.info("The answer is still being written elsewhere; refresh to follow it.",
+                        icon=":material/sync:")

@@ -1,0 +1,205 @@
+"""Rendering artifacts: charts as ``st.plotly_chart``, tables as ``st.dataframe`` with column
+formats, metrics as ``st.metric``; every one with its sources and its downloads.
+
+Text that came from the model or a filing goes through :func:`md_escape` before Streamlit's
+Markdown sees it, and nothing here ever uses ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from finstream.formatting import format_value
+from finstream.ui import exports
+from finstream.ui.view import Artifact
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Words that mark a figure where a rise is bad news (red), so its tile uses the inverse colours.
+_COST_WORDS = re.compile(r"\b(cost|costs|expense|expenses|debt|liabilit\w*|loss|losses|capex)\b", re.I)
+
+
+def md_escape(text: Any) -> str:
+    """Text shown literally inside Markdown: no links, images, emphasis or HTML from it."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
+
+
+def sources_of(data: dict[str, Any]) -> list[str]:
+    return exports.source_lines(data.get("sources") or [])
+
+
+def render_sources(data: dict[str, Any], *, expander_over: int = 2) -> None:
+    """A caption for one or two sources, an expander for more; a note when there are none."""
+    lines = sources_of(data)
+    if not lines:
+        st.caption("Source: not given")
+        return
+    if len(lines) <= expander_over:
+        st.caption("Source: " + "; ".join(md_escape(line) for line in lines))
+        return
+    with st.expander(f"Sources ({len(lines)})", icon=":material/description:"):
+        for line in lines:
+            st.caption(md_escape(line))
+
+
+def delta_color(data: dict[str, Any]) -> str:
+    """The tile's delta colour: the tool's choice, but a cost or expense is always inverse."""
+    chosen = data.get("delta_color") or "normal"
+    if chosen == "normal" and _COST_WORDS.search(str(data.get("label") or "")):
+        return "inverse"
+    return chosen
+
+
+def render_metric(art: Artifact, *, key_prefix: str = "") -> None:
+    data = art.data
+    value = data.get("display") or format_value(data.get("value"), data.get("unit"))
+    delta = data.get("delta_display")
+    if delta is None and data.get("delta") is not None:
+        delta = f"{float(data['delta']):+.1f}%"
+    lines = sources_of(data)
+    help_text = "Source: " + "; ".join(md_escape(line) for line in lines) if lines else None
+    st.metric(
+        md_escape(data.get("label") or art.title),
+        value,
+        delta=delta,
+        delta_color=delta_color(data),  # type: ignore[arg-type]
+        help=help_text,
+        border=True,
+        width="stretch",
+    )
+
+
+def render_chart(art: Artifact, *, key_prefix: str = "", downloads: bool = True) -> None:
+    data = art.data
+    with st.container(border=True):
+        st.plotly_chart(
+            exports.chart_figure(data),
+            key=f"{key_prefix}{art.key}",
+            config={"displaylogo": False, "responsive": True},
+            theme="streamlit",
+        )
+        render_sources(data)
+        if downloads:
+            html = _deferred(exports.chart_html, data)
+            st.download_button(
+                "Chart (HTML)",
+                data=html,
+                file_name=exports.safe_filename(art.title, "html"),
+                mime="text/html",
+                key=f"{key_prefix}{art.key}-html",
+                on_click="ignore",  # no rerun: a download must not cut a stream short
+                icon=":material/download:",
+                type="tertiary",
+            )
+
+
+def column_config(data: dict[str, Any]) -> dict[str, Any]:
+    """Streamlit column formats for the table tool's column formats.
+
+    The tool's percent cells hold 12.5 for 12.5%, while Streamlit's "percent" preset multiplies
+    by 100, so percent columns use a printf format instead.
+    """
+    columns = data.get("columns") or []
+    names = exports.unique_names(c.get("name", "") for c in columns)
+    scaled = bool(data.get("unit_note"))
+    config: dict[str, Any] = {}
+    for name, column in zip(names, columns, strict=True):
+        fmt = column.get("format", "text")
+        if fmt == "currency":
+            # Statement tables in millions read best in accounting style; whole dollars with $.
+            config[name] = st.column_config.NumberColumn(name, format="accounting" if scaled else "dollar")
+        elif fmt == "percent":
+            config[name] = st.column_config.NumberColumn(name, format="%.1f%%")
+        elif fmt == "integer":
+            config[name] = st.column_config.NumberColumn(name, format="%,d")
+        elif fmt == "number":
+            config[name] = st.column_config.NumberColumn(name, format="localized")
+        else:
+            config[name] = st.column_config.TextColumn(name)
+    return config
+
+
+def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True) -> None:
+    data = art.data
+    with st.container(border=True):
+        st.markdown(f"**{md_escape(art.title)}**")
+        if data.get("unit_note"):
+            st.caption(md_escape(data["unit_note"]))
+        frame = exports.table_frame(data)
+        st.dataframe(
+            frame,
+            hide_index=True,
+            column_config=column_config(data),
+            key=f"{key_prefix}{art.key}",
+            width="stretch",
+        )
+        render_sources(data)
+        if downloads:
+            with st.container(horizontal=True, gap="small"):
+                st.download_button(
+                    "CSV",
+                    data=_deferred(exports.table_csv, data),
+                    file_name=exports.safe_filename(art.title, "csv"),
+                    mime="text/csv",
+                    key=f"{key_prefix}{art.key}-csv",
+                    on_click="ignore",
+                    icon=":material/download:",
+                    type="tertiary",
+                )
+                st.download_button(
+                    "Excel",
+                    data=_deferred(exports.table_xlsx, data),
+                    file_name=exports.safe_filename(art.title, "xlsx"),
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    key=f"{key_prefix}{art.key}-xlsx",
+                    on_click="ignore",
+                    icon=":material/download:",
+                    type="tertiary",
+                )
+
+
+def render_artifact(art: Artifact, *, key_prefix: str = "", downloads: bool = True) -> None:
+    if art.kind == "metric":
+        render_metric(art, key_prefix=key_prefix)
+    elif art.kind == "chart":
+        render_chart(art, key_prefix=key_prefix, downloads=downloads)
+    elif art.kind == "table":
+        render_table(art, key_prefix=key_prefix, downloads=downloads)
+
+
+class ArtifactPanel:
+    """One answer's artifacts in a side column: metric tiles in a row, then charts, then tables.
+
+    The three boxes are laid out up front, so artifacts streamed in any order land in their place.
+    """
+
+    def __init__(self, key_prefix: str = "", *, downloads: bool = True) -> None:
+        self.key_prefix = key_prefix
+        self.downloads = downloads
+        self.metrics = st.container(horizontal=True, gap="small")
+        self.charts = st.container()
+        self.tables = st.container()
+        self.count = 0
+
+    def add(self, art: Artifact) -> None:
+        box = {"metric": self.metrics, "chart": self.charts, "table": self.tables}.get(art.kind)
+        if box is None:
+            return
+        with box:
+            render_artifact(art, key_prefix=self.key_prefix, downloads=self.downloads)
+        self.count += 1
+
+    def extend(self, artifacts: list[Artifact]) -> None:
+        for art in artifacts:
+            self.add(art)
+
+
+def _deferred(fn: Any, data: dict[str, Any]) -> Any:
+    """A zero-argument callable, so the file is only built when the button is clicked."""
+
+    def build() -> bytes:
+        return fn(data)
+
+    return build

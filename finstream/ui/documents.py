@@ -1,0 +1,117 @@
+"""The documents page: each file of the conversation, what was read from it, or why it failed.
+
+Filing text is shown with st.text (never as Markdown or HTML): it is untrusted input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from finstream.formatting import format_value
+from finstream.ui import backend
+from finstream.ui.artifacts import md_escape
+from finstream.ui.exports import unique_names
+from finstream.ui.session import current_conversation
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def facts_frame(filing: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Concept": f.concept,
+                "Label": f.label,
+                "Value": format_value(f.value, f.unit),
+                "Raw value": f.value,
+                "Unit": f.unit,
+                "Period": f.source.period or (f"{f.period_start} – {f.period_end}" if f.period_start
+                                               else str(f.period_end)),
+                "Dimensions": ", ".join(f"{k}={v}" for k, v in f.dimensions.items()),
+            }
+            for f in filing.facts
+        ]
+    )
+
+
+def render_filing(filing: Any, key: str) -> None:
+    meta = {
+        "Company": filing.company, "Form": filing.form, "Format": filing.format,
+        "Fiscal period": filing.fiscal_period,
+        "Period end": str(filing.period_end) if filing.period_end else None,
+        "Filed": str(filing.filing_date) if filing.filing_date else None,
+        "CIK": filing.cik, "Ticker": filing.ticker,
+    }
+    with st.container(horizontal=True, gap="small"):
+        for label, value in meta.items():
+            if value:
+                st.metric(label, str(value), border=True, width="content")
+    for warning in filing.warnings:
+        st.warning(md_escape(warning), icon=":material/warning:")
+    tabs = st.tabs([f"Facts ({len(filing.facts)})", f"Tables ({len(filing.tables)})",
+                    f"Sections ({len(filing.sections)})"])
+    with tabs[0]:
+        if filing.facts:
+            st.dataframe(facts_frame(filing), hide_index=True, key=f"{key}-facts",
+                         column_config={"Raw value": st.column_config.NumberColumn(format="localized")})
+        else:
+            st.caption("No tagged facts in this file.")
+    with tabs[1]:
+        if not filing.tables:
+            st.caption("No tables found.")
+        for i, table in enumerate(filing.tables[:50]):
+            with st.expander(table.title or f"Table {i + 1}"):
+                if table.unit_note:
+                    st.caption(md_escape(table.unit_note))
+                frame = pd.DataFrame(
+                    [list(r) + [None] * (len(table.columns) - len(r)) for r in table.rows],
+                    columns=unique_names(table.columns),
+                ).astype(str)
+                st.dataframe(frame, hide_index=True, key=f"{key}-table-{i}")
+        if len(filing.tables) > 50:
+            st.caption(f"{len(filing.tables) - 50} more tables not shown.")
+    with tabs[2]:
+        if not filing.sections:
+            st.caption("No text sections found.")
+        for i, section in enumerate(filing.sections[:100]):
+            title = section.title or f"Section {i + 1}"
+            if section.page:
+                title += f" (page {section.page})"
+            with st.expander(title):
+                st.text(section.text[:20000] + ("…" if len(section.text) > 20000 else ""))
+
+
+def render() -> None:
+    conversation_id = current_conversation(create=False)
+    st.title("Documents", anchor=False)
+    if conversation_id is None:
+        st.info("No conversation yet. Upload filings on the Analysis page.")
+        return
+    docs = backend.list_documents(conversation_id)
+    if not docs:
+        st.info("This conversation has no documents. Attach files with the paperclip on the "
+                "Analysis page.", icon=":material/upload_file:")
+        return
+    ok = sum(1 for d in docs if d.ok)
+    st.caption(f"{ok} of {len(docs)} files read")
+    for info in docs:
+        icon = ":material/description:" if info.ok else ":material/error:"
+        with st.expander(f"{info.filename} · {_size(info.size)}", expanded=not info.ok or len(docs) == 1,
+                         icon=icon):
+            if not info.ok:
+                st.error(md_escape(info.error), icon=":material/error:")
+                continue
+            doc = backend.get_document(info.id)
+            if doc is None or doc.filing is None:
+                st.error(f"{md_escape(info.filename)}: the parsed form is missing.")
+                continue
+            render_filing(doc.filing, key=f"doc-{info.id}")

@@ -1,0 +1,175 @@
+"""Downloads: tables as CSV and XLSX, charts as standalone HTML, a conversation as Markdown.
+
+The functions are pure (data in, bytes out) so the pages can hand them to ``st.download_button``
+as deferred callables: nothing is built until the user clicks.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from finstream.formatting import format_value
+
+# Excel number formats for the table tool's column formats.
+_XLSX_FORMATS = {
+    "currency": "#,##0.0;(#,##0.0)",
+    "number": "#,##0.00",
+    "integer": "#,##0",
+    "percent": '0.0"%"',  # the table tool's percent cells already hold 12.5 for 12.5%
+}
+
+
+def safe_filename(title: str, suffix: str) -> str:
+    """'Revenue / FY2024' -> 'revenue-fy2024.csv'."""
+    stem = re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:60] or "finstream"
+    return f"{stem}.{suffix}"
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """Column names made unique, so a frame (and Arrow) accepts them."""
+    seen: dict[str, int] = {}
+    out = []
+    for raw in names:
+        name = str(raw) if str(raw).strip() else "column"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def table_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """The table artifact as a DataFrame: numeric columns coerced to numbers (blanks for text)."""
+    columns = data.get("columns") or []
+    names = unique_names(c.get("name", "") for c in columns)
+    rows = [list(r) + [None] * (len(names) - len(r)) for r in data.get("rows") or []]
+    frame = pd.DataFrame([r[: len(names)] for r in rows], columns=names)
+    for name, column in zip(names, columns, strict=True):
+        if column.get("format", "text") != "text":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+        else:
+            frame[name] = frame[name].map(lambda v: "" if v is None else str(v))
+    return frame
+
+
+def table_csv(data: dict[str, Any]) -> bytes:
+    return table_frame(data).to_csv(index=False).encode("utf-8")
+
+
+def table_xlsx(data: dict[str, Any]) -> bytes:
+    frame = table_frame(data)
+    buffer = io.BytesIO()
+    title = str(data.get("title") or "Table")
+    sheet = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Table"
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        frame.to_excel(writer, sheet_name=sheet, index=False, startrow=2)
+        book, ws = writer.book, writer.sheets[sheet]
+        ws.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+        if data.get("unit_note"):
+            ws.write(1, 0, str(data["unit_note"]), book.add_format({"italic": True}))
+        for i, column in enumerate(data.get("columns") or []):
+            fmt = _XLSX_FORMATS.get(column.get("format", "text"))
+            width = max(12, min(40, len(str(column.get("name", ""))) + 4))
+            ws.set_column(i, i, width, book.add_format({"num_format": fmt}) if fmt else None)
+        sources = source_lines(data.get("sources") or [])
+        row = len(frame) + 4
+        for line in sources:
+            ws.write(row, 0, f"Source: {line}")
+            row += 1
+    return buffer.getvalue()
+
+
+def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
+    """The chart's Plotly figure without its baked-in template, so the page theme (light or dark)
+    applies; it also makes Plotly's validation several times cheaper on every rerun."""
+    figure = dict(data.get("figure") or {})
+    layout = dict(figure.get("layout") or {})
+    layout.pop("template", None)
+    figure["layout"] = layout
+    return figure
+
+
+def chart_html(data: dict[str, Any]) -> bytes:
+    """A standalone HTML page of the chart (plotly.js embedded: it opens offline)."""
+    import plotly.io as pio
+
+    figure = data.get("figure") or {}
+    html = pio.to_html(figure, include_plotlyjs=True, full_html=True, validate=False)
+    sources = source_lines(data.get("sources") or [])
+    if sources:
+        from html import escape
+
+        note = "".join(f"<li>{escape(line)}</li>" for line in sources)
+        html = html.replace("</body>", f"<ul style='font:12px sans-serif'>{note}</ul></body>", 1)
+    return html.encode("utf-8")
+
+
+def source_lines(sources: Iterable[dict[str, Any]]) -> list[str]:
+    """One readable line per source: 'aapl-10k.htm · us-gaap:Revenues · FY2023 · page 3'."""
+    out = []
+    for src in sources:
+        if not isinstance(src, dict):
+            continue
+        bits = [src.get("document")]
+        bits += [src.get(k) for k in ("section", "table", "concept", "period")]
+        if src.get("page"):
+            bits.append(f"page {src['page']}")
+        line = " · ".join(str(b) for b in bits if b)
+        if line and line not in out:
+            out.append(line)
+    return out
+
+
+def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
+    """The conversation as Markdown: questions, answers, and each answer's artifacts as text.
+
+    ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs.
+    """
+    lines = [f"# {title}", ""]
+    for role, item in turns:
+        if role == "user":
+            lines += [f"## Q: {item}", ""]
+            continue
+        lines += [item.text.strip() or "_(no text)_", ""]
+        if item.state != "complete":
+            note = f"_Answer {item.state}"
+            if item.error:
+                note += f": {item.error['message']}"
+            lines += [note + "_", ""]
+        for art in item.artifacts:
+            lines += _artifact_markdown(art.kind, art.data, art.title)
+    return "\n".join(lines).encode("utf-8")
+
+
+def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]:
+    lines: list[str] = []
+    if kind == "metric":
+        value = data.get("display") or format_value(data.get("value"), data.get("unit"))
+        delta = f" ({data['delta_display']})" if data.get("delta_display") else ""
+        lines.append(f"- **{title}**: {value}{delta}")
+    elif kind == "table":
+        frame = table_frame(data)
+        lines += [f"**{title}**" + (f" ({data['unit_note']})" if data.get("unit_note") else ""), ""]
+        lines.append("| " + " | ".join(frame.columns) + " |")
+        lines.append("|" + "---|" * len(frame.columns))
+        for row in frame.itertuples(index=False):
+            lines.append("| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |")
+    elif kind == "chart":
+        spec = data.get("spec") or {}
+        lines.append(f"**Chart: {title}** ({spec.get('chart_type', 'chart')})")
+        lines.append("")
+        x = spec.get("x") or []
+        for series in spec.get("series") or []:
+            pairs = ", ".join(f"{p}: {v}" for p, v in zip(x, series.get("values") or [], strict=False))
+            lines.append(f"- {series.get('name')}: {pairs}")
+    for line in source_lines(data.get("sources") or []):
+        lines.append(f"  - Source: {line}")
+    lines.append("")
+    return lines

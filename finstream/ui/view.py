@@ -1,0 +1,133 @@
+"""What the page shows of one assistant message, folded from its protocol events.
+
+The same fold serves the live stream (event by event, as the tailer delivers them) and a message
+replayed from the event log after a rerun or a reload, so both render identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from finstream import events as ev
+
+# Stop reasons after which the partial answer can be picked up where it ended.
+CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds"}
+
+
+@dataclass
+class Artifact:
+    """A chart, table or metric tile produced by a tool call."""
+
+    kind: str  # "chart" | "table" | "metric"
+    index: int
+    data: dict[str, Any]
+    message_id: str
+    seq: int = 0
+
+    @property
+    def key(self) -> str:
+        """A stable element key: the same artifact keeps it across reruns and pages."""
+        return f"{self.message_id}-{self.kind}-{self.index}"
+
+    @property
+    def title(self) -> str:
+        if self.kind == "chart":
+            return str((self.data.get("spec") or {}).get("title") or f"Chart {self.index + 1}")
+        if self.kind == "table":
+            return str(self.data.get("title") or f"Table {self.index + 1}")
+        return str(self.data.get("label") or f"Metric {self.index + 1}")
+
+
+@dataclass
+class ToolStep:
+    tool_id: str
+    name: str
+    state: str = "running"  # running | done | error
+    error: str | None = None
+
+
+@dataclass
+class MessageView:
+    message_id: str
+    role: str = "assistant"
+    text: str = ""
+    artifacts: list[Artifact] = field(default_factory=list)
+    tools: dict[str, ToolStep] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    done: bool = False
+    success: bool | None = None
+    stop_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    last_seq: int = 0
+    question: str = ""  # the user question this message answers, for titles and retries
+
+    def apply(self, event: ev.Event) -> None:
+        """Fold one event in. Events at or before ``last_seq`` are ignored (a resumed tail may
+        overlap what was already shown)."""
+        if event.seq and event.seq <= self.last_seq:
+            return
+        self.last_seq = max(self.last_seq, event.seq)
+        kind = event.type
+        if kind == "text_delta":
+            self.text += event.text
+        elif kind == "tool_start":
+            self.tools[event.tool_id] = ToolStep(event.tool_id, event.tool_name)
+        elif kind == "tool_complete":
+            step = self.tools.setdefault(event.tool_id, ToolStep(event.tool_id, event.tool_name))
+            step.name = event.tool_name or step.name
+            step.state = "error" if event.error else "done"
+            step.error = event.error
+        elif kind in ev.ARTIFACT_TYPES:
+            short = kind.removesuffix("_ready")
+            self.artifacts.append(
+                Artifact(
+                    kind=short,
+                    index=getattr(event, f"{short}_index"),
+                    data=getattr(event, f"{short}_data"),
+                    message_id=self.message_id,
+                    seq=event.seq,
+                )
+            )
+        elif kind == "status":
+            self.notes.append(event.message)
+        elif kind == "error":
+            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
+        elif kind == "message_complete":
+            self.done = True
+            self.success = event.success
+            self.stop_reason = event.stop_reason
+            self.usage = event.usage.model_dump()
+
+    @property
+    def state(self) -> str:
+        """streaming, complete, incomplete (can be continued), stopped, or failed."""
+        if not self.done:
+            return "streaming"
+        if self.success:
+            return "complete"
+        if self.stop_reason == "stopped":
+            return "stopped"
+        if self.stop_reason in CONTINUABLE and self.text.strip():
+            return "incomplete"
+        return "failed"
+
+    @property
+    def can_continue(self) -> bool:
+        return self.state in ("incomplete", "stopped") and bool(self.text.strip())
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in ("failed", "incomplete", "stopped") and self.stop_reason != "refusal"
+
+    def by_kind(self, kind: str) -> list[Artifact]:
+        return [a for a in self.artifacts if a.kind == kind]
+
+
+def fold(message_id: str, events: list[ev.Event], *, question: str = "") -> MessageView:
+    """Build a message's view from its logged events."""
+    view = MessageView(message_id=message_id, question=question)
+    for event in events:
+        view.apply(event)
+    return view

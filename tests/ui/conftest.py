@@ -1,0 +1,42 @@
+"""Fixtures for the Streamlit pages: a real runtime (SQLite file in a temp dir, real RunManager)
+driven by the scripted provider, installed as the process-wide runtime the pages use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from finstream import runtime as runtime_module
+from finstream.providers.scripted import ScriptedProvider
+from finstream.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
+    monkeypatch.setenv("FINSTREAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("FINSTREAM_DEMO_DELAY", "0")
+    get_settings.cache_clear()
+    settings = get_settings()
+    provider = ScriptedProvider()
+    rt = runtime_module.Runtime(settings, provider_factory=lambda: provider)
+    monkeypatch.setattr(runtime_module, "_runtime", rt)
+    try:
+        yield rt, provider
+    finally:
+        rt.close()
+        get_settings.cache_clear()
+
+
+def app_test(**kwargs):  # noqa: ANN201
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=kwargs.pop("timeout", 30))
+
+
+__all__ = ["ROOT", "Settings", "app_test"]
