@@ -302,8 +302,11 @@ class _Message:
             delta = event.delta
             dtype = delta.type
             if dtype == "text_delta":
-                self.pieces[event.index].append(delta.text)
-                return TextPart(delta.text)
+                text = delta.text
+                if not text:
+                    return None
+                self.pieces[event.index].append(text)
+                return TextPart(text)
             if dtype == "input_json_delta":
                 self.pieces[event.index].append(delta.partial_json)
                 if self.blocks[event.index]["type"] == "tool_use":

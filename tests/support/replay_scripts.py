@@ -117,7 +117,8 @@ def split_text(text: str, pieces: int | None = None) -> list[str]:
     """Word pieces (keeping spaces), or ``pieces`` near-equal slices."""
     if pieces is None:
         words = text.split(" ")
-        return [w + " " for w in words[:-1]] + [words[-1]] if text else []
+        pieces = [w + " " for w in words[:-1]] + [words[-1]]
+        return [p for p in pieces if p]
     size = max(1, -(-len(text) // pieces))
     return [text[i : i + size] for i in range(0, len(text), size)]
 
