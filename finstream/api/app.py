@@ -1,0 +1,106 @@
+"""The FastAPI app: ``create_app(runtime_or_manager=..., settings=...)``.
+
+With no manager given, the app opens the store from the settings and runs its own RunManager on
+the server's event loop (what ``python -m finstream serve`` does). Tests and embedders pass a
+RunManager (created on the loop the server runs) or a runtime object that has a ``manager``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from finstream.api import rest, sse, static, ws
+from finstream.api.auth import install_log_redaction
+from finstream.api.backend import Backend, Ingest
+from finstream.api.config import ApiSettings, api_settings
+from finstream.api.errors import install_error_handlers
+from finstream.api.guards import GuardMiddleware, StreamSlots
+from finstream.settings import Settings, get_settings
+
+log = logging.getLogger("finstream.api")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _default_manager(settings: Settings) -> tuple[Any, Any]:
+    from finstream.providers import make_provider
+    from finstream.runs import RunManager
+    from finstream.store import open_store
+    from finstream.tools import default_toolbox
+
+    store = open_store(settings)
+    manager = RunManager(store, lambda: make_provider(settings), default_toolbox(), settings)
+    return manager, store
+
+
+def _manager_of(runtime_or_manager: Any) -> Any:
+    if hasattr(runtime_or_manager, "tail") and hasattr(runtime_or_manager, "start"):
+        return runtime_or_manager
+    manager = getattr(runtime_or_manager, "manager", None)
+    if manager is None:
+        raise TypeError("create_app: pass a RunManager or a runtime with a .manager")
+    return manager
+
+
+def create_app(
+    runtime_or_manager: Any = None,
+    settings: Settings | ApiSettings | None = None,
+    *,
+    ingest: Ingest | None = None,
+) -> FastAPI:
+    """Build the API app. ``settings`` may be the shared Settings or an ApiSettings."""
+    shared = settings if isinstance(settings, Settings) else get_settings()
+    api = settings if isinstance(settings, ApiSettings) else api_settings(shared)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = None
+        if runtime_or_manager is None:
+            manager, own_store = _default_manager(shared)
+            await manager.recover()
+            manager.start_housekeeping()
+        else:
+            manager = _manager_of(runtime_or_manager)
+        app.state.backend = Backend(manager, ingest=ingest, ingest_workers=api.ingest_workers,
+                                    message_max_chars=api.message_max_chars)
+        try:
+            yield
+        finally:
+            app.state.backend.close()
+            if own_store is not None:
+                await manager.shutdown()
+                own_store.close()
+
+    app = FastAPI(
+        title="finstream API",
+        version="1.0",
+        description="Ask about financial filings; answers stream as Server-Sent Events or over "
+        "WebSocket. See docs/API.md.",
+        lifespan=lifespan,
+    )
+    app.state.api_settings = api
+    app.state.stream_slots = StreamSlots(api.max_streams)
+    install_error_handlers(app)
+    install_log_redaction()
+    app.include_router(rest.router)
+    app.include_router(sse.router)
+    app.include_router(ws.router)
+    app.include_router(static.router)
+    # Added last = outermost: CORS answers preflights (which carry no token) before the guard.
+    app.add_middleware(GuardMiddleware, settings=api)
+    if api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=api.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,57 @@
+"""Bearer-token auth for HTTP and WebSocket, compared in constant time.
+
+Browsers cannot set headers on EventSource or WebSocket, so those two (and only those two) also
+accept the token as a ``token`` query parameter. The access log redacts it (see ``redact_token``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+
+from starlette.requests import HTTPConnection
+
+_BEARER = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
+_TOKEN_PARAM = re.compile(r"((?:^|[?&])token=)[^&\s]*", re.IGNORECASE)
+
+
+def presented_token(conn: HTTPConnection, *, allow_query: bool) -> str | None:
+    header = conn.headers.get("authorization")
+    if header:
+        match = _BEARER.match(header)
+        return match.group(1) if match else ""
+    if allow_query:
+        return conn.query_params.get("token")
+    return None
+
+
+def token_ok(expected: str | None, presented: str | None) -> bool:
+    """True when no token is configured, or the presented one matches (constant time)."""
+    if expected is None:
+        return True
+    if not presented:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+
+
+def redact_token(text: str) -> str:
+    return _TOKEN_PARAM.sub(r"\1[redacted]", text)
+
+
+class RedactTokenFilter(logging.Filter):
+    """Rewrites ``token=...`` in uvicorn access-log records (the path is one of the args)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_token(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_token(record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokenFilter) for f in logger.filters):
+            logger.addFilter(RedactTokenFilter())

@@ -1,0 +1,206 @@
+"""What the HTTP surfaces need from runs, the store and ingest, in one place.
+
+Transports never own a run: they call ``start``/``stop`` and read ``tail`` from a cursor. This
+adapter maps the store's and run manager's exceptions to :class:`ApiError` values and keeps every
+blocking call (database, parsing) off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from finstream import events as ev
+from finstream.api.errors import ApiError
+from finstream.filings.model import Filing, FilingError
+from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
+
+log = logging.getLogger("finstream.api")
+
+Ingest = Callable[[str, bytes], Filing]
+
+
+def _default_ingest(filename: str, data: bytes) -> Filing:
+    from finstream.filings.ingest import ingest
+
+    return ingest(filename, data)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    filename: str
+    reason: str
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def document_json(doc: Any) -> dict[str, Any]:
+    return {
+        "document_id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256,
+        "created_at": _iso(doc.created_at), "error": doc.error,
+    }
+
+
+def artifact_json(art: Any) -> dict[str, Any]:
+    return {"message_id": art.message_id, "kind": art.kind, "index": art.index, "seq": art.seq,
+            "data": art.data}
+
+
+class Backend:
+    """Runs, history and uploads for one app, all on the server's event loop."""
+
+    def __init__(self, manager: Any, *, ingest: Ingest | None = None, ingest_workers: int = 2,
+                 message_max_chars: int = 100_000) -> None:
+        self.manager = manager
+        store = manager.store
+        self.store: AsyncStore = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        self._ingest = ingest or _default_ingest
+        # Parsing is CPU-bound: a small pool of its own so uploads never starve database calls.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, ingest_workers), thread_name_prefix="ingest")
+        self.message_max_chars = message_max_chars
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---------------------------------------------------------------- conversations
+
+    async def require_conversation(self, conversation_id: str) -> Any:
+        conv = await self.store.get_conversation(conversation_id)
+        if conv is None:
+            raise ApiError(404, "not_found", f"conversation {conversation_id}: not found")
+        return conv
+
+    async def create_conversation(self, title: str = "") -> Any:
+        return await self.store.create_conversation(title)
+
+    async def history(self, conversation_id: str) -> dict[str, Any]:
+        conv = await self.require_conversation(conversation_id)
+        messages = await self.store.list_messages(conversation_id)
+        artifacts = await self.store.list_artifacts(conversation_id)
+        documents = await self.store.list_documents(conversation_id)
+        by_message: dict[str, list[dict[str, Any]]] = {}
+        for art in artifacts:
+            by_message.setdefault(art.message_id, []).append(artifact_json(art))
+        return {
+            "conversation_id": conv.id,
+            "title": conv.title,
+            "created_at": _iso(conv.created_at),
+            "updated_at": _iso(conv.updated_at),
+            "active_message_id": conv.active_message_id,
+            "messages": [
+                {
+                    "message_id": m.id, "role": m.role, "status": m.status, "text": m.text,
+                    "stop_reason": m.stop_reason, "usage": m.usage, "error": m.error,
+                    "created_at": _iso(m.created_at), "artifacts": by_message.get(m.id, []),
+                }
+                for m in messages
+            ],
+            "artifacts": [artifact_json(a) for a in artifacts],
+            "documents": [document_json(d) for d in documents],
+        }
+
+    # ---------------------------------------------------------------- documents
+
+    async def add_documents(
+        self, conversation_id: str, files: list[tuple[str, bytes]]
+    ) -> tuple[list[dict[str, Any]], list[Rejected]]:
+        """Parse and store each file; a file that cannot be read is rejected alone."""
+        await self.require_conversation(conversation_id)
+        loop = asyncio.get_running_loop()
+        stored: list[dict[str, Any]] = []
+        rejected: list[Rejected] = []
+        for filename, data in files:
+            try:
+                filing = await loop.run_in_executor(self._pool, self._ingest, filename, data)
+            except FilingError as exc:
+                rejected.append(Rejected(filename, exc.reason))
+                continue
+            except Exception:  # a parser bug must not take the request (or other files) down
+                log.exception("ingest failed for an upload")
+                rejected.append(Rejected(filename, "could not be read (unexpected parser error)"))
+                continue
+            try:
+                info = await self.store.add_document(conversation_id, filename, data, filing=filing)
+            except NotFoundError as exc:
+                raise ApiError(404, "not_found", str(exc)) from None
+            stored.append(document_json(info))
+        return stored, rejected
+
+    # ---------------------------------------------------------------- runs
+
+    def check_question(self, message: str) -> str:
+        if not isinstance(message, str) or not message.strip():
+            raise ApiError(422, "invalid_request", "message: empty; send the question as {\"message\": \"...\"}")
+        if len(message) > self.message_max_chars:
+            raise ApiError(413, "too_large",
+                           f"message: {len(message)} characters, the limit is {self.message_max_chars}")
+        return message
+
+    async def start(self, conversation_id: str, message: str) -> tuple[str, int]:
+        """Start a run; returns (message_id, the seq just before its first event, at most)."""
+        self.check_question(message)
+        await self.require_conversation(conversation_id)
+        floor = await self.store.last_seq(conversation_id)
+        try:
+            message_id = await self.manager.start(conversation_id, message)
+        except ConversationBusyError as exc:
+            raise ApiError(409, "busy", str(exc), message_id=exc.message_id) from None
+        except NotFoundError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+        return message_id, floor
+
+    async def stop(self, conversation_id: str) -> bool:
+        await self.require_conversation(conversation_id)
+        return bool(await self.manager.stop(conversation_id))
+
+    async def wait(self, message_id: str) -> dict[str, Any]:
+        try:
+            return await self.manager.wait(message_id)
+        except NotFoundError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+
+    async def active_message(self, conversation_id: str) -> str | None:
+        """The message streaming in this conversation, in this process or another."""
+        local = self.manager.active_message(conversation_id)
+        if local is not None:
+            return local
+        conv = await self.store.get_conversation(conversation_id)
+        return conv.active_message_id if conv is not None else None
+
+    async def require_message(self, conversation_id: str, message_id: str) -> Any:
+        msg = await self.store.get_message(message_id)
+        if msg is None or msg.conversation_id != conversation_id or msg.role != "assistant":
+            raise ApiError(404, "not_found",
+                           f"message {message_id}: no such answer in conversation {conversation_id}")
+        return msg
+
+    async def has_events_after(self, conversation_id: str, after: int,
+                               message_id: str | None = None) -> bool:
+        return await self.store.last_seq(conversation_id, message_id=message_id) > after
+
+    async def tail(
+        self,
+        conversation_id: str,
+        *,
+        after: int,
+        message_id: str | None,
+        only_message: bool,
+        accumulated: bool,
+        follow: bool = True,
+    ) -> AsyncIterator[ev.Event]:
+        """The run's events after ``after``; ``only_message`` drops other messages' events."""
+        async for event in self.manager.tail(
+            conversation_id, after_seq=after, message_id=message_id, follow=follow,
+            accumulated=accumulated,
+        ):
+            if only_message and event.message_id != message_id:
+                continue
+            yield event

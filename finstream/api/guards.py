@@ -1,0 +1,127 @@
+"""ASGI middleware that guards every request before routing: the bearer token and body size.
+
+Pure ASGI (not BaseHTTPMiddleware) so streaming responses and WebSockets pass through untouched.
+Public paths: the demo page, its static files and /healthz (they hold no data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from finstream.api.auth import presented_token, token_ok
+from finstream.api.config import ApiSettings
+from finstream.api.errors import ApiError
+
+_PROTECTED = ("/api/", "/ws/")
+# Only the two transports a browser cannot put a header on may carry the token in the URL.
+_QUERY_TOKEN_PATHS = re.compile(r"^/(api/conversation/[^/]+/message/stream|ws/conversation/[^/]+)$")
+
+
+class BodyTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "too_large", f"request body: larger than the limit of {limit} bytes")
+
+
+def _limit_for(scope: Scope, settings: ApiSettings) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            if value.lower().startswith(b"multipart/"):
+                return settings.max_request_bytes
+            break
+    return settings.max_json_bytes
+
+
+async def _send_json(send: Send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    raw = json.dumps(body).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
+                    *headers],
+    })
+    await send({"type": "http.response.body", "body": raw})
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.startswith(_PROTECTED) and self.settings.token is not None:
+            conn = HTTPConnection(scope)
+            allow_query = bool(_QUERY_TOKEN_PATHS.match(path)) and scope.get("method", "GET") in ("GET", None)
+            if not token_ok(self.settings.token, presented_token(conn, allow_query=allow_query)):
+                await self._deny(scope, receive, send)
+                return
+        if scope["type"] == "http":
+            limit = _limit_for(scope, self.settings)
+            for name, value in scope.get("headers", ()):
+                if name == b"content-length":
+                    try:
+                        declared = int(value)
+                    except ValueError:
+                        await _send_json(send, 400, {"error": {"code": "bad_request",
+                                                               "message": "Content-Length: not a number"}})
+                        return
+                    if declared > limit:
+                        await _send_json(send, 413, {"error": {
+                            "code": "too_large",
+                            "message": f"request body: {declared} bytes, the limit is {limit}"}},
+                            [(b"connection", b"close")])
+                        return
+            receive = _counting(receive, limit)
+        await self.app(scope, receive, send)
+
+    async def _deny(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # Accept, then close with 1008 (policy violation): a refused handshake would only show
+            # the browser a generic failure, a close code says why.
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
+            return
+        await _send_json(send, 401, {"error": {"code": "unauthorized",
+                                               "message": "missing or wrong API token (Authorization: Bearer ...)"}},
+                         [(b"www-authenticate", b"Bearer")])
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """Counts a body sent without (or with a lying) Content-Length; past ``limit`` it raises."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return wrapped
+
+
+class StreamSlots:
+    """Bounds concurrent SSE and WebSocket streams so a flood gets a clear refusal, not an OOM."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+    def try_acquire(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def release(self) -> None:
+        self.active = max(0, self.active - 1)

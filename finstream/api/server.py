@@ -1,0 +1,55 @@
+"""``serve()``: run the API on uvicorn; without FINSTREAM_API_TOKEN, only on loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+
+from finstream.api.config import api_settings
+from finstream.settings import get_settings
+
+log = logging.getLogger("finstream.api")
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a hostname other than localhost may resolve anywhere
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Run until interrupted; returns the process exit code (2: refused to bind)."""
+    settings = get_settings()
+    try:
+        api = api_settings(settings)
+    except ValueError as exc:
+        print(f"finstream serve: {exc}", file=sys.stderr)
+        return 2
+    if api.token is None and not is_loopback(host):
+        print(
+            f"finstream serve: refusing to listen on {host}: FINSTREAM_API_TOKEN is not set, so "
+            "anyone who can reach the port could use the API. Set FINSTREAM_API_TOKEN or bind to "
+            "127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    import uvicorn
+
+    from finstream.api.app import create_app
+
+    app = create_app(settings=settings)
+    print(f"finstream API on http://{host}:{port}/ (auth: {'bearer token' if api.token else 'none, loopback only'})",
+          file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ws_max_size=api.max_json_bytes,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+    return 0

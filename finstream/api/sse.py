@@ -1,0 +1,115 @@
+"""Server-Sent Events: ``/api/conversation/{session_id}/message/stream``.
+
+POST starts a run and streams it (for fetch-based readers); GET (what EventSource can do) streams
+the active run or ``?message_id=``'s, resuming after ``Last-Event-ID`` (or ``?after=``). The
+stream only tails the run's log: a client that goes away cancels its tailer, never the run.
+sse-starlette does the transport (keep-alive pings, disconnect detection, send timeouts, graceful
+shutdown); resuming is ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse
+
+from finstream import events as ev
+from finstream.api.errors import ApiError, error_response
+from finstream.api.rest import MessageIn
+
+router = APIRouter()
+
+STREAM_PATH = "/api/conversation/{session_id}/message/stream"
+
+
+def _cursor(last_event_id: str | None, after: int | None) -> int | None:
+    """The resume cursor: the browser's Last-Event-ID wins over ``?after=`` (it is newer)."""
+    if last_event_id is not None and last_event_id.strip() != "":
+        try:
+            value = int(last_event_id.strip())
+        except ValueError:
+            raise ApiError(400, "bad_request",
+                           f"Last-Event-ID: {last_event_id[:40]!r} is not an event seq (a whole number)") from None
+        if value < 0:
+            raise ApiError(400, "bad_request", "Last-Event-ID: must not be negative")
+        return value
+    return after
+
+
+async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_ms: int,
+                  release: Any) -> AsyncIterator[bytes]:
+    try:
+        async for event in events:
+            yield ev.sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
+    finally:
+        release()
+        await events.aclose()  # type: ignore[attr-defined]
+
+
+def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool) -> Response:
+    state = request.app.state
+    settings = state.api_settings
+    slots = state.stream_slots
+    if not slots.try_acquire():
+        return error_response(503, "too_many_streams",
+                              f"the server is at its limit of {slots.limit} open streams; retry later",
+                              headers={"Retry-After": "5"})
+    return EventSourceResponse(
+        _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release),
+        ping=settings.sse_ping_seconds,
+        sep="\n",
+        send_timeout=settings.sse_send_timeout,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post(STREAM_PATH, summary="Ask, and stream the answer as Server-Sent Events",
+             response_class=EventSourceResponse)
+async def post_stream(
+    session_id: str,
+    body: MessageIn,
+    request: Request,
+    accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
+) -> Response:
+    b = request.app.state.backend
+    message_id, floor = await b.start(session_id, body.message)
+    events = b.tail(session_id, after=floor, message_id=message_id, only_message=True,
+                    accumulated=accumulated)
+    return _respond(request, events, accumulated)
+
+
+@router.get(STREAM_PATH, summary="Stream (or resume) a run as Server-Sent Events",
+            response_class=EventSourceResponse,
+            responses={204: {"description": "Nothing to stream: no active run, or already complete"}})
+async def get_stream(
+    session_id: str,
+    request: Request,
+    message_id: str | None = Query(None, description="Stream this answer (default: the active one)"),
+    after: int | None = Query(None, ge=0, description="Resume after this seq (as Last-Event-ID)"),
+    accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+) -> Response:
+    b = request.app.state.backend
+    await b.require_conversation(session_id)
+    cursor = _cursor(last_event_id, after)
+    if message_id is not None:
+        msg = await b.require_message(session_id, message_id)
+        live = msg.status == "streaming" or await b.active_message(session_id) == message_id
+        if not live and not await b.has_events_after(session_id, cursor or 0, message_id):
+            return Response(status_code=204)
+        target, only = message_id, True
+    else:
+        active = await b.active_message(session_id)
+        if active is None:
+            # Nothing streams; a resuming client may still be missing the end of the last answer.
+            if cursor is None or not await b.has_events_after(session_id, cursor):
+                return Response(status_code=204)
+            target, only = None, False
+        else:
+            # Without a cursor: the whole active answer. With one: everything after it, in order.
+            target, only = active, cursor is None
+    events = b.tail(session_id, after=cursor or 0, message_id=target, only_message=only,
+                    accumulated=accumulated)
+    return _respond(request, events, accumulated)

@@ -1,0 +1,222 @@
+// finstream streaming API demo: plain JS, no build step. Model and filing text is only ever
+// written with textContent (never innerHTML), so nothing it contains can run as markup.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { conversationId: null, messageId: null, lastSeq: 0, es: null, ws: null, live: null };
+
+// The token may come in the URL fragment (#token=...): fragments are never sent to the server.
+(function readToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) { sessionStorage.setItem("finstream-token", decodeURIComponent(m[1])); history.replaceState(null, "", location.pathname); }
+  $("token").value = sessionStorage.getItem("finstream-token") || "";
+  $("token").addEventListener("change", () => sessionStorage.setItem("finstream-token", $("token").value));
+})();
+
+const token = () => $("token").value.trim();
+const authHeaders = () => (token() ? { Authorization: `Bearer ${token()}` } : {});
+const tokenParam = () => (token() ? `token=${encodeURIComponent(token())}` : "");
+const setStatus = (text) => { $("status").textContent = text; };
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
+  const body = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = body && body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
+    throw new Error(err);
+  }
+  return body;
+}
+
+async function newConversation() {
+  const body = await api("/api/conversation", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  state.conversationId = body.conversation_id;
+  $("conversation-id").textContent = `conversation ${state.conversationId}`;
+  $("transcript").replaceChildren();
+  ["metrics", "charts", "tables"].forEach((id) => $(id).replaceChildren());
+  setStatus("ready");
+  return state.conversationId;
+}
+
+async function upload(event) {
+  event.preventDefault();
+  if (!state.conversationId) await newConversation();
+  const files = $("files").files;
+  if (!files.length) return;
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  $("upload-status").textContent = "uploading…";
+  try {
+    const body = await api(`/api/conversation/${state.conversationId}/documents`, { method: "POST", body: form });
+    $("upload-status").textContent = `uploaded: ${body.documents.map((d) => d.filename).join(", ")}`;
+  } catch (e) {
+    $("upload-status").textContent = e.message;
+  }
+}
+
+// ---------------------------------------------------------------- rendering events
+
+function startAnswer(question) {
+  $("transcript").append(el("div", "msg user", question));
+  const node = el("div", "msg assistant streaming");
+  node.dataset.role = "answer";
+  $("transcript").append(node);
+  state.live = { node, text: node.appendChild(document.createTextNode("")) };
+}
+
+function formatNumber(value, unit) {
+  if (typeof value !== "number") return String(value ?? "");
+  if (unit === "%") return `${value.toFixed(1)}%`;
+  const abs = Math.abs(value);
+  const scaled = abs >= 1e9 ? `${(value / 1e9).toFixed(2)}B` : abs >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value.toLocaleString();
+  return unit === "USD" ? `$${scaled}` : `${scaled}${unit ? " " + unit : ""}`;
+}
+
+function renderChart(data) {
+  const box = el("div", "chart");
+  $("charts").append(box);
+  const fig = data.figure || {};
+  if (window.Plotly) {
+    window.Plotly.newPlot(box, fig.data || [], fig.layout || {}, { responsive: true, displaylogo: false });
+  } else {
+    box.textContent = "Plotly failed to load";
+  }
+}
+
+function renderTable(data) {
+  const table = el("table");
+  table.append(el("caption", null, data.title || ""));
+  const head = table.appendChild(el("thead")).appendChild(el("tr"));
+  (data.columns || []).forEach((c) => head.append(el("th", null, c.name ?? c)));
+  const tbody = table.appendChild(el("tbody"));
+  (data.rows || []).forEach((row) => {
+    const tr = tbody.appendChild(el("tr"));
+    row.forEach((cell) => tr.append(el("td", typeof cell === "number" ? "num" : null, typeof cell === "number" ? cell.toLocaleString() : cell)));
+  });
+  $("tables").append(table);
+}
+
+function renderMetric(data) {
+  const tile = el("div", "metric");
+  tile.append(el("div", "label", data.label), el("div", "value", formatNumber(data.value, data.unit)));
+  if (typeof data.delta === "number") {
+    const shown = data.delta_unit === "percent" ? `${data.delta.toFixed(1)}%` : formatNumber(data.delta, data.unit);
+    tile.append(el("div", `delta ${data.delta >= 0 ? "up" : "down"}`, `${data.delta >= 0 ? "▲" : "▼"} ${shown}`));
+  }
+  $("metrics").append(tile);
+}
+
+function handleEvent(event) {
+  if (event.seq > 0) state.lastSeq = Math.max(state.lastSeq, event.seq);
+  const live = state.live;
+  switch (event.type) {
+    case "message_start": state.messageId = event.message_id; setStatus("answering…"); break;
+    case "text_delta": if (live) live.text.appendData(event.text); break;
+    case "tool_start": setStatus(`running ${event.tool_name}…`); break;
+    case "tool_complete": if (event.error && live) live.node.append(el("span", "tool", ` [${event.tool_name}: ${event.error}] `)); break;
+    case "chart_ready": renderChart(event.chart_data); break;
+    case "table_ready": renderTable(event.table_data); break;
+    case "metric_ready": renderMetric(event.metric_data); break;
+    case "status": setStatus(event.message); break;
+    case "error": if (live) live.node.append(el("span", "err", `${event.code}: ${event.message}`)); else setStatus(`${event.code}: ${event.message}`); break;
+    case "message_complete": finishAnswer(event); break;
+  }
+}
+
+function finishAnswer(event) {
+  if (state.live) state.live.node.classList.remove("streaming");
+  state.live = null;
+  $("stop").disabled = true;
+  $("ask").disabled = false;
+  setStatus(event.success ? "done" : `ended: ${event.stop_reason}`);
+  if (state.es) { state.es.close(); state.es = null; }
+}
+
+const EVENT_TYPES = ["message_start", "text_delta", "tool_start", "tool_complete", "chart_ready",
+  "table_ready", "metric_ready", "status", "error", "message_complete"];
+
+// ---------------------------------------------------------------- EventSource
+
+async function askWithEventSource(question) {
+  // EventSource can only GET: start the run without waiting, then stream it by message_id.
+  const started = await api(`/api/conversation/${state.conversationId}/message?wait=false`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ message: question }),
+  });
+  const params = [`message_id=${started.message_id}`, "accumulated=false", tokenParam()].filter(Boolean).join("&");
+  const es = new EventSource(`/api/conversation/${state.conversationId}/message/stream?${params}`);
+  state.es = es;
+  // On a dropped connection the browser reconnects by itself with Last-Event-ID: no gap, no repeat.
+  EVENT_TYPES.forEach((type) => es.addEventListener(type, (e) => handleEvent(JSON.parse(e.data))));
+  es.onerror = () => { if (state.live) setStatus("connection lost, reconnecting…"); };
+}
+
+// ---------------------------------------------------------------- WebSocket
+
+function openSocket() {
+  return new Promise((resolve, reject) => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const params = ["accumulated=false", tokenParam()].filter(Boolean).join("&");
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/conversation/${state.conversationId}?${params}`);
+    ws.onopen = () => resolve(ws);
+    ws.onmessage = (e) => handleEvent(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      if (state.ws === ws) state.ws = null;
+      if (e.code === 1008) setStatus("WebSocket refused: wrong or missing token");
+      else if (state.live) resumeSocket(); // dropped mid-answer: reconnect and resume after lastSeq
+    };
+    ws.onerror = () => reject(new Error("WebSocket failed"));
+  });
+}
+
+async function resumeSocket() {
+  setStatus("connection lost, resuming…");
+  await new Promise((r) => setTimeout(r, 1000));
+  const ws = await openSocket();
+  state.ws = ws;
+  ws.send(JSON.stringify({ type: "resume", after: state.lastSeq, message_id: state.messageId }));
+}
+
+async function askWithWebSocket(question) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN || state.ws.conversationId !== state.conversationId) {
+    if (state.ws) state.ws.close();
+    state.ws = await openSocket();
+    state.ws.conversationId = state.conversationId;
+  }
+  state.ws.send(JSON.stringify({ type: "user_message", message: question }));
+}
+
+// ---------------------------------------------------------------- wiring
+
+async function ask(event) {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question) return;
+  try {
+    if (!state.conversationId) await newConversation();
+    $("question").value = "";
+    $("ask").disabled = true;
+    $("stop").disabled = false;
+    startAnswer(question);
+    if ($("transport").value === "ws") await askWithWebSocket(question);
+    else await askWithEventSource(question);
+  } catch (e) {
+    finishAnswer({ success: false, stop_reason: e.message });
+  }
+}
+
+async function stop() {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "stop" }));
+  else if (state.conversationId) await api(`/api/conversation/${state.conversationId}/stop`, { method: "POST" }).catch((e) => setStatus(e.message));
+}
+
+$("new-conversation").addEventListener("click", () => newConversation().catch((e) => setStatus(e.message)));
+$("ask-form").addEventListener("submit", ask);
+$("upload-form").addEventListener("submit", upload);
+$("stop").addEventListener("click", stop);
