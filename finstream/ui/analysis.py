@@ -24,7 +24,7 @@ SUGGESTIONS = [
     "Compare net income across periods",
     "What does the balance sheet show?",
 ]
-PANEL_HEIGHT = 640
+PANEL_HEIGHT = 520
 
 
 # ---------------------------------------------------------------- callbacks (run before the script)

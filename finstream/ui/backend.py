@@ -115,7 +115,8 @@ def active_message(conversation_id: str) -> str | None:
 
 
 def tail(conversation_id: str, after_seq: int, message_id: str | None) -> Iterator[ev.Event]:
-    return runtime().iter_tail(conversation_id, after_seq, message_id=message_id)
+    # accumulated_text is not needed here (the page keeps its own text) and costs work per delta.
+    return runtime().iter_tail(conversation_id, after_seq, message_id=message_id, accumulated=False)
 
 
 def busy_error() -> type[Exception]:

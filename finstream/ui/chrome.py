@@ -11,9 +11,8 @@ def demo_banner() -> None:
     if get_settings().use_claude:
         return
     st.info(
-        "**Demo analyst.** No ANTHROPIC_API_KEY is set, so answers come from finstream's offline "
-        "demo analyst: it reads the filings' own figures and calls the same chart, table and "
-        "metric tools Claude would. Set ANTHROPIC_API_KEY for Claude's analysis.",
+        "**Demo analyst** — offline answers computed from the filings' own figures, with the same "
+        "chart, table and metric tools Claude uses. Set ANTHROPIC_API_KEY for Claude.",
         icon=":material/science:",
     )
 

@@ -54,8 +54,8 @@ def coalesce(
             continue
         before = view.last_seq
         view.apply(event)
-        if view.last_seq == before:
-            continue  # already shown (a resumed tail overlapping the replay)
+        if view.last_seq == before or event.message_id != view.message_id:
+            continue  # already shown, or another message's event (a tail replays from its cursor)
         if event.type == "text_delta":
             if not event.text:
                 continue

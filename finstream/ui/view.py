@@ -69,6 +69,8 @@ class MessageView:
         if event.seq and event.seq <= self.last_seq:
             return
         self.last_seq = max(self.last_seq, event.seq)
+        if event.message_id != self.message_id:
+            return  # an earlier message's event replayed by the tail: only moves the cursor
         kind = event.type
         if kind == "text_delta":
             self.text += event.text

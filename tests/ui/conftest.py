@@ -10,7 +10,7 @@ import pytest
 
 from finstream import runtime as runtime_module
 from finstream.providers.scripted import ScriptedProvider
-from finstream.settings import Settings, get_settings
+from finstream.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,10 +33,12 @@ def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
         get_settings.cache_clear()
 
 
-def app_test(**kwargs):  # noqa: ANN201
+@pytest.fixture
+def app_test(ui_runtime):  # noqa: ANN001, ANN201
+    """A factory of AppTests of app.py (a fresh browser session each), on the test runtime."""
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=kwargs.pop("timeout", 30))
+    def make(timeout: float = 30):  # AppTest's 3 s default is too short on a shared machine
+        return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
 
-
-__all__ = ["ROOT", "Settings", "app_test"]
+    return make
