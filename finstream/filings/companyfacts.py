@@ -1,0 +1,134 @@
+"""SEC companyfacts JSON (data.sec.gov/api/xbrl/companyfacts/CIK##########.json).
+
+Each fact is listed once per filing that reported it, and ``fy``/``fp`` there name the *filing's*
+fiscal period, not the fact's: Apple's FY2023 revenue appears under fy=2023 and again under
+fy=2024 and 2025. So facts are de-duplicated by (concept, unit, start, end), keeping the latest
+filing's value (restated figures win), and periods are labelled from a fiscal calendar learned
+from the 10-K facts whose period is the filing's own year.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+from finstream.filings.model import Fact, Filing, FilingError, Section, Source
+from finstream.filings.periods import FiscalCalendar, calendar_from
+
+
+def _calendar(entries: list[dict]) -> FiscalCalendar:
+    """Most common (fiscal year-end, fy offset) among 10-K annual facts that close their fy."""
+    votes: Counter = Counter()
+    for e in entries:
+        if e.get("fp") != "FY" or not str(e.get("form", "")).startswith("10-K") or not e.get("start"):
+            continue
+        try:
+            start, end = date.fromisoformat(e["start"]), date.fromisoformat(e["end"])
+        except (KeyError, ValueError):
+            continue
+        if not 350 <= (end - start).days <= 380:
+            continue
+        fy = e.get("fy")
+        # The filing's own year is its latest annual period; earlier ones are comparatives.
+        votes[(end.month, end.day if end.day <= 28 else 28, fy - end.year if isinstance(fy, int) else 0, end)] += 1
+    if not votes:
+        return FiscalCalendar()
+    latest_per_offset: Counter = Counter()
+    for (month, day, offset, _end), n in votes.items():
+        latest_per_offset[(month, offset)] += n
+    # Comparatives give offsets of +1/+2; the filing's own year gives the true one, which is the
+    # smallest offset seen for a year-end month.
+    month = Counter(m for (m, _o) in latest_per_offset.elements()).most_common(1)[0][0]
+    offset = min(o for (m, o) in latest_per_offset if m == month)
+    day = Counter(d for (m, d, _o, _e) in votes.elements() if m == month).most_common(1)[0][0]
+    return calendar_from(None) if month is None else FiscalCalendar(month, day, offset)
+
+
+def load_companyfacts(filename: str, data: bytes) -> Filing:
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FilingError(filename, f"malformed JSON ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
+        raise FilingError(filename, "JSON is not an SEC companyfacts document (no 'facts' object)")
+    filing = Filing(filename=filename, format="companyfacts", form="companyfacts")
+    filing.company = doc.get("entityName")
+    filing.cik = str(doc.get("cik") or "").lstrip("0") or None
+    all_entries = [
+        e
+        for taxonomy in doc["facts"].values()
+        if isinstance(taxonomy, dict)
+        for concept in taxonomy.values()
+        if isinstance(concept, dict)
+        for entries in (concept.get("units") or {}).values()
+        for e in entries
+        if isinstance(e, dict)
+    ]
+    calendar = _calendar(all_entries)
+    best: dict[tuple, tuple[dict, str, str, str]] = {}
+    for prefix, taxonomy in doc["facts"].items():
+        if not isinstance(taxonomy, dict):
+            continue
+        for name, concept in taxonomy.items():
+            if not isinstance(concept, dict):
+                continue
+            for unit, entries in (concept.get("units") or {}).items():
+                for e in entries:
+                    if not isinstance(e, dict) or not isinstance(e.get("val"), int | float) or "end" not in e:
+                        continue
+                    key = (prefix, name, unit, e.get("start"), e["end"])
+                    old = best.get(key)
+                    if old is None or str(e.get("filed", "")) >= str(old[0].get("filed", "")):
+                        best[key] = (e, prefix, name, concept.get("label") or name)
+    facts: list[Fact] = []
+    latest_filed = ""
+    for (_p, _n, unit, start_s, end_s), (e, prefix, name, label) in best.items():
+        try:
+            start = date.fromisoformat(start_s) if start_s else None
+            end = date.fromisoformat(end_s)
+        except ValueError:
+            continue
+        fy, fp, period = calendar.label(start, end)
+        latest_filed = max(latest_filed, str(e.get("filed", "")))
+        facts.append(
+            Fact(
+                concept=f"{prefix}:{name}",
+                label=label,
+                value=float(e["val"]),
+                unit=unit,
+                period_start=start,
+                period_end=end,
+                fiscal_year=fy,
+                fiscal_period=fp,
+                form=e.get("form"),
+                source=Source(
+                    document=filename,
+                    concept=f"{prefix}:{name}",
+                    context=f"accn {e.get('accn')}, {e.get('form')} filed {e.get('filed')}",
+                    period=period,
+                ),
+            )
+        )
+    facts.sort(key=lambda f: (f.concept, f.period_end, f.period_start or f.period_end))
+    filing.facts = facts
+    if facts:
+        filing.period_end = max(f.period_end for f in facts if f.concept.startswith("us-gaap:")) if any(
+            f.concept.startswith("us-gaap:") for f in facts
+        ) else max(f.period_end for f in facts)
+        fy, fp, period = calendar.label(None, filing.period_end)
+        filing.fiscal_period = period
+    try:
+        filing.filing_date = date.fromisoformat(latest_filed) if latest_filed else None
+    except ValueError:
+        pass
+    concepts = sorted({f.concept for f in facts})
+    filing.sections = [
+        Section(
+            title="Overview",
+            text=f"SEC companyfacts for {filing.company} (CIK {filing.cik}): {len(facts)} facts in "
+            f"{len(concepts)} concepts, periods up to {filing.period_end}.",
+        ),
+        Section(title="Concepts", text="\n".join(concepts)),
+    ]
+    return filing

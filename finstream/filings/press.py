@@ -1,0 +1,68 @@
+"""Plain HTML documents: press releases (EX-99.1, possibly still in EDGAR's SGML wrapper), exhibits.
+
+Their statements are printed tables without XBRL tags, so the facts are the tables' line items.
+"""
+
+from __future__ import annotations
+
+import re
+
+from finstream.filings import html_doc
+from finstream.filings.model import Filing
+from finstream.filings.numbers import clean_text, scale_from_text
+from finstream.filings.periods import is_quarter
+from finstream.filings.safe_xml import parse_html
+from finstream.filings.table_facts import facts_from_table, press_calendar
+
+_SGML_TEXT = re.compile(rb"<TEXT>(.*?)(?:</TEXT>|\Z)", re.S | re.I)
+_COMPANY = re.compile(r"\b((?:The\s+)?[A-Z][\w&.'\-]*(?:\s+[A-Z][\w&.'\-]*){0,4},?\s+(?:Inc|Corp|Corporation|Co|Ltd|plc|LLC|N\.V|S\.A)\.?)")
+
+
+def unwrap_sgml(data: bytes) -> tuple[bytes, dict[str, str]]:
+    """The HTML inside an EDGAR ``<DOCUMENT>`` wrapper, and the wrapper's TYPE/FILENAME fields."""
+    head = data[:2000]
+    if not re.match(rb"\s*<(DOCUMENT|SEC-DOCUMENT)>", head, re.I):
+        return data, {}
+    fields = {
+        k.decode().upper(): v.decode(errors="replace").strip()
+        for k, v in re.findall(rb"<(TYPE|FILENAME|DESCRIPTION)>([^\r\n<]*)", head, re.I)
+    }
+    m = _SGML_TEXT.search(data)
+    return (m.group(1) if m else data), fields
+
+
+def load_html(filename: str, data: bytes) -> Filing:
+    inner, sgml = unwrap_sgml(data)
+    root = parse_html(filename, inner)
+    filing = Filing(filename=filename, format="html", form=sgml.get("TYPE") or None)
+    html_doc.strip_unsafe(root)
+    body = next((el for el in root.iter() if html_doc.local(el) == "body"), root)
+    content = html_doc.extract(body, title_hint=sgml.get("DESCRIPTION") or "Document")
+    filing.sections = content.sections
+    filing.tables = content.tables
+    text = "\n".join(s.text for s in filing.sections)
+    m = _COMPANY.search(text[:5000])
+    filing.company = clean_text(m.group(1)) if m else None
+    scale_note = scale_from_text(text[:20000])
+    first = []
+    for t in filing.tables:
+        t_scale = scale_from_text(t.title) or scale_from_text(" ".join(t.columns)) or scale_note or 3
+        first.extend(facts_from_table(t, filename, scale=t_scale, context=t.title, form=filing.form))
+    quarter_ends = [f.period_end for f in first if is_quarter(f.period_start, f.period_end)]
+    calendar = press_calendar(text[:5000], max(quarter_ends) if quarter_ends else None)
+    facts = []
+    for t in filing.tables:
+        # Press releases print thousands unless they say otherwise (Buckle: "in thousands").
+        t_scale = scale_from_text(t.title) or scale_from_text(" ".join(t.columns)) or scale_note or 3
+        shares = 0 if re.search(r"except\s+share", t.title, re.I) else t_scale
+        facts.extend(
+            facts_from_table(
+                t, filename, scale=t_scale, shares_scale=shares, context=t.title, calendar=calendar, form=filing.form
+            )
+        )
+    filing.facts = facts
+    if facts:
+        latest = max(facts, key=lambda f: f.period_end)
+        filing.period_end = latest.period_end
+        filing.fiscal_period = latest.source.period
+    return filing

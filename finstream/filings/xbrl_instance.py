@@ -1,0 +1,59 @@
+"""XBRL 2.1 instance documents (``*_htm.xml`` as EDGAR extracts them from inline XBRL)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from finstream.filings.model import Filing, Section
+from finstream.filings.numbers import parse_number
+from finstream.filings.xbrl_common import (
+    XBRLI,
+    RawFact,
+    apply_dei,
+    parse_contexts,
+    parse_units,
+    to_facts,
+)
+
+_SKIP_NS = {XBRLI, "http://www.xbrl.org/2003/linkbase", "http://xbrl.org/2006/xbrldi"}
+
+
+def load_xbrl_instance(filename: str, root: etree._Element) -> Filing:
+    filing = Filing(filename=filename, format="xbrl")
+    contexts = parse_contexts(root)
+    units = parse_units(root)
+    prefixes = {ns: p for p, ns in (root.nsmap or {}).items() if p}
+    dei: dict[str, str] = {}
+    raw: list[RawFact] = []
+    for el in root:
+        if not isinstance(el.tag, str):
+            continue
+        qn = etree.QName(el)
+        if qn.namespace in _SKIP_NS:
+            continue
+        prefix = prefixes.get(qn.namespace or "", "")
+        concept = f"{prefix}:{qn.localname}" if prefix else qn.localname
+        text = (el.text or "").strip()
+        if prefix == "dei" or "/dei/" in (qn.namespace or ""):
+            dei.setdefault(qn.localname, " ".join(text.split()))
+            continue
+        unit_ref = el.get("unitRef")
+        if not unit_ref:
+            continue
+        value = parse_number(text)
+        if value is None:
+            continue
+        raw.append(RawFact(concept, el.get("contextRef") or "", units.get(unit_ref, unit_ref), value))
+    calendar = apply_dei(filing, dei)
+    filing.facts = to_facts(raw, contexts, calendar, filing)
+    if filing.period_end is None and filing.facts:
+        filing.period_end = max(f.period_end for f in filing.facts)
+    filing.sections = [
+        Section(
+            title="Overview",
+            text=f"XBRL instance for {filing.company or 'unknown company'} ({filing.form or 'form unknown'}, "
+            f"{filing.fiscal_period or ''}): {len(filing.facts)} numeric facts, "
+            f"{len(contexts)} contexts.\n" + "\n".join(sorted({f.concept for f in filing.facts})),
+        )
+    ]
+    return filing
