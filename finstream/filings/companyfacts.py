@@ -35,7 +35,7 @@ def _calendar(entries: list[dict]) -> FiscalCalendar:
     if not votes:
         return FiscalCalendar()
     latest_per_offset: Counter = Counter()
-    for (month, day, offset, _end), n in votes.items():
+    for (month, _day, offset, _end), n in votes.items():
         latest_per_offset[(month, offset)] += n
     # Comparatives give offsets of +1/+2; the filing's own year gives the true one, which is the
     # smallest offset seen for a year-end month.

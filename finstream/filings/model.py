@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class Source(BaseModel):
@@ -76,6 +76,8 @@ class Filing(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # The search index (finstream.filings.search), built on first use; never serialized.
+    _search_index: Any = PrivateAttr(default=None)
 
 
 class FilingError(Exception):
