@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from finstream.api import rest, sse, static, ws
 from finstream.api.auth import install_log_redaction
-from finstream.api.backend import Backend, Ingest
+from finstream.api.backend import Backend, Ingest, RuntimeManager
 from finstream.api.config import ApiSettings, api_settings
 from finstream.api.errors import install_error_handlers
 from finstream.api.guards import GuardMiddleware, StreamSlots
@@ -40,13 +40,17 @@ def _default_manager(settings: Settings) -> tuple[Any, Any]:
     return manager, store
 
 
-def _manager_of(runtime_or_manager: Any) -> Any:
-    if hasattr(runtime_or_manager, "tail") and hasattr(runtime_or_manager, "start"):
-        return runtime_or_manager
-    manager = getattr(runtime_or_manager, "manager", None)
-    if manager is None:
-        raise TypeError("create_app: pass a RunManager or a runtime with a .manager")
-    return manager
+def _backend_for(obj: Any, ingest: Ingest | None, api: ApiSettings) -> Backend:
+    """A RunManager (on the server's loop) is used directly; a Runtime (own loop) is bridged."""
+    kw = {"ingest": ingest, "ingest_workers": api.ingest_workers,
+          "message_max_chars": api.message_max_chars}
+    if hasattr(obj, "runs") and hasattr(obj, "atail"):
+        upload = None if ingest is not None else (
+            lambda cid, name, data: obj.acall(obj.aingest_upload(cid, name, data)))
+        return Backend(RuntimeManager(obj), ingest_upload=upload, **kw)
+    if hasattr(obj, "tail") and hasattr(obj, "start"):
+        return Backend(obj, **kw)
+    raise TypeError("create_app: pass a RunManager or a finstream Runtime")
 
 
 def create_app(
@@ -61,20 +65,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_store = None
+        own_store = manager = None
         if runtime_or_manager is None:
             manager, own_store = _default_manager(shared)
             await manager.recover()
             manager.start_housekeeping()
+            app.state.backend = _backend_for(manager, ingest, api)
         else:
-            manager = _manager_of(runtime_or_manager)
-        app.state.backend = Backend(manager, ingest=ingest, ingest_workers=api.ingest_workers,
-                                    message_max_chars=api.message_max_chars)
+            app.state.backend = _backend_for(runtime_or_manager, ingest, api)
         try:
             yield
         finally:
             app.state.backend.close()
-            if own_store is not None:
+            if own_store is not None and manager is not None:
                 await manager.shutdown()
                 own_store.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +22,10 @@ from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
 log = logging.getLogger("finstream.api")
 
 Ingest = Callable[[str, bytes], Filing]
+IngestUpload = Callable[[str, str, bytes], Awaitable[Any]]  # (conversation_id, filename, data) -> DocumentInfo
 
 
-def _default_ingest(filename: str, data: bytes) -> Filing:
+def _parse(filename: str, data: bytes) -> Filing:
     from finstream.filings.ingest import ingest
 
     return ingest(filename, data)
@@ -34,6 +35,35 @@ def _default_ingest(filename: str, data: bytes) -> Filing:
 class Rejected:
     filename: str
     reason: str
+
+
+class RuntimeManager:
+    """A RunManager living on a Runtime's own loop, used from the server's loop.
+
+    Every call crosses to the runtime's loop (``acall``/``atail``); the store is used directly
+    through its thread pool, which works from any loop.
+    """
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.store = runtime.astore
+
+    async def start(self, conversation_id: str, question: str) -> str:
+        return await self.runtime.acall(self.runtime.runs.start(conversation_id, question))
+
+    async def stop(self, conversation_id: str) -> bool:
+        return await self.runtime.acall(self.runtime.runs.stop(conversation_id))
+
+    async def wait(self, message_id: str) -> dict:
+        return await self.runtime.acall(self.runtime.runs.wait(message_id))
+
+    def active_message(self, conversation_id: str) -> str | None:
+        return self.runtime.runs.active_message(conversation_id)
+
+    def tail(self, conversation_id: str, **kw: Any) -> AsyncIterator[ev.Event]:
+        after = kw.pop("after_seq", 0)
+        message_id = kw.pop("message_id", None)
+        return self.runtime.atail(conversation_id, after, message_id, **kw)
 
 
 def _iso(value: Any) -> str | None:
@@ -55,12 +85,14 @@ def artifact_json(art: Any) -> dict[str, Any]:
 class Backend:
     """Runs, history and uploads for one app, all on the server's event loop."""
 
-    def __init__(self, manager: Any, *, ingest: Ingest | None = None, ingest_workers: int = 2,
+    def __init__(self, manager: Any, *, ingest: Ingest | None = None,
+                 ingest_upload: IngestUpload | None = None, ingest_workers: int = 2,
                  message_max_chars: int = 100_000) -> None:
         self.manager = manager
         store = manager.store
         self.store: AsyncStore = store if isinstance(store, AsyncStore) else AsyncStore(store)
-        self._ingest = ingest or _default_ingest
+        self._ingest = ingest or _parse
+        self._ingest_upload = ingest_upload or self._parse_and_store
         # Parsing is CPU-bound: a small pool of its own so uploads never starve database calls.
         self._pool = ThreadPoolExecutor(max_workers=max(1, ingest_workers), thread_name_prefix="ingest")
         self.message_max_chars = message_max_chars
@@ -110,27 +142,36 @@ class Backend:
     async def add_documents(
         self, conversation_id: str, files: list[tuple[str, bytes]]
     ) -> tuple[list[dict[str, Any]], list[Rejected]]:
-        """Parse and store each file; a file that cannot be read is rejected alone."""
+        """Parse and store each file. A file that cannot be read is kept with its reason (as the
+        Streamlit page does) and reported as rejected; it never affects the other documents."""
         await self.require_conversation(conversation_id)
-        loop = asyncio.get_running_loop()
         stored: list[dict[str, Any]] = []
         rejected: list[Rejected] = []
         for filename, data in files:
             try:
-                filing = await loop.run_in_executor(self._pool, self._ingest, filename, data)
-            except FilingError as exc:
-                rejected.append(Rejected(filename, exc.reason))
-                continue
-            except Exception:  # a parser bug must not take the request (or other files) down
-                log.exception("ingest failed for an upload")
-                rejected.append(Rejected(filename, "could not be read (unexpected parser error)"))
-                continue
-            try:
-                info = await self.store.add_document(conversation_id, filename, data, filing=filing)
+                info = await self._ingest_upload(conversation_id, filename, data)
             except NotFoundError as exc:
                 raise ApiError(404, "not_found", str(exc)) from None
-            stored.append(document_json(info))
+            if info.error:
+                prefix = f"{filename}: "
+                reason = info.error[len(prefix):] if info.error.startswith(prefix) else info.error
+                rejected.append(Rejected(filename, reason))
+            else:
+                stored.append(document_json(info))
         return stored, rejected
+
+    async def _parse_and_store(self, conversation_id: str, filename: str, data: bytes) -> Any:
+        """Like Runtime.aingest_upload: parse off the loop, store the filing or why it failed."""
+        loop = asyncio.get_running_loop()
+        try:
+            filing = await loop.run_in_executor(self._pool, self._ingest, filename, data)
+        except FilingError as exc:
+            return await self.store.add_document(conversation_id, filename, data, error=str(exc))
+        except Exception as exc:  # a parser bug must not lose the upload or the conversation
+            log.exception("ingest failed for an upload")
+            reason = f"{filename}: could not be read ({type(exc).__name__})"
+            return await self.store.add_document(conversation_id, filename, data, error=reason)
+        return await self.store.add_document(conversation_id, filename, data, filing=filing)
 
     # ---------------------------------------------------------------- runs
 

@@ -14,16 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finstream.api.auth import presented_token, token_ok
 from finstream.api.config import ApiSettings
-from finstream.api.errors import ApiError
 
 _PROTECTED = ("/api/", "/ws/")
 # Only the two transports a browser cannot put a header on may carry the token in the URL.
 _QUERY_TOKEN_PATHS = re.compile(r"^/(api/conversation/[^/]+/message/stream|ws/conversation/[^/]+)$")
-
-
-class BodyTooLarge(ApiError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, "too_large", f"request body: larger than the limit of {limit} bytes")
 
 
 def _limit_for(scope: Scope, settings: ApiSettings) -> int:
@@ -77,7 +71,7 @@ class GuardMiddleware:
                             "message": f"request body: {declared} bytes, the limit is {limit}"}},
                             [(b"connection", b"close")])
                         return
-            receive = _counting(receive, limit)
+            receive, send = _counting(receive, send, limit)
         await self.app(scope, receive, send)
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,20 +88,33 @@ class GuardMiddleware:
                          [(b"www-authenticate", b"Bearer")])
 
 
-def _counting(receive: Receive, limit: int) -> Receive:
-    """Counts a body sent without (or with a lying) Content-Length; past ``limit`` it raises."""
+def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
+    """Counts a body sent without (or with a lying) Content-Length. Past ``limit`` it answers 413
+    itself, tells the app the client left, and drops whatever the app still tries to send (the
+    framework would otherwise turn the abort into a generic 400)."""
     seen = 0
+    answered = False
 
-    async def wrapped() -> Message:
-        nonlocal seen
+    async def wrapped_receive() -> Message:
+        nonlocal seen, answered
+        if answered:
+            return {"type": "http.disconnect"}
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge(limit)
+                answered = True
+                await _send_json(send, 413, {"error": {
+                    "code": "too_large", "message": f"request body: larger than the limit of {limit} bytes"}},
+                    [(b"connection", b"close")])
+                return {"type": "http.disconnect"}
         return message
 
-    return wrapped
+    async def wrapped_send(message: Message) -> None:
+        if not answered:
+            await send(message)
+
+    return wrapped_receive, wrapped_send
 
 
 class StreamSlots:
