@@ -139,7 +139,9 @@ class Runtime:
         from finstream.filings.model import FilingError
 
         try:
-            filing = await ingest_async(filename, data)
+            filing = await ingest_async(
+                filename, data, max_bytes=self.settings.max_upload_mb * 1024 * 1024
+            )
         except FilingError as exc:
             return await self.astore.add_document(conversation_id, filename, data, error=str(exc))
         except Exception as exc:  # a parser bug must not lose the upload or the conversation
