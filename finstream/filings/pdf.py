@@ -20,6 +20,7 @@ MAX_TABLE_PAGES = 12
 _STATEMENT = re.compile(r"(Years?|Months|Weeks|Quarters?)\s+Ended", re.I)
 _REVENUE = re.compile(r"\b(Revenues?|Net sales|Total net revenue)\b", re.I)
 _NUM = re.compile(r"\d[\d,]{2,}")
+_BALANCE = re.compile(r"\bTotal assets\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 
 
@@ -52,14 +53,17 @@ def page_texts(filename: str, data: bytes) -> list[str]:
 
 
 def statement_pages(texts: list[str]) -> list[int]:
-    """0-based pages worth running the table extractor on."""
-    scored = []
+    """0-based pages worth running the table extractor on: results of operations first, then
+    balance sheets, in page order, at most MAX_TABLE_PAGES."""
+    income, balance = [], []
     for i, t in enumerate(texts):
+        if len(_NUM.findall(t)) < 30:
+            continue
         if _STATEMENT.search(t) and _REVENUE.search(t):
-            n = len(_NUM.findall(t))
-            if n >= 30:
-                scored.append((i, n))
-    return [i for i, _ in scored[:MAX_TABLE_PAGES]]
+            income.append(i)
+        elif _BALANCE.search(t):
+            balance.append(i)
+    return sorted(income[: MAX_TABLE_PAGES - 3] + balance[:3])
 
 
 def _headings(page_text: str, first_label: str, ncols: int) -> list[str]:
@@ -88,9 +92,6 @@ def _metadata(filing: Filing, first_pages: str) -> None:
         filing.fiscal_period = f"FY{filing.period_end.year}"
     m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO)\.?)\s*\n", first_pages)
     filing.company = m.group(1).strip().title().replace("Inc", "Inc") if m else None
-    m = re.search(r"Commission\s+File\s+Number[:\s]*([\d-]+)", first_pages, re.I)
-    if m:
-        filing.warnings.append(f"commission file number {m.group(1)}")
 
 
 def load_pdf(filename: str, data: bytes) -> Filing:
