@@ -20,6 +20,7 @@ import random
 import re
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -151,11 +152,9 @@ class ClaudeProvider:
             message = _Message()
             emitted = False
             try:
-                async for event in sdk_stream:
-                    part = message.feed(event)
-                    if part is not None:
-                        emitted = True
-                        yield part
+                async for part in _coalesced(sdk_stream, message):
+                    emitted = True
+                    yield part
             except anthropic.APIStatusError as exc:  # an `error` event after HTTP 200
                 etype = exc.type or "error"
                 if (
@@ -283,6 +282,67 @@ class ClaudeProvider:
             self._safe(f"{text}; gave up after {retries} retries."),
             retryable=True,
         )
+
+
+class _Failed:
+    """An exception the reader task hit, delivered in order after the parts before it."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+async def _coalesced(sdk_stream: Any, message: _Message) -> AsyncIterator[Part]:
+    """The message's parts, with runs of text that arrived together merged into one TextPart.
+
+    A reader task drains the SDK stream into an inbox while the consumer works. When the consumer
+    keeps up, every delta passes alone, at once; when it falls behind (a slow page, a busy loop),
+    the text that piled up goes out as one part instead of hundreds, so nothing waits and the
+    per-delta cost downstream (events, the event log, the page) stops growing with the backlog.
+    Tool fragments and block boundaries pass one by one, in order.
+    """
+    inbox: deque[Any] = deque()
+    wake = asyncio.Event()
+
+    async def read() -> None:
+        try:
+            async for event in sdk_stream:
+                part = message.feed(event)
+                if part is not None:
+                    inbox.append(part)
+                    wake.set()
+        except Exception as exc:  # re-raised in the consumer, after the parts before it
+            inbox.append(_Failed(exc))
+        inbox.append(_END)
+        wake.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            texts: list[str] = []
+            while inbox:
+                item = inbox.popleft()
+                if type(item) is TextPart:
+                    texts.append(item.text)
+                    continue
+                if texts:
+                    yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
+                    texts = []
+                if item is _END:
+                    return
+                if type(item) is _Failed:
+                    raise item.exc
+                yield item
+            if texts:
+                yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
+    finally:
+        if not reader.done():
+            reader.cancel()
+            await asyncio.wait([reader])
 
 
 class _Message:

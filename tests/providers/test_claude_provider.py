@@ -65,8 +65,31 @@ async def collect(provider: ClaudeProvider, req: ProviderRequest | None = None):
     return parts, None
 
 
+def merged(parts) -> list:
+    """Parts with runs of TextParts joined: the provider may merge text that arrived together
+    (when its consumer is busy), so tests compare text runs, not how the bytes were batched."""
+    out: list = []
+    for part in parts:
+        if isinstance(part, TextPart) and out and isinstance(out[-1], TextPart):
+            out[-1] = TextPart(out[-1].text + part.text)
+        else:
+            out.append(part)
+    return out
+
+
 def texts(parts) -> list[str]:
-    return [p.text for p in parts if isinstance(p, TextPart)]
+    return [p.text for p in merged(parts) if isinstance(p, TextPart)]
+
+
+def assert_runs_of(parts, pieces: list[str]) -> None:
+    """Each TextPart is whole deltas, in order: merging never splits or reorders text."""
+    pending = list(pieces)
+    for run in (p.text for p in parts if isinstance(p, TextPart)):
+        taken = ""
+        while pending and len(taken) < len(run):
+            taken += pending.pop(0)
+        assert taken == run, f"{run!r} is not a run of whole deltas"
+    assert not pending, f"deltas never delivered: {pending}"
 
 
 async def test_text_deltas_arrive_in_order_with_usage(replay, claude, api_key):
@@ -75,12 +98,9 @@ async def test_text_deltas_arrive_in_order_with_usage(replay, claude, api_key):
         claude(), request(tools=[{"name": "t", "input_schema": {"type": "object"}}])
     )
     assert error is None
-    assert parts == [
-        TextPart("Rev"),
-        TextPart("enue "),
-        TextPart("grew "),
-        TextPart("2.0%"),
-        TextPart("."),
+    assert_runs_of(parts, ["Rev", "enue ", "grew ", "2.0%", "."])
+    assert merged(parts) == [
+        TextPart("Revenue grew 2.0%."),
         BlockStop(0),
         Finish(
             "end_turn",
@@ -108,7 +128,7 @@ async def test_several_tool_blocks_with_json_split_into_odd_fragments(replay, cl
     )
     parts, error = await collect(claude())
     assert error is None
-    assert texts(parts) == ["Here ", "it ", "is."]
+    assert texts(parts) == ["Here it is."]
     starts = [p for p in parts if isinstance(p, ToolUseStart)]
     assert starts == [
         ToolUseStart(1, "tu_a", "create_chart"),
@@ -171,14 +191,13 @@ async def test_ping_unknown_events_and_unknown_deltas_are_ignored(replay, claude
     replay.enqueue(stream_reply(frames))
     parts, error = await collect(claude())
     assert error is None
-    assert [type(p).__name__ for p in parts] == [
-        "TextPart",
+    assert [type(p).__name__ for p in merged(parts)] == [
         "TextPart",
         "BlockStop",
         "BlockStop",
         "Finish",
     ]
-    assert texts(parts) == ["a", "b"] and parts[-1].stop_reason == "end_turn"
+    assert texts(parts) == ["ab"] and parts[-1].stop_reason == "end_turn"
     # A block type we do not know is sent back as it came.
     assert parts[-1].content == [
         {"type": "text", "text": "ab"},
@@ -222,7 +241,7 @@ async def test_tool_call_cut_by_max_tokens(replay, claude, close_block):
 async def test_error_event_after_http_200_keeps_the_partial_answer(replay, claude):
     replay.enqueue(error_after_200("overloaded_error", "Overloaded", text="Revenue grew "))
     parts, error = await collect(claude())
-    assert texts(parts) == ["Revenue ", "grew "]
+    assert texts(parts) == ["Revenue grew "]
     assert error is not None and error.code == "overloaded" and error.retryable
     assert "overloaded_error" in error.message and "continued" in error.message
     assert "req_replay_" in error.message  # the request id helps support
@@ -234,7 +253,7 @@ async def test_error_event_before_any_output_is_retried(replay, claude):
     parts, error = await collect(claude())
     assert error is None
     assert isinstance(parts[0], Notice) and "overloaded_error" in parts[0].message
-    assert texts(parts) == ["Fine ", "now."] and len(replay.requests) == 2
+    assert texts(parts) == ["Fine now."] and len(replay.requests) == 2
 
 
 async def test_non_retryable_error_event_after_200(replay, claude):
@@ -248,7 +267,7 @@ async def test_non_retryable_error_event_after_200(replay, claude):
 async def test_dropped_connection_mid_stream(replay, claude, how):
     replay.enqueue(dropped_mid_stream("Revenue grew by ", how=how))
     parts, error = await collect(claude())
-    assert texts(parts) == ["Revenue ", "grew ", "by "]
+    assert texts(parts) == ["Revenue grew by "]
     assert error is not None and error.code == "connection_lost" and error.retryable
     assert "lost mid-answer" in error.message
     assert not any(isinstance(p, Finish) for p in parts)
@@ -264,7 +283,7 @@ async def test_connection_dropped_before_output_is_retried(replay, claude):
 async def test_stalled_stream_hits_the_read_timeout(replay, claude):
     replay.enqueue(stalled("Revenue grew "))
     parts, error = await collect(claude(FINSTREAM_READ_TIMEOUT=0.3))
-    assert texts(parts) == ["Revenue ", "grew "]
+    assert texts(parts) == ["Revenue grew "]
     assert error is not None and error.code == "stalled" and error.retryable
     assert "0.3 s" in error.message and "FINSTREAM_READ_TIMEOUT" in error.message
 
@@ -418,3 +437,29 @@ def test_one_provider_serves_several_event_loops(replay, claude):
     first = asyncio.run(collect(provider))
     second = asyncio.run(collect(provider))
     assert texts(first[0]) == ["one"] and texts(second[0]) == ["two"]
+
+
+async def test_text_that_arrived_together_is_merged_without_loss(replay, claude):
+    """2,000 deltas written at once reach a busy consumer as a few parts, in order, nothing lost."""
+    pieces = [f"w{i} " for i in range(2000)]
+    replay.enqueue(Reply(chunks=(Chunk(text_turn(pieces).body),)))
+    parts = []
+    async for part in claude().stream(request()):
+        parts.append(part)
+        await asyncio.sleep(0)  # a consumer doing some work of its own
+    text_parts = [p for p in parts if isinstance(p, TextPart)]
+    assert "".join(p.text for p in text_parts) == "".join(pieces)
+    assert len(text_parts) < 200  # far fewer parts than deltas: the backlog went out merged
+    assert_runs_of(parts, pieces)
+    assert parts[-1].stop_reason == "end_turn" and parts[-1].usage["output_tokens"] == 2000
+
+
+async def test_a_consumer_that_stops_early_closes_the_stream(replay, claude):
+    replay.enqueue(text_turn([f"w{i} " for i in range(500)]), text_turn("next"))
+    provider = claude()
+    stream = provider.stream(request())
+    first = await anext(stream)
+    await stream.aclose()  # e.g. the user pressed Stop
+    assert isinstance(first, TextPart)
+    parts, error = await collect(provider)  # the provider (and its connection pool) still works
+    assert error is None and texts(parts) == ["next"]

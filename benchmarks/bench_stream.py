@@ -1,0 +1,211 @@
+"""Streaming throughput: the bare SDK against finstream's loop, on the same replay, in one run.
+
+    .venv/bin/python benchmarks/bench_stream.py [--deltas 10000] [--tools 200] [--repeat 5]
+
+The replay server (tests/support/anthropic_replay.py) runs in its own process so its work does not
+share the client's interpreter lock. Both sides read the same bytes over loopback:
+
+(a) bare SDK: ``client.messages.create(stream=True)``, iterating the raw events and nothing more;
+(b) finstream: ``ClaudeProvider`` + ``run_turn``, producing protocol events (text deltas with
+    accumulated_text, tool_start/tool_complete/metric_ready, message_complete).
+
+The tool turn is one message with N ``create_metric`` calls (their JSON in odd fragments), then a
+short final answer after the tool results; (a) makes the same two requests. Throughput is counted
+in replayed SSE events consumed per second, the same count for both sides, so the ratio is the
+ratio of times. The best of ``--repeat`` alternating runs is kept for each side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
+
+from anthropic_replay import ReplayServer, many_deltas, many_tools, text_turn  # noqa: E402
+
+METRIC = {
+    "label": "Revenue FY2024",
+    "value": 391035000000.0,
+    "unit": "USD",
+    "delta": 2.02,
+    "period": "FY2024",
+}
+QUESTION = [{"role": "user", "content": "How did revenue change?"}]
+
+
+def _serve(deltas: int, tools: int, port_queue: mp.Queue, stop: mp.Event) -> None:
+    text_reply = many_deltas(deltas)
+    tool_reply = many_tools(tools, "create_metric", json.dumps(METRIC))
+    final_reply = text_turn("Done.")
+
+    def respond(request):
+        if request.body.get("model") == "bench-text":
+            return text_reply
+        last = request.messages[-1]
+        if isinstance(last.get("content"), list) and any(
+            b.get("type") == "tool_result" for b in last["content"]
+        ):
+            return final_reply
+        return tool_reply
+
+    with ReplayServer(responder=respond) as server:
+        port_queue.put(server.port)
+        stop.wait()
+
+
+def _sse_events(reply) -> int:
+    return reply.body.count(b"\nevent: ") + 1
+
+
+async def bare_sdk(client, model: str, second_messages: list | None) -> int:
+    """Consume the raw events of one (or, for the tool turn, two) requests; return the count."""
+    count = 0
+    for messages in [QUESTION] + ([second_messages] if second_messages else []):
+        stream = await client.messages.create(
+            model=model, max_tokens=4096, messages=messages, stream=True
+        )
+        async for _event in stream:
+            count += 1
+    return count
+
+
+async def finstream_turn(provider, toolbox) -> list:
+    from finstream.agent import Turn, run_turn
+
+    turn = Turn("bench", "bench-msg", list(QUESTION))
+    return [e async for e in run_turn(provider, toolbox, turn, max_tokens=4096, max_rounds=3)]
+
+
+async def provider_only(provider, toolbox) -> int:
+    from finstream.providers.base import ProviderRequest
+
+    request = ProviderRequest(system="bench", messages=list(QUESTION), tools=toolbox.schemas())
+    return sum([1 async for _ in provider.stream(request)])
+
+
+async def measure(url: str, deltas: int, tools: int, repeat: int) -> None:
+    import anthropic
+
+    from finstream.providers.claude import ClaudeProvider
+    from finstream.settings import Settings
+    from finstream.tools.base import Toolbox
+    from finstream.tools.outputs import OUTPUT_TOOLS
+
+    toolbox = Toolbox(OUTPUT_TOOLS)
+    client = anthropic.AsyncAnthropic(api_key="bench", base_url=url, max_retries=0)
+
+    def provider(model: str) -> ClaudeProvider:
+        settings = Settings(
+            _env_file=None, ANTHROPIC_API_KEY="bench", ANTHROPIC_BASE_URL=url, FINSTREAM_MODEL=model
+        )
+        return ClaudeProvider(settings)
+
+    text_p, tools_p = provider("bench-text"), provider("bench-tools")
+    # The second request of the tool turn, as finstream sends it (built once, outside the timing).
+    events = await finstream_turn(tools_p, toolbox)
+    assert events[-1].success, events[-1]
+    calls = [e for e in events if e.type == "tool_start"]
+    second = [
+        *QUESTION,
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": e.tool_id, "name": e.tool_name, "input": METRIC}
+                for e in calls
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": e.tool_id, "content": "{}"} for e in calls
+            ],
+        },
+    ]
+    text_events = _sse_events(many_deltas(deltas))
+    tool_events = _sse_events(many_tools(tools, "create_metric", json.dumps(METRIC))) + _sse_events(
+        text_turn("Done.")
+    )
+
+    async def timed(coro_fn):
+        start = time.perf_counter()
+        result = await coro_fn()
+        return time.perf_counter() - start, result
+
+    cases = {
+        "text": {
+            "a": lambda: bare_sdk(client, "bench-text", None),
+            "b": lambda: finstream_turn(text_p, toolbox),
+            "p": lambda: provider_only(text_p, toolbox),
+        },
+        "tools": {
+            "a": lambda: bare_sdk(client, "bench-tools", second),
+            "b": lambda: finstream_turn(tools_p, toolbox),
+        },
+    }
+    best: dict[tuple[str, str], float] = {}
+    produced: dict[tuple[str, str], int] = {}
+    for case, runs in cases.items():
+        for fn in runs.values():  # warm-up: connections, imports, pydantic schemas
+            await fn()
+        for _ in range(repeat):
+            for side, fn in runs.items():
+                seconds, result = await timed(fn)
+                best[case, side] = min(best.get((case, side), float("inf")), seconds)
+                produced[case, side] = result if isinstance(result, int) else len(result)
+
+    print(f"finstream streaming benchmark (replay server in its own process, best of {repeat})")
+    for case, replayed, unit, n in (
+        ("text", text_events, "delta", deltas),
+        ("tools", tool_events, "tool call", tools),
+    ):
+        a, b = best[case, "a"], best[case, "b"]
+        label = (
+            f"{deltas:,} text deltas"
+            if case == "text"
+            else f"{tools:,} create_metric tool calls + final answer"
+        )
+        print(f"\n{label}: {replayed:,} SSE events replayed")
+        print(
+            f"  (a) bare SDK, raw events        {a * 1000:8.1f} ms  {replayed / a:10,.0f} events/s  ({produced[case, 'a']:,} raw events)"
+        )
+        print(
+            f"  (b) ClaudeProvider + run_turn   {b * 1000:8.1f} ms  {replayed / b:10,.0f} events/s  ({produced[case, 'b']:,} protocol events, {produced[case, 'b'] / b:,.0f}/s)"
+        )
+        if (case, "p") in best:
+            p = best[case, "p"]
+            print(
+                f"      ClaudeProvider parts only   {p * 1000:8.1f} ms  {replayed / p:10,.0f} events/s"
+            )
+        print(f"  ratio (b)/(a) throughput: {a / b:.1%}  (target >= 80%)")
+        print(f"  added per {unit}: {(b - a) / n * 1e6:.1f} us  (target < 1000 us per delta)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deltas", type=int, default=10_000)
+    parser.add_argument("--tools", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    ctx = mp.get_context("spawn")
+    ports, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(args.deltas, args.tools, ports, stop), daemon=True)
+    server.start()
+    try:
+        port = ports.get(timeout=60)
+        asyncio.run(measure(f"http://127.0.0.1:{port}", args.deltas, args.tools, args.repeat))
+    finally:
+        stop.set()
+        server.join(10)
+
+
+if __name__ == "__main__":
+    main()
