@@ -9,7 +9,7 @@ from pathlib import Path
 
 import plotly
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +30,11 @@ _HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"
 @router.get("/")
 async def index() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=_HEADERS)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=204)  # no icon; saves browsers a logged 404
 
 
 @router.get("/static/plotly.min.js")
