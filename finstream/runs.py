@@ -356,6 +356,7 @@ class RunManager:
         ``accumulated=False`` leaves accumulated_text None (saves work for clients that drop it).
         """
         cursor = after_seq
+        ended = False
         texts: dict[str, str] = {}
 
         async def fill(event: ev.Event) -> ev.Event:
@@ -417,7 +418,12 @@ class RunManager:
                 return
             # Nothing more in the log and no local run: is a run streaming in another process?
             if not await self._remote_streaming(conversation_id, message_id):
-                return
+                if ended:
+                    return
+                # The final events commit with the release: one more read gets them all.
+                ended = True
+                continue
+            ended = False
             await asyncio.sleep(self.poll_interval)
 
     async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
