@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -214,3 +215,26 @@ def test_cli_runs_through_the_real_sdk_when_a_key_is_set(tmp_path):
     assert "chart_ready" in types and "metric_ready" in types and types[-1] == "message_complete"
     assert len(server.requests) == 2
     assert "sk-ant-cli-test" not in proc.stdout + proc.stderr
+
+
+async def test_replay_server_runs_as_a_script_for_other_surfaces(claude):
+    """`python tests/support/anthropic_replay.py --script 529,scenario` as other engineers run it."""
+    script = REPO / "tests" / "support" / "anthropic_replay.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--script", "529,scenario", "--delay", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = await asyncio.to_thread(proc.stdout.readline)
+        assert banner.startswith("anthropic_replay listening on http://127.0.0.1:"), banner
+        url = banner.split()[3]
+        events = await run(claude(ANTHROPIC_BASE_URL=url), toolbox=default_toolbox())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    types = [t[0] for t in decoded(events)]
+    assert types[:2] == ["message_start", "status"]  # the scripted 529, retried
+    assert "chart_ready" in types and "metric_ready" in types
+    assert events[-1].type == "message_complete" and events[-1].success
