@@ -37,7 +37,7 @@ def detect_format(filename: str, data: bytes) -> str:
             return "xbrl"
         return "html"
     name = filename.lower()
-    if name.endswith((".csv", ".tsv")) or _looks_like_csv(stripped):
+    if name.endswith((".csv", ".tsv")) or _looks_like_csv(stripped, complete=len(data) <= len(head)):
         return "csv"
     return "text"
 
@@ -57,12 +57,19 @@ def _decode_head(filename: str, head: bytes) -> str:
         return head.decode("latin-1")
 
 
-def _looks_like_csv(text: str) -> bool:
-    lines = [ln for ln in text.splitlines()[:10] if ln.strip()]
+def _looks_like_csv(text: str, *, complete: bool) -> bool:
+    import csv
+
+    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    if not complete:
+        lines = lines[:-1]  # the sample may end in the middle of a line
     if len(lines) < 2:
         return False
-    counts = {ln.count(",") for ln in lines}
-    return min(counts) >= 1 and len(counts) <= 2
+    for delimiter in (",", ";", "\t"):
+        counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(counts) == 1 and min(counts) >= 2:
+            return True
+    return False
 
 
 def ingest(filename: str, data: bytes, *, max_bytes: int | None = None) -> Filing:
