@@ -25,6 +25,11 @@ SUGGESTIONS = [
     "What does the balance sheet show?",
 ]
 PANEL_HEIGHT = 520
+PANEL_FILTERS = {"All": None, "Metrics": {"metric"}, "Charts": {"chart"}, "Tables": {"table"}}
+
+
+def panel_kinds() -> set[str] | None:
+    return PANEL_FILTERS.get(st.session_state.get("panel-filter") or "All")
 
 
 # ---------------------------------------------------------------- callbacks (run before the script)
@@ -180,7 +185,8 @@ def render() -> None:
         chat_box = st.container(height=PANEL_HEIGHT, border=True)
     with right:
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown("**Charts, tables and metrics**")
+            st.segmented_control("Show", list(PANEL_FILTERS), default="All", key="panel-filter",
+                                 label_visibility="collapsed")
             render_markdown_download(conversation_id, conversation.title, exchanges)
         panel_box = st.container(height=PANEL_HEIGHT - 40, border=True)
     with panel_box:
@@ -210,11 +216,12 @@ def render() -> None:
                 continue
             with st.container():
                 chat._panel_header(view.question)
-                ArtifactPanel().extend(view.artifacts)
+                ArtifactPanel(kinds=panel_kinds()).extend(view.artifacts)
                 st.divider()
 
     if active:
-        view = chat.render_live(conversation_id, active, live_question, chat_box, live_slot, on_stop=_stop)
+        view = chat.render_live(conversation_id, active, live_question, chat_box, live_slot,
+                                on_stop=_stop, kinds=panel_kinds())
         if view.done:
             live_views().pop(active, None)
             st.rerun()  # draw it as history, with its Continue/Retry actions

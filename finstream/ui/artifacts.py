@@ -175,9 +175,12 @@ class ArtifactPanel:
     The three boxes are laid out up front, so artifacts streamed in any order land in their place.
     """
 
-    def __init__(self, key_prefix: str = "", *, downloads: bool = True) -> None:
+    def __init__(
+        self, key_prefix: str = "", *, downloads: bool = True, kinds: set[str] | None = None
+    ) -> None:
         self.key_prefix = key_prefix
         self.downloads = downloads
+        self.kinds = kinds  # None: every kind; else only these (the panel's filter)
         self.metrics = st.container(horizontal=True, gap="small")
         self.charts = st.container()
         self.tables = st.container()
@@ -185,7 +188,7 @@ class ArtifactPanel:
 
     def add(self, art: Artifact) -> None:
         box = {"metric": self.metrics, "chart": self.charts, "table": self.tables}.get(art.kind)
-        if box is None:
+        if box is None or (self.kinds is not None and art.kind not in self.kinds):
             return
         with box:
             render_artifact(art, key_prefix=self.key_prefix, downloads=self.downloads)

@@ -146,6 +146,7 @@ def render_live(
     panel_slot: Any,
     *,
     on_stop: Callable[..., Any],
+    kinds: set[str] | None = None,
 ) -> MessageView:
     """Stream a running answer into the page, resuming from what this tab already showed.
 
@@ -158,7 +159,7 @@ def render_live(
     cache[message_id] = view
     with panel_slot:
         _panel_header(question, live=True)
-        panel = ArtifactPanel()
+        panel = ArtifactPanel(kinds=kinds)
         panel.extend(view.artifacts)
     with chat_box, st.chat_message("assistant", avatar=":material/query_stats:"):
         st.button("Stop", key=f"stop-{message_id}", icon=":material/stop_circle:",

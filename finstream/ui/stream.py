@@ -4,7 +4,10 @@
 one chunk per token makes an answer's cost grow with the square of its length (8,000 one-token
 chunks cost seconds of server CPU). The coalescer batches text by size and by time: a chunk goes
 out once it holds ``min_chars`` characters, or once ``max_wait`` seconds passed since the last one,
-so the text still appears promptly. Non-text events (charts, tables, metrics, tool progress) flush
+so the text still appears promptly. Both thresholds grow with the text already on the page (a
+chunk of at least a tenth of it; a wait of 50 ms per 4,000 characters), because each chunk costs
+a re-render of everything shown: with geometric growth the total cost stays linear in the answer's
+length, even for a slow stream whose chunks the time threshold would otherwise decide. Non-text events (charts, tables, metrics, tool progress) flush
 the pending text first and are then handed to a callback, which writes them into the side columns
 between two yields: the generator runs on the script thread, so it may call ``st.*``.
 """
@@ -21,6 +24,8 @@ from finstream.ui.view import MessageView
 
 MIN_CHARS = 200
 MAX_WAIT = 0.05
+GROWTH = 0.1  # a chunk holds at least this share of the text already shown
+WAIT_PER_CHARS = 4000  # max_wait applies per this many characters shown
 HEARTBEAT = 0.1
 
 _END = object()
@@ -34,6 +39,7 @@ def coalesce(
     on_tick: Callable[[], None] | None = None,
     min_chars: int = MIN_CHARS,
     max_wait: float = MAX_WAIT,
+    growth: float = GROWTH,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[str]:
     """Yield the text of ``events`` in batches; fold every event into ``view`` as it arrives.
@@ -44,13 +50,23 @@ def coalesce(
     pending: list[str] = []
     size = 0
     last = clock()
+    need_chars, need_wait = min_chars, max_wait
+
+    def rescale() -> None:
+        nonlocal need_chars, need_wait
+        shown = len(view.text)
+        need_chars = max(min_chars, int(shown * growth))
+        need_wait = max_wait * max(1.0, shown / WAIT_PER_CHARS) if growth else max_wait
+
+    rescale()  # a resumed view starts with what it already shows
     for event in events:
         if event is None:
             if on_tick is not None:
                 on_tick()
-            if pending and clock() - last >= max_wait:
+            if pending and clock() - last >= need_wait:
                 yield "".join(pending)
                 pending, size, last = [], 0, clock()
+                rescale()
             continue
         before = view.last_seq
         view.apply(event)
@@ -62,9 +78,10 @@ def coalesce(
             pending.append(event.text)
             size += len(event.text)
             now = clock()
-            if size >= min_chars or now - last >= max_wait:
+            if size >= need_chars or now - last >= need_wait:
                 yield "".join(pending)
                 pending, size, last = [], 0, now
+                rescale()
             continue
         if pending:
             yield "".join(pending)

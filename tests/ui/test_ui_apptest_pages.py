@@ -16,20 +16,51 @@ QUESTION = "What is the revenue trend?"
 
 def artifact_step(text: str = "Let me pull the figures.\n\n") -> list:
     return tool_step(
-        ("create_metric", {"label": "Revenue FY2024", "value": 391035000000, "unit": "USD",
-                           "delta": 2.02, "sources": SRC}),
-        ("create_metric", {"label": "Operating expenses FY2024", "value": 57467000000, "unit": "USD",
-                           "delta": 4.9, "sources": SRC}),
-        ("create_chart", {"title": "Revenue by fiscal year", "chart_type": "line",
-                          "x": ["FY2023", "FY2024"],
-                          "series": [{"name": "Revenue", "values": [383285e6, 391035e6]}],
-                          "unit": "USD", "sources": SRC}),
-        ("create_table", {"title": "Figures by period",
-                          "columns": [{"name": "Period", "format": "text"},
-                                      {"name": "Revenue", "format": "currency"},
-                                      {"name": "Net margin", "format": "percent"}],
-                          "rows": [["FY2023", 383285.0, 25.3], ["FY2024", 391035.0, 24.0]],
-                          "unit_note": "USD millions", "sources": SRC}),
+        (
+            "create_metric",
+            {
+                "label": "Revenue FY2024",
+                "value": 391035000000,
+                "unit": "USD",
+                "delta": 2.02,
+                "sources": SRC,
+            },
+        ),
+        (
+            "create_metric",
+            {
+                "label": "Operating expenses FY2024",
+                "value": 57467000000,
+                "unit": "USD",
+                "delta": 4.9,
+                "sources": SRC,
+            },
+        ),
+        (
+            "create_chart",
+            {
+                "title": "Revenue by fiscal year",
+                "chart_type": "line",
+                "x": ["FY2023", "FY2024"],
+                "series": [{"name": "Revenue", "values": [383285e6, 391035e6]}],
+                "unit": "USD",
+                "sources": SRC,
+            },
+        ),
+        (
+            "create_table",
+            {
+                "title": "Figures by period",
+                "columns": [
+                    {"name": "Period", "format": "text"},
+                    {"name": "Revenue", "format": "currency"},
+                    {"name": "Net margin", "format": "percent"},
+                ],
+                "rows": [["FY2023", 383285.0, 25.3], ["FY2024", 391035.0, 24.0]],
+                "unit_note": "USD millions",
+                "sources": SRC,
+            },
+        ),
         text=text,
     )
 
@@ -49,7 +80,9 @@ def ask(app_test, rt, provider, question: str = QUESTION):  # noqa: ANN001, ANN2
 
 def all_text(at) -> str:  # noqa: ANN001
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += (
+        [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
+    )
     return "\n".join(parts)
 
 
@@ -93,7 +126,9 @@ def test_costs_use_inverse_delta_colour(ui_runtime, app_test):
 
 def test_history_rerenders_with_artifacts_and_stable_keys(ui_runtime, app_test):
     rt, provider = ui_runtime
-    provider.add(artifact_step(), text_step(ANSWER), artifact_step("Again.\n\n"), text_step("Same again."))
+    provider.add(
+        artifact_step(), text_step(ANSWER), artifact_step("Again.\n\n"), text_step("Same again.")
+    )
     conv, at = ask(app_test, rt, provider)
     at.chat_input(key="prompt").set_value("And again?").run()
     assert not at.exception
@@ -118,8 +153,13 @@ def test_history_rerenders_with_artifacts_and_stable_keys(ui_runtime, app_test):
 def test_error_mid_stream_shows_error_and_retry_and_continue(ui_runtime, app_test):
     rt, provider = ui_runtime
     provider.add(
-        [TextPart("Revenue was "), TextPart("$391.0B "),
-         ProviderError("overloaded", "Claude is overloaded right now; try again.", retryable=True)],
+        [
+            TextPart("Revenue was "),
+            TextPart("$391.0B "),
+            ProviderError(
+                "overloaded", "Claude is overloaded right now; try again.", retryable=True
+            ),
+        ],
         text_step(ANSWER),
     )
     conv, at = ask(app_test, rt, provider)
@@ -140,7 +180,9 @@ def test_error_mid_stream_shows_error_and_retry_and_continue(ui_runtime, app_tes
 
 def test_incomplete_answer_can_be_continued(ui_runtime, app_test):
     rt, provider = ui_runtime
-    provider.add(text_step("Revenue rose 2.0% to", stop_reason="max_tokens"), text_step(" $391.0B."))
+    provider.add(
+        text_step("Revenue rose 2.0% to", stop_reason="max_tokens"), text_step(" $391.0B.")
+    )
     conv, at = ask(app_test, rt, provider)
     assert "output limit" in " ".join(e.value for e in at.error)
     at.button(key=next(b.key for b in at.button if b.label == "Continue")).click().run()
@@ -183,13 +225,31 @@ def test_suggested_question_starts_a_run(ui_runtime, app_test):
 def _filing() -> Filing:
     src = Source(document="aapl-20240928.htm", concept="us-gaap:Revenues", period="FY2024")
     return Filing(
-        filename="aapl-20240928.htm", format="ixbrl", company="Apple Inc.", form="10-K",
-        fiscal_period="FY2024", period_end=date(2024, 9, 28), cik="0000320193",
+        filename="aapl-20240928.htm",
+        format="ixbrl",
+        company="Apple Inc.",
+        form="10-K",
+        fiscal_period="FY2024",
+        period_end=date(2024, 9, 28),
+        cik="0000320193",
         sections=[Section(title="Item 7. MD&A", text="Net sales increased 2% <b>in 2024</b>.")],
-        tables=[Table(title="Net sales by category", columns=["Category", "2024"],
-                      rows=[["iPhone", 201183], ["Services", 96169]])],
-        facts=[Fact(concept="us-gaap:Revenues", label="Revenue", value=391035000000.0,
-                    period_start=date(2023, 10, 1), period_end=date(2024, 9, 28), source=src)],
+        tables=[
+            Table(
+                title="Net sales by category",
+                columns=["Category", "2024"],
+                rows=[["iPhone", 201183], ["Services", 96169]],
+            )
+        ],
+        facts=[
+            Fact(
+                concept="us-gaap:Revenues",
+                label="Revenue",
+                value=391035000000.0,
+                period_start=date(2023, 10, 1),
+                period_end=date(2024, 9, 28),
+                source=src,
+            )
+        ],
     )
 
 
@@ -197,7 +257,9 @@ def test_documents_page_lists_parsed_filings_and_errors(ui_runtime, app_test):
     rt, _provider = ui_runtime
     conv = rt.store.create_conversation("Apple")
     rt.store.add_document(conv.id, "aapl-20240928.htm", b"<html/>", filing=_filing())
-    rt.store.add_document(conv.id, "broken.pdf", b"%PDF", error="broken.pdf: encrypted PDF, cannot read text")
+    rt.store.add_document(
+        conv.id, "broken.pdf", b"%PDF", error="broken.pdf: encrypted PDF, cannot read text"
+    )
     at = app_test()
     at.query_params["c"] = conv.id
     at.run()
@@ -208,7 +270,9 @@ def test_documents_page_lists_parsed_filings_and_errors(ui_runtime, app_test):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Company"] == "Apple Inc." and metrics["Form"] == "10-K"
     facts = at.dataframe[0].value
-    assert facts["Concept"].tolist() == ["us-gaap:Revenues"] and facts["Value"].tolist() == ["$391.0B"]
+    assert facts["Concept"].tolist() == ["us-gaap:Revenues"] and facts["Value"].tolist() == [
+        "$391.0B"
+    ]
     # Filing text is shown as plain text, never as Markdown/HTML.
     assert any("<b>in 2024</b>" in t.value for t in at.text)
 

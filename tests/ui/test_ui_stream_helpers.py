@@ -32,10 +32,19 @@ class FakeClock:
 def test_coalesce_batches_by_size_and_keeps_every_character():
     words = [delta(i + 1, "word ") for i in range(1000)]  # 5,000 characters
     view = MessageView(MID)
-    chunks = list(coalesce(words, view, clock=FakeClock(), min_chars=200))
+    chunks = list(coalesce(words, view, clock=FakeClock(), min_chars=200, growth=0))
     assert "".join(chunks) == "word " * 1000 == view.text
     assert len(chunks) == 25  # one chunk per 200 characters, not one per delta
     assert view.last_seq == 1000
+
+
+def test_chunks_grow_with_the_text_shown_so_total_rerender_cost_stays_linear():
+    words = [delta(i + 1, "word ") for i in range(8000)]  # 40,000 characters
+    chunks = list(coalesce(words, MessageView(MID), clock=FakeClock()))
+    assert "".join(chunks) == "word " * 8000
+    assert len(chunks) < 60  # fixed 200-character chunks would be 200
+    rerendered = sum(len("".join(chunks[: i + 1])) for i in range(len(chunks)))
+    assert rerendered < 15 * 40_000  # each character re-sent a bounded number of times
 
 
 def test_coalesce_flushes_on_time_so_slow_text_still_shows():
@@ -72,17 +81,25 @@ def test_non_text_events_flush_text_first_and_reach_the_callback_in_order():
     events = [
         delta(1, "Let me look. "),
         ev.ToolStart(seq=2, message_id=MID, tool_id="t1", tool_name="create_metric"),
-        ev.MetricReady(seq=3, message_id=MID, metric_index=0, metric_data={"label": "Revenue", "value": 1}),
+        ev.MetricReady(
+            seq=3, message_id=MID, metric_index=0, metric_data={"label": "Revenue", "value": 1}
+        ),
         delta(4, "Done."),
         ev.MessageComplete(seq=5, message_id=MID, success=True, stop_reason="end_turn"),
     ]
     view = MessageView(MID)
     out = []
-    for chunk in coalesce(events, view, lambda e: seen.append(f"event:{e.type}"), clock=FakeClock()):
+    for chunk in coalesce(
+        events, view, lambda e: seen.append(f"event:{e.type}"), clock=FakeClock()
+    ):
         out.append(chunk)
         seen.append(f"text:{chunk}")
     assert seen == [
-        "text:Let me look. ", "event:tool_start", "event:metric_ready", "text:Done.", "event:message_complete",
+        "text:Let me look. ",
+        "event:tool_start",
+        "event:metric_ready",
+        "text:Done.",
+        "event:message_complete",
     ]
     assert view.state == "complete" and view.artifacts[0].key == "m1-metric-0"
 
@@ -95,13 +112,25 @@ def test_resumed_tail_skips_what_was_shown_and_other_messages():
 
 
 def test_view_states_for_continue_and_retry():
-    stopped = fold(MID, [delta(1, "Partial"), ev.MessageComplete(seq=2, message_id=MID, success=False,
-                                                                  stop_reason="stopped")])
+    stopped = fold(
+        MID,
+        [
+            delta(1, "Partial"),
+            ev.MessageComplete(seq=2, message_id=MID, success=False, stop_reason="stopped"),
+        ],
+    )
     assert stopped.state == "stopped" and stopped.can_continue
-    failed = fold(MID, [ev.Error(seq=1, message_id=MID, code="overloaded", message="busy", retryable=True),
-                        ev.MessageComplete(seq=2, message_id=MID, success=False, stop_reason="error")])
+    failed = fold(
+        MID,
+        [
+            ev.Error(seq=1, message_id=MID, code="overloaded", message="busy", retryable=True),
+            ev.MessageComplete(seq=2, message_id=MID, success=False, stop_reason="error"),
+        ],
+    )
     assert failed.state == "failed" and not failed.can_continue and failed.can_retry
-    refused = fold(MID, [ev.MessageComplete(seq=1, message_id=MID, success=False, stop_reason="refusal")])
+    refused = fold(
+        MID, [ev.MessageComplete(seq=1, message_id=MID, success=False, stop_reason="refusal")]
+    )
     assert not refused.can_retry
 
 
@@ -146,8 +175,12 @@ def test_with_heartbeat_closes_the_source_when_closed_and_reraises_errors():
 
 TABLE = {
     "title": "Figures / FY2024",
-    "columns": [{"name": "Period", "format": "text"}, {"name": "Revenue", "format": "currency"},
-                {"name": "Margin", "format": "percent"}, {"name": "Revenue", "format": "number"}],
+    "columns": [
+        {"name": "Period", "format": "text"},
+        {"name": "Revenue", "format": "currency"},
+        {"name": "Margin", "format": "percent"},
+        {"name": "Revenue", "format": "number"},
+    ],
     "rows": [["FY2023", 383285.0, 25.3, 1], ["FY2024", "n/a", 24.0, 2]],
     "unit_note": "USD millions",
     "sources": [{"document": "aapl.htm", "concept": "us-gaap:Revenues", "period": "FY2024"}],
@@ -157,7 +190,9 @@ TABLE = {
 def test_table_formats_and_exports():
     config = column_config(TABLE)
     assert config["Revenue"]["type_config"]["format"] == "accounting"
-    assert config["Margin"]["type_config"]["format"] == "%.1f%%"  # not "percent": that multiplies by 100
+    assert (
+        config["Margin"]["type_config"]["format"] == "%.1f%%"
+    )  # not "percent": that multiplies by 100
     frame = exports.table_frame(TABLE)
     assert list(frame.columns) == ["Period", "Revenue", "Margin", "Revenue (2)"]
     assert frame["Revenue"].isna().tolist() == [False, True]  # text in a number column: blank
@@ -172,23 +207,39 @@ def test_table_formats_and_exports():
 
 
 def test_chart_html_is_standalone_and_escapes_sources():
-    data = {"figure": {"data": [{"type": "bar", "x": ["a"], "y": [1]}], "layout": {"template": {}}},
-            "sources": [{"document": "<script>alert(1)</script>.htm"}]}
+    data = {
+        "figure": {"data": [{"type": "bar", "x": ["a"], "y": [1]}], "layout": {"template": {}}},
+        "sources": [{"document": "<script>alert(1)</script>.htm"}],
+    }
     html = exports.chart_html(data).decode()
     assert "plotly" in html.lower() and "<script>alert(1)</script>" not in html
     assert "template" not in exports.chart_figure(data)["layout"]
 
 
 def test_markdown_export_has_questions_answers_and_artifacts():
-    view = fold(MID, [
-        delta(1, "Revenue rose."),
-        ev.TableReady(seq=2, message_id=MID, table_index=0, table_data=TABLE),
-        ev.MetricReady(seq=3, message_id=MID, metric_index=0,
-                       metric_data={"label": "Revenue", "value": 391e9, "unit": "USD", "display": "$391.0B",
-                                    "delta_display": "+2.0%"}),
-        ev.MessageComplete(seq=4, message_id=MID, success=True, stop_reason="end_turn"),
-    ])
-    text = exports.conversation_markdown("Apple", [("user", "Trend?"), ("assistant", view)]).decode()
+    view = fold(
+        MID,
+        [
+            delta(1, "Revenue rose."),
+            ev.TableReady(seq=2, message_id=MID, table_index=0, table_data=TABLE),
+            ev.MetricReady(
+                seq=3,
+                message_id=MID,
+                metric_index=0,
+                metric_data={
+                    "label": "Revenue",
+                    "value": 391e9,
+                    "unit": "USD",
+                    "display": "$391.0B",
+                    "delta_display": "+2.0%",
+                },
+            ),
+            ev.MessageComplete(seq=4, message_id=MID, success=True, stop_reason="end_turn"),
+        ],
+    )
+    text = exports.conversation_markdown(
+        "Apple", [("user", "Trend?"), ("assistant", view)]
+    ).decode()
     assert "# Apple" in text and "## Q: Trend?" in text and "Revenue rose." in text
     assert "| Period | Revenue | Margin | Revenue (2) |" in text
     assert "- **Revenue**: $391.0B (+2.0%)" in text and "Source: aapl.htm" in text

@@ -1,0 +1,292 @@
+"""The analysis page in headless Chromium against a real ``streamlit run`` on 127.0.0.1.
+
+What AppTest cannot see: text appearing progressively, a widget click mid-stream (a rerun kills
+the script, not the run), a reload mid-stream (a new session re-attaches from the log), and the
+whole path through the real anthropic SDK (against the project's replay server). Screenshots go
+to artifacts/ (gitignored). Waits are bounded polls, never timed assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+
+ASSISTANT = (
+    "[data-testid='stChatMessage']:has([data-testid='stIconMaterial']:text-is('query_stats'))"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url}: not up after {limit} s")
+
+
+def start_streamlit(data_dir: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_URL")
+    }
+    environ.update({"FINSTREAM_DATA_DIR": str(data_dir), "FINSTREAM_DEMO_DELAY": "0.15", **env})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=environ,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/_stcore/health", proc)
+    return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("ui-browser")
+    proc, url = start_streamlit(tmp / "data", tmp / "streamlit.log")
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):  # noqa: ANN001, ANN201
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def open_new_conversation(page, url: str) -> None:  # noqa: ANN001
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stChatInput'] textarea")
+    page.get_by_role("button", name="New").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('c')")
+    page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
+    time.sleep(0.5)  # let the rerun that the New button started settle
+
+
+def ask(page, question: str) -> None:  # noqa: ANN001
+    box = page.locator("[data-testid='stChatInput'] textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def answer_text(page) -> str:  # noqa: ANN001
+    answers = page.locator(ASSISTANT)
+    if answers.count() == 0:
+        return ""
+    md = answers.last.locator(
+        "[data-testid='stMarkdownContainer']:not([data-testid='stButton'] *):not([data-testid='stExpander'] *)"
+    )
+    return " ".join(md.nth(i).inner_text() for i in range(md.count())).replace("▌", "").strip()
+
+
+def streaming(page) -> bool:  # noqa: ANN001
+    return page.get_by_role("button", name="Stop").count() > 0
+
+
+def snapshots_until_done(page, limit: float = 90) -> list[str]:  # noqa: ANN001
+    """Distinct texts of the last answer, polled until the Stop button is gone."""
+    seen: list[str] = []
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        text = answer_text(page)
+        if text and (not seen or seen[-1] != text):
+            seen.append(text)
+        if seen and not streaming(page):
+            time.sleep(0.5)
+            if not streaming(page):
+                final = answer_text(page)
+                if final != seen[-1]:
+                    seen.append(final)
+                return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the answer did not finish; last text: {seen[-1:]!r}")
+
+
+def wait_streaming_with_text(page, min_chars: int = 20) -> str:  # noqa: ANN001
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = answer_text(page)
+        if streaming(page) and len(text) >= min_chars:
+            return text
+        time.sleep(0.05)
+    raise AssertionError("no streaming text appeared")
+
+
+def test_text_appears_progressively_then_completes(demo_app, page):  # noqa: ANN001
+    SHOTS.mkdir(exist_ok=True)
+    open_new_conversation(page, demo_app)
+    ask(page, "What is the revenue trend?")
+    wait_streaming_with_text(page, min_chars=1)
+    page.screenshot(path=str(SHOTS / "ui-streaming.png"))
+    snapshots = snapshots_until_done(page)
+    page.screenshot(path=str(SHOTS / "ui-complete.png"))
+    final = snapshots[-1]
+    assert len(snapshots) >= 3, snapshots
+    # Each snapshot is a growing prefix of the final answer (markdown may reflow whitespace).
+    flat = [" ".join(s.split()) for s in snapshots]
+    assert all(flat[-1].startswith(s[: max(1, len(s) - 2)]) for s in flat[:-1]), flat
+    assert len(flat[0]) < len(flat[-1])
+    assert page.locator(ASSISTANT).count() == 1 and final
+
+
+def test_widget_click_mid_stream_does_not_lose_the_answer(demo_app, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    ask(page, "How have margins changed?")
+    before = wait_streaming_with_text(page)
+    # A segmented control click reruns the whole script while the answer streams.
+    page.locator("[data-testid='stButtonGroup'] button", has_text="Charts").click()
+    page.screenshot(path=str(SHOTS / "ui-after-click.png"))
+    snapshots = snapshots_until_done(page)
+    final = " ".join(snapshots[-1].split())
+    assert final.startswith(" ".join(before.split())[:20])
+    assert len(final) > len(before)
+    assert page.locator(ASSISTANT).count() == 1
+    page.locator("[data-testid='stButtonGroup'] button", has_text="All").click()
+
+
+def test_reload_mid_stream_resumes_the_same_answer(demo_app, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    ask(page, "Compare net income across periods")
+    before = wait_streaming_with_text(page)
+    url = page.url
+    assert "c=" in url
+    page.reload()
+    page.wait_for_selector("[data-testid='stChatInput'] textarea")
+    resumed = wait_streaming_with_text(page, min_chars=len(before))
+    page.screenshot(path=str(SHOTS / "ui-after-reload.png"))
+    assert " ".join(resumed.split()).startswith(" ".join(before.split())[:20])
+    snapshots = snapshots_until_done(page)
+    final = " ".join(snapshots[-1].split())
+    assert final.startswith(" ".join(before.split())[:20]) and len(final) > len(before)
+    assert page.locator(ASSISTANT).count() == 1  # one answer, not a second run
+    assert page.url == url
+
+
+@pytest.fixture
+def replay_app(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    replay = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "support" / "anthropic_replay.py"),
+            "--port",
+            str(port),
+            "--script",
+            "scenario",
+            "--delay",
+            "0.05",
+        ],
+        cwd=ROOT,
+        stdout=(tmp_path / "replay.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        proc, url = start_streamlit(
+            tmp_path / "data",
+            tmp_path / "streamlit.log",
+            ANTHROPIC_API_KEY="test",
+            ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}",
+        )
+        try:
+            yield url
+        finally:
+            stop(proc)
+    finally:
+        stop(replay)
+
+
+def test_answer_through_the_real_sdk_shows_chart_and_metric(replay_app, page):  # noqa: ANN001
+    open_new_conversation(page, replay_app)
+    assert page.get_by_text("Demo analyst").count() == 0  # Claude, not the demo
+    ask(page, "What is Apple's revenue trend?")
+    snapshots = snapshots_until_done(page)
+    page.wait_for_selector("[data-testid='stPlotlyChart']")
+    page.wait_for_selector("[data-testid='stMetric']")
+    page.screenshot(path=str(SHOTS / "ui-real-sdk.png"))
+    assert "Revenue was $391.0B in FY2024" in snapshots[-1]
+    assert page.locator("[data-testid='stMetric']").count() >= 1
