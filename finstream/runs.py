@@ -22,25 +22,10 @@ from finstream import events as ev
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn
 from finstream.providers.base import Provider
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
+from finstream.store.writer import EventLogWriter
 from finstream.tools.base import Toolbox
 
 log = logging.getLogger(__name__)
-
-_FINAL_STATUS = {
-    "stopped": "stopped",
-    "error": "error",
-    "refusal": "error",
-    "interrupted": "interrupted",
-}
-
-
-def _final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> str:
-    if done.success:
-        return "complete"
-    if done.stop_reason == "error" and error and error.get("retryable"):
-        return "incomplete"  # a dropped or failed stream: the partial answer can be continued
-    return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
-
 
 class RunBusyError(ConversationBusyError):
     """A run is already streaming in this conversation (in this or another process)."""
@@ -254,7 +239,10 @@ class RunManager:
         self._by_message.pop(run.message_id, None)
 
     async def _drive(self, run: _Run, provider: Provider, turn: Turn) -> None:
-        writer = _BatchWriter(self.store, run, self.batch_size, self.flush_interval)
+        writer = EventLogWriter(
+            self.store, run.conversation_id, run.message_id,
+            batch_size=self.batch_size, interval=self.flush_interval,
+        )
         next_seq = turn.seq_start
         last_usage = ev.Usage()
         try:
@@ -447,90 +435,3 @@ class RunManager:
         if run is not None and seq >= run.seq_start:
             return run.text_before(seq)
         return await self.store.message_text_before(conversation_id, message_id, seq)
-
-
-class _BatchWriter:
-    """Appends a run's events in batches and keeps its message row in step (same transaction)."""
-
-    def __init__(self, store: AsyncStore, run: _Run, batch_size: int, interval: float) -> None:
-        self.store = store
-        self.run = run
-        self.batch_size = batch_size
-        self.interval = interval
-        self.pending: list[ev.Event] = []
-        self.text = ""
-        self.first_at = 0.0
-        self.final: dict[str, Any] | None = None
-        self.error: dict[str, Any] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task | None = None
-        self._lock = asyncio.Lock()
-
-    async def add(self, event: ev.Event) -> None:
-        self.pending.append(event)
-        if event.type == "text_delta":
-            self.text += event.text
-        elif isinstance(event, ev.Error):
-            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
-        if isinstance(event, ev.MessageComplete):
-            await self.flush(final=event)
-        elif event.type in ev.ARTIFACT_TYPES or len(self.pending) >= self.batch_size:
-            await self.flush()
-        elif self._timer is None:
-            # The first unflushed event starts the clock; a later flush cancels it.
-            self._timer = asyncio.get_running_loop().call_later(self.interval, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self.pending and (self._flushing is None or self._flushing.done()):
-            self._flushing = asyncio.get_running_loop().create_task(self.flush())
-
-    async def flush(self, final: ev.MessageComplete | None = None) -> None:
-        async with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            if not self.pending and final is None:
-                return
-            batch, self.pending = self.pending, []
-            text, self.text = self.text, ""
-            patch = MessagePatch(append_text=text)
-            if final is not None:
-                status = _final_status(final, self.error)
-                patch = MessagePatch(
-                    append_text=text, status=status, stop_reason=final.stop_reason,
-                    usage=final.usage.model_dump(), error=self.error if not final.success else None,
-                    release=True,
-                )
-                self.final = {"status": status, "stop_reason": final.stop_reason}
-            await self._append(batch, patch)
-
-    async def _append(self, batch: list[ev.Event], patch: MessagePatch) -> None:
-        # A write, once begun, always finishes before the next one (even when the run is
-        # cancelled meanwhile): batches commit in seq order, so a polling tailer never sees a gap.
-        write = asyncio.ensure_future(
-            self.store.append_batch(
-                self.run.conversation_id, batch, message_id=self.run.message_id, patch=patch
-            )
-        )
-        try:
-            await asyncio.shield(write)
-        except asyncio.CancelledError:
-            await write
-            raise
-
-    async def close(self) -> None:
-        """Flush what is left; if no terminal event was written (a failed write), release anyway."""
-        if self._flushing is not None:
-            await asyncio.gather(self._flushing, return_exceptions=True)
-        async with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            release = self.final is None
-            if not self.pending and not release:
-                return
-            batch, self.pending = self.pending, []
-            text, self.text = self.text, ""
-            status = "incomplete" if release else None
-            await self._append(batch, MessagePatch(append_text=text, status=status, release=release))

@@ -1,0 +1,141 @@
+"""Group commit for one run's events: the producer never waits for the database.
+
+Events queue in memory; one writer task appends them in order, a batch per transaction, together
+with the message's text and status. A batch goes out when ``batch_size`` events are waiting, after
+``interval`` seconds, or at once for artifacts and the terminal event; whatever arrives while a
+write is in flight joins the next batch (so batches grow when the database is slow). The producer
+only waits at the terminal event (the answer is durable before the run ends) and when more than
+``max_pending`` events are queued (back-pressure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from finstream import events as ev
+from finstream.store.aio import AsyncStore
+from finstream.store.records import MessagePatch
+
+log = logging.getLogger(__name__)
+
+_FINAL_STATUS = {"stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted"}
+
+
+def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> str:
+    """The message status a terminal event leaves behind."""
+    if done.success:
+        return "complete"
+    if done.stop_reason == "error" and error and error.get("retryable"):
+        return "incomplete"  # a dropped or failed stream: the partial answer can be continued
+    return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
+
+
+class EventLogWriter:
+    def __init__(
+        self,
+        store: AsyncStore,
+        conversation_id: str,
+        message_id: str,
+        *,
+        batch_size: int = 32,
+        interval: float = 0.05,
+        max_pending: int = 4096,
+    ) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+        self.message_id = message_id
+        self.batch_size = batch_size
+        self.interval = interval
+        self.max_pending = max_pending
+        self.pending: list[ev.Event] = []
+        self.text = ""  # text of the pending deltas, appended to the message with them
+        self.error: dict[str, Any] | None = None
+        self.final: dict[str, Any] | None = None  # set once the terminal event is written
+        self.batches = 0
+        self._urgent = False
+        self._task: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def add(self, event: ev.Event) -> None:
+        self.pending.append(event)
+        if event.type == "text_delta":
+            self.text += event.text
+        elif isinstance(event, ev.Error):
+            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
+        if event.type == ev.TERMINAL_TYPE:
+            await self.drain()
+        elif event.type in ev.ARTIFACT_TYPES:
+            self._kick(urgent=True)
+        elif len(self.pending) >= self.batch_size:
+            self._kick()
+            if len(self.pending) >= self.max_pending:
+                await self.drain()
+        elif self._timer is None and not self._busy():
+            self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is written."""
+        while self.pending or self._busy():
+            self._kick(urgent=True)
+            await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        """Write what is left; if the terminal event never made it (writes failed), release the
+        conversation anyway so it is not stuck busy."""
+        await self.drain()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.final is None:
+            patch = MessagePatch(status="incomplete", release=True)
+            await self.store.append_batch(self.conversation_id, [], message_id=self.message_id, patch=patch)
+
+    def _busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def _kick(self, urgent: bool = False) -> None:
+        self._urgent = self._urgent or urgent
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._busy():
+            self._task = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        failures = 0
+        while self.pending and (self._urgent or len(self.pending) >= self.batch_size):
+            self._urgent = False
+            batch, self.pending = self.pending, []
+            text, self.text = self.text, ""
+            done = batch[-1] if batch[-1].type == ev.TERMINAL_TYPE else None
+            if done is None:
+                patch = MessagePatch(append_text=text)
+            else:
+                status = final_status(done, self.error)
+                patch = MessagePatch(
+                    append_text=text, status=status, stop_reason=done.stop_reason,
+                    usage=done.usage.model_dump(), error=None if done.success else self.error,
+                    release=True,
+                )
+            try:
+                await self.store.append_batch(
+                    self.conversation_id, batch, message_id=self.message_id, patch=patch
+                )
+            except Exception:
+                failures += 1
+                log.exception("event log write failed (attempt %d)", failures)
+                if failures >= 5:
+                    # Give up on these: live tailers still got them; close() frees the conversation.
+                    log.error("dropping %d event(s) of message %s", len(batch), self.message_id)
+                    self.pending, self.text = [], ""
+                    return
+                self.pending, self.text, self._urgent = batch + self.pending, text + self.text, True
+                await asyncio.sleep(0.1 * failures)
+                continue
+            failures = 0
+            self.batches += 1
+            if done is not None:
+                self.final = {"status": patch.status, "stop_reason": done.stop_reason}
+        if self.pending and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
