@@ -26,14 +26,24 @@ from finstream.tools import default_toolbox
 TOKEN = "test-token-8f2c"
 
 CHART = {
-    "title": "Revenue", "chart_type": "bar", "x": ["FY2022", "FY2023", "FY2024"],
+    "title": "Revenue",
+    "chart_type": "bar",
+    "x": ["FY2022", "FY2023", "FY2024"],
     "series": [{"name": "Revenue", "values": [394328000000.0, 383285000000.0, 391035000000.0]}],
     "unit": "USD",
 }
-TABLE = {"title": "Revenue by year", "columns": [{"name": "Year"}, {"name": "Revenue"}],
-         "rows": [["FY2023", 383285000000.0], ["FY2024", 391035000000.0]]}
-METRIC = {"label": "Revenue FY2024", "value": 391035000000.0, "unit": "USD", "delta": 2.02,
-          "delta_unit": "percent"}
+TABLE = {
+    "title": "Revenue by year",
+    "columns": [{"name": "Year"}, {"name": "Revenue"}],
+    "rows": [["FY2023", 383285000000.0], ["FY2024", 391035000000.0]],
+}
+METRIC = {
+    "label": "Revenue FY2024",
+    "value": 391035000000.0,
+    "unit": "USD",
+    "delta": 2.02,
+    "delta_unit": "percent",
+}
 
 
 def _has_tool_results(request: ProviderRequest) -> bool:
@@ -57,13 +67,24 @@ class ChartAnalyst:
 
     def _parts(self, request: ProviderRequest) -> list[Part]:
         if not self.tools or _has_tool_results(request):
-            text = "Revenue rose to $391.0 billion in FY2024." if self.tools else \
-                " ".join(f"w{i}" for i in range(self.words)) + "."
-            return [*text_parts(text), BlockStop(0), Finish("end_turn", {"input_tokens": 30, "output_tokens": 9})]
+            text = (
+                "Revenue rose to $391.0 billion in FY2024."
+                if self.tools
+                else " ".join(f"w{i}" for i in range(self.words)) + "."
+            )
+            return [
+                *text_parts(text),
+                BlockStop(0),
+                Finish("end_turn", {"input_tokens": 30, "output_tokens": 9}),
+            ]
         intro = " ".join(f"word{i}" for i in range(self.words)) + " "
         calls = [("create_chart", CHART), ("create_table", TABLE), ("create_metric", METRIC)]
-        return [*text_parts(intro), BlockStop(0), *tool_parts(calls, start_index=1),
-                Finish("tool_use", {"input_tokens": 20, "output_tokens": 40})]
+        return [
+            *text_parts(intro),
+            BlockStop(0),
+            *tool_parts(calls, start_index=1),
+            Finish("tool_use", {"input_tokens": 20, "output_tokens": 40}),
+        ]
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Part]:
         for part in self._parts(request):
@@ -78,18 +99,36 @@ class ChartAnalyst:
 class LiveServer:
     """create_app(...) on a real uvicorn bound to 127.0.0.1 on a free port, in a daemon thread."""
 
-    def __init__(self, db_path: Path, *, provider: Any = None, api: ApiSettings | None = None,
-                 ingest: Any = None, **uvicorn_kw: Any) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        provider: Any = None,
+        api: ApiSettings | None = None,
+        ingest: Any = None,
+        **uvicorn_kw: Any,
+    ) -> None:
         self.store = Store(f"sqlite:///{db_path}")
         self.provider = provider or ChartAnalyst()
         settings = Settings(FINSTREAM_DEMO=True, FINSTREAM_DATA_DIR=db_path.parent)
         self.manager = RunManager(self.store, lambda: self.provider, default_toolbox(), settings)
-        self.api = api or ApiSettings(token=TOKEN, max_json_bytes=64 * 1024,
-                                      max_upload_bytes=256 * 1024, max_request_bytes=1024 * 1024,
-                                      sse_retry_ms=1500, sse_ping_seconds=15)
+        self.api = api or ApiSettings(
+            token=TOKEN,
+            max_json_bytes=64 * 1024,
+            max_upload_bytes=256 * 1024,
+            max_request_bytes=1024 * 1024,
+            sse_retry_ms=1500,
+            sse_ping_seconds=15,
+        )
         self.app = create_app(self.manager, self.api, ingest=ingest)
-        self.config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                     ws_max_size=self.api.max_json_bytes, **uvicorn_kw)
+        self.config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            ws_max_size=self.api.max_json_bytes,
+            **uvicorn_kw,
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
         self.port = 0

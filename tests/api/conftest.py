@@ -16,6 +16,7 @@ def live(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 async def client(live: LiveServer):
-    async with httpx.AsyncClient(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"},
-                                 timeout=30) as c:
+    async with httpx.AsyncClient(
+        base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+    ) as c:
         yield c

@@ -11,8 +11,15 @@ import pytest
 from tests.api.api_support import TOKEN
 
 CHROMIUM = os.environ.get("FINSTREAM_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
@@ -42,7 +49,9 @@ async def test_demo_page_renders_streamed_text_and_artifacts(live, page, transpo
     assert "token" not in page.url
     await page.select_option("#transport", transport)
     await page.click("#new-conversation")
-    await page.wait_for_function("document.getElementById('conversation-id').textContent.length > 0")
+    await page.wait_for_function(
+        "document.getElementById('conversation-id').textContent.length > 0"
+    )
     await page.fill("#question", "How did <b>revenue</b> change?")
     await page.click("#ask")
     answer = page.locator(".msg.assistant")
@@ -52,7 +61,9 @@ async def test_demo_page_renders_streamed_text_and_artifacts(live, page, transpo
     await page.locator("#metrics .metric").first.wait_for()
     await page.wait_for_function("document.getElementById('status').textContent === 'done'")
     text = await answer.inner_text()
-    assert text.startswith("word0 word1 word2") and text.endswith("Revenue rose to $391.0 billion in FY2024.")
+    assert text.startswith("word0 word1 word2") and text.endswith(
+        "Revenue rose to $391.0 billion in FY2024."
+    )
     # The question is shown as text, not markup.
     assert await page.locator(".msg.user").inner_text() == "How did <b>revenue</b> change?"
     assert await page.locator(".msg.user b").count() == 0

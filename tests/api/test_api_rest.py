@@ -14,8 +14,11 @@ from finstream import events as ev
 from tests.api.api_support import TOKEN
 from tests.api.test_api_sse import new_conversation
 
-FILINGS = Path(os.environ.get("FINSTREAM_FILINGS_DIR",
-                              Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"))
+FILINGS = Path(
+    os.environ.get(
+        "FINSTREAM_FILINGS_DIR", Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"
+    )
+)
 HAS_INGEST = importlib.util.find_spec("finstream.filings.ingest") is not None
 needs_ingest = pytest.mark.skipif(not HAS_INGEST, reason="finstream.filings.ingest not built yet")
 
@@ -34,7 +37,9 @@ async def test_non_streaming_message_returns_text_artifacts_usage(client):
 
 async def test_history_lists_messages_with_status_text_and_artifacts(client):
     cid = await new_conversation(client)
-    answer = (await client.post(f"/api/conversation/{cid}/message", json={"message": "Revenue?"})).json()
+    answer = (
+        await client.post(f"/api/conversation/{cid}/message", json={"message": "Revenue?"})
+    ).json()
     h = (await client.get(f"/api/conversation/{cid}")).json()
     assert h["conversation_id"] == cid and h["active_message_id"] is None
     roles = [(m["role"], m["status"]) for m in h["messages"]]
@@ -61,7 +66,9 @@ async def test_stop_ends_a_running_answer_as_stopped(live, client):
     live.provider.delay, old = 0.05, live.provider.delay
     try:
         cid = await new_conversation(client)
-        started = (await client.post(f"/api/conversation/{cid}/message?wait=false", json={"message": "q"})).json()
+        started = (
+            await client.post(f"/api/conversation/{cid}/message?wait=false", json={"message": "q"})
+        ).json()
         r = await client.post(f"/api/conversation/{cid}/stop")
         assert r.json()["stopped"] is True
         h = (await client.get(f"/api/conversation/{cid}")).json()
@@ -71,14 +78,27 @@ async def test_stop_ends_a_running_answer_as_stopped(live, client):
         live.provider.delay = old
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"},
-                                     {"Authorization": f"Bearer {TOKEN}x"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+    ],
+)
 async def test_wrong_or_missing_token_is_401_everywhere(live, headers):
     async with httpx.AsyncClient(base_url=live.url, headers=headers) as anon:
-        for method, path in [("POST", "/api/conversation"), ("GET", "/api/conversation/x"),
-                             ("GET", "/api/protocol/schema"), ("POST", "/api/conversation/x/message"),
-                             ("GET", "/api/conversation/x/message/stream")]:
-            r = await anon.request(method, path, json={"message": "q"} if method == "POST" else None)
+        for method, path in [
+            ("POST", "/api/conversation"),
+            ("GET", "/api/conversation/x"),
+            ("GET", "/api/protocol/schema"),
+            ("POST", "/api/conversation/x/message"),
+            ("GET", "/api/conversation/x/message/stream"),
+        ]:
+            r = await anon.request(
+                method, path, json={"message": "q"} if method == "POST" else None
+            )
             assert r.status_code == 401, (method, path)
             assert r.json()["error"]["code"] == "unauthorized"
             assert TOKEN not in r.text
@@ -91,8 +111,11 @@ async def test_wrong_or_missing_token_is_401_everywhere(live, headers):
 
 async def test_invalid_json_unknown_conversation_and_bad_fields(client):
     cid = await new_conversation(client)
-    r = await client.post(f"/api/conversation/{cid}/message", content=b"{not json",
-                          headers={"Content-Type": "application/json"})
+    r = await client.post(
+        f"/api/conversation/{cid}/message",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = await client.post(f"/api/conversation/{cid}/message", json={"msg": "q"})
     assert r.status_code == 422 and "message" in r.json()["error"]["message"]
@@ -101,11 +124,14 @@ async def test_invalid_json_unknown_conversation_and_bad_fields(client):
     r = await client.post("/api/conversation/nope/message", json={"message": "q"})
     assert r.status_code == 404 and "nope" in r.json()["error"]["message"]
     r = await client.get("/api/conversation/nope")
-    assert r.status_code == 404 and r.json() == {"error": {"code": "not_found",
-                                                           "message": "conversation nope: not found"}}
+    assert r.status_code == 404 and r.json() == {
+        "error": {"code": "not_found", "message": "conversation nope: not found"}
+    }
     r = await client.post("/api/conversation/nope/stop")
     assert r.status_code == 404
-    r = await client.post("/api/conversation", content=b"[1,", headers={"Content-Type": "application/json"})
+    r = await client.post(
+        "/api/conversation", content=b"[1,", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     r = await client.get("/api/nothing-here")
     assert r.status_code == 404 and "error" in r.json()
@@ -120,9 +146,11 @@ async def test_oversized_bodies_are_413_and_nothing_is_lost(client, live):
     # No Content-Length (chunked): the body is counted as it arrives. A raw socket, because
     # httpx stops reading when the server answers before the upload is over.
     reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
-    writer.write(f"POST /api/conversation/{cid}/message HTTP/1.1\r\nHost: t\r\n"
-                 f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n".encode())
+    writer.write(
+        f"POST /api/conversation/{cid}/message HTTP/1.1\r\nHost: t\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+    )
     for _ in range(100):
         writer.write(b"400\r\n" + b"x" * 1024 + b"\r\n")
     writer.write(b"0\r\n\r\n")
@@ -132,8 +160,10 @@ async def test_oversized_bodies_are_413_and_nothing_is_lost(client, live):
     files = {"files": ("huge.csv", b"a,b\n" * (live.api.max_upload_bytes // 4 + 10), "text/csv")}
     r = await client.post(f"/api/conversation/{cid}/documents", files=files)
     assert r.status_code == 413 and "huge.csv" in r.json()["error"]["message"]
-    r = await client.post(f"/api/conversation/{cid}/documents",
-                          files={"files": ("x.bin", b"y" * (live.api.max_request_bytes + 1))})
+    r = await client.post(
+        f"/api/conversation/{cid}/documents",
+        files={"files": ("x.bin", b"y" * (live.api.max_request_bytes + 1))},
+    )
     assert r.status_code == 413
     h = (await client.get(f"/api/conversation/{cid}")).json()
     assert h["messages"] == [] and h["documents"] == []
@@ -151,13 +181,19 @@ async def test_upload_needs_multipart_and_a_file(client):
 async def test_upload_good_and_bad_files(client):
     cid = await new_conversation(client)
     csv = (FILINGS / "apple_consolidated.csv").read_bytes()
-    r = await client.post(f"/api/conversation/{cid}/documents",
-                          files=[("files", ("apple_consolidated.csv", csv, "text/csv"))])
+    r = await client.post(
+        f"/api/conversation/{cid}/documents",
+        files=[("files", ("apple_consolidated.csv", csv, "text/csv"))],
+    )
     assert r.status_code == 201, r.text
     assert r.json()["documents"][0]["filename"] == "apple_consolidated.csv"
-    r = await client.post(f"/api/conversation/{cid}/documents",
-                          files=[("files", ("broken.pdf", b"%PDF-1.7 garbage", "application/pdf")),
-                                 ("files", ("empty.csv", b"", "text/csv"))])
+    r = await client.post(
+        f"/api/conversation/{cid}/documents",
+        files=[
+            ("files", ("broken.pdf", b"%PDF-1.7 garbage", "application/pdf")),
+            ("files", ("empty.csv", b"", "text/csv")),
+        ],
+    )
     assert r.status_code == 422
     err = r.json()
     assert err["error"]["code"] == "bad_document"
@@ -171,8 +207,11 @@ async def test_upload_good_and_bad_files(client):
 @needs_ingest
 async def test_create_conversation_with_files(client):
     csv = (FILINGS / "apple_consolidated.csv").read_bytes()
-    r = await client.post("/api/conversation", data={"title": "Apple"},
-                          files=[("files", ("apple_consolidated.csv", csv, "text/csv"))])
+    r = await client.post(
+        "/api/conversation",
+        data={"title": "Apple"},
+        files=[("files", ("apple_consolidated.csv", csv, "text/csv"))],
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["title"] == "Apple" and body["documents"][0]["filename"] == "apple_consolidated.csv"
@@ -185,18 +224,27 @@ async def test_a_flood_of_connections_is_bounded_and_the_server_keeps_serving(li
     old = live.app.state.stream_slots.limit
     live.app.state.stream_slots.limit = 50
     try:
-        async with httpx.AsyncClient(base_url=live.url, limits=limits, timeout=60,
-                                     headers={"Authorization": f"Bearer {TOKEN}"}) as flood:
+        async with httpx.AsyncClient(
+            base_url=live.url,
+            limits=limits,
+            timeout=60,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as flood:
             await flood.post(f"/api/conversation/{cid}/message?wait=false", json={"message": "q"})
 
             async def one(i: int) -> int:
                 if i % 4 == 0:
                     r = await flood.get("/api/conversation/nope")
                 elif i % 4 == 1:
-                    r = await flood.post("/api/conversation/x/message", content=b"{",
-                                         headers={"Content-Type": "application/json"})
+                    r = await flood.post(
+                        "/api/conversation/x/message",
+                        content=b"{",
+                        headers={"Content-Type": "application/json"},
+                    )
                 else:
-                    async with flood.stream("GET", f"/api/conversation/{cid}/message/stream?after=0") as r:
+                    async with flood.stream(
+                        "GET", f"/api/conversation/{cid}/message/stream?after=0"
+                    ) as r:
                         await r.aread()
                 return r.status_code
 

@@ -15,12 +15,18 @@ from tests.api.test_api_sse import EXPECTED_TYPES, new_conversation, read_sse
 
 # Each example cuts after reading this many events (1..8 per connection, up to 5 cuts).
 CUTS = st.lists(st.integers(min_value=1, max_value=8), min_size=1, max_size=5)
-SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 async def _reference(client, cid: str, message_id: str) -> list:
-    events, _ = await read_sse(client, "GET", f"/api/conversation/{cid}/message/stream?message_id={message_id}")
+    events, _ = await read_sse(
+        client, "GET", f"/api/conversation/{cid}/message/stream?message_id={message_id}"
+    )
     return events
 
 
@@ -37,11 +43,18 @@ async def test_sse_cut_and_resume_with_last_event_id_is_exact(client, cuts):
     message_id = first[0].message_id
     for n in [*cuts[1:], None]:
         if joined[-1].type == "message_complete":
-            r = await client.get(f"{url}?message_id={message_id}", headers={"Last-Event-ID": str(joined[-1].seq)})
+            r = await client.get(
+                f"{url}?message_id={message_id}", headers={"Last-Event-ID": str(joined[-1].seq)}
+            )
             assert r.status_code == 204
             break
-        part, _ = await read_sse(client, "GET", f"{url}?message_id={message_id}",
-                                 headers={"Last-Event-ID": str(joined[-1].seq)}, limit=n)
+        part, _ = await read_sse(
+            client,
+            "GET",
+            f"{url}?message_id={message_id}",
+            headers={"Last-Event-ID": str(joined[-1].seq)},
+            limit=n,
+        )
         joined += part
     assert [e.type for e in joined] == EXPECTED_TYPES
     assert joined == await _reference(client, cid, message_id)
@@ -52,7 +65,9 @@ async def test_sse_cut_and_resume_with_last_event_id_is_exact(client, cuts):
 async def test_sse_resume_without_message_id_follows_the_active_run(client, cuts):
     cid = await new_conversation(client)
     url = f"/api/conversation/{cid}/message/stream"
-    started = (await client.post(f"/api/conversation/{cid}/message?wait=false", json={"message": "q"})).json()
+    started = (
+        await client.post(f"/api/conversation/{cid}/message?wait=false", json={"message": "q"})
+    ).json()
     joined: list = []
     for n in [*cuts, None]:
         headers = {"Last-Event-ID": str(joined[-1].seq)} if joined else {}
@@ -76,7 +91,11 @@ async def test_websocket_cut_and_resume_is_exact(live, client, cuts):
             if i == 0:
                 await sock.send(json.dumps({"type": "user_message", "message": "q"}))
             else:
-                await sock.send(json.dumps({"type": "resume", "after": joined[-1].seq, "message_id": message_id}))
+                await sock.send(
+                    json.dumps(
+                        {"type": "resume", "after": joined[-1].seq, "message_id": message_id}
+                    )
+                )
             read = 0
             while n is None or read < n:
                 e = ev.parse_event(await sock.recv())

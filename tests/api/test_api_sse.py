@@ -11,10 +11,21 @@ from httpx_sse import aconnect_sse
 from finstream import events as ev
 
 EXPECTED_TYPES = (
-    ["message_start"] + ["text_delta"] * 12
-    + ["tool_start", "tool_complete", "chart_ready", "tool_start", "tool_complete", "table_ready",
-       "tool_start", "tool_complete", "metric_ready"]
-    + ["text_delta"] * 7 + ["message_complete"]
+    ["message_start"]
+    + ["text_delta"] * 12
+    + [
+        "tool_start",
+        "tool_complete",
+        "chart_ready",
+        "tool_start",
+        "tool_complete",
+        "table_ready",
+        "tool_start",
+        "tool_complete",
+        "metric_ready",
+    ]
+    + ["text_delta"] * 7
+    + ["message_complete"]
 )
 
 
@@ -56,8 +67,12 @@ def check_protocol(events: list, conversation_id: str) -> None:
 
 async def test_post_stream_sends_the_whole_protocol_with_id_and_retry(client):
     cid = await new_conversation(client)
-    events, raws = await read_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
-                                  json={"message": "How did revenue change?"})
+    events, raws = await read_sse(
+        client,
+        "POST",
+        f"/api/conversation/{cid}/message/stream",
+        json={"message": "How did revenue change?"},
+    )
     check_protocol(events, cid)
     assert [int(r.id) for r in raws] == [e.seq for e in events]
     assert all(r.retry == 1500 for r in raws)
@@ -66,8 +81,9 @@ async def test_post_stream_sends_the_whole_protocol_with_id_and_retry(client):
 
 async def test_get_replays_a_finished_message_then_204_after_its_last_event(client):
     cid = await new_conversation(client)
-    live, _ = await read_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
-                             json={"message": "q"})
+    live, _ = await read_sse(
+        client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "q"}
+    )
     mid = live[0].message_id
     url = f"/api/conversation/{cid}/message/stream?message_id={mid}"
     replay, _ = await read_sse(client, "GET", url)
@@ -80,8 +96,9 @@ async def test_get_replays_a_finished_message_then_204_after_its_last_event(clie
 
 async def test_resume_after_last_event_id_and_after_param(client):
     cid = await new_conversation(client)
-    live, _ = await read_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
-                             json={"message": "q"})
+    live, _ = await read_sse(
+        client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "q"}
+    )
     mid = live[0].message_id
     base = f"/api/conversation/{cid}/message/stream?message_id={mid}"
     rest, _ = await read_sse(client, "GET", base, headers={"Last-Event-ID": str(live[9].seq)})
@@ -89,27 +106,40 @@ async def test_resume_after_last_event_id_and_after_param(client):
     rest2, _ = await read_sse(client, "GET", base + f"&after={live[20].seq}")
     assert rest2 == live[21:]
     # The header wins over ?after= (a browser's reconnect carries the newer cursor).
-    rest3, _ = await read_sse(client, "GET", base + "&after=0", headers={"Last-Event-ID": str(live[25].seq)})
+    rest3, _ = await read_sse(
+        client, "GET", base + "&after=0", headers={"Last-Event-ID": str(live[25].seq)}
+    )
     assert rest3 == live[26:]
 
 
 async def test_second_message_stream_holds_only_its_own_events(client):
     cid = await new_conversation(client)
-    first, _ = await read_sse(client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "a"})
-    second, _ = await read_sse(client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "b"})
+    first, _ = await read_sse(
+        client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "a"}
+    )
+    second, _ = await read_sse(
+        client, "POST", f"/api/conversation/{cid}/message/stream", json={"message": "b"}
+    )
     assert second[0].seq == first[-1].seq + 1
     assert len(second) == len(first) and second[0].message_id != first[0].message_id
     # A resume cursor from the first answer continues across into the second: no gap.
-    joined, _ = await read_sse(client, "GET", f"/api/conversation/{cid}/message/stream",
-                               headers={"Last-Event-ID": str(first[-3].seq)})
+    joined, _ = await read_sse(
+        client,
+        "GET",
+        f"/api/conversation/{cid}/message/stream",
+        headers={"Last-Event-ID": str(first[-3].seq)},
+    )
     assert joined == first[-2:] + second
 
 
 async def test_accumulated_false_drops_accumulated_text(client):
     cid = await new_conversation(client)
-    _, raws = await read_sse(client, "POST",
-                             f"/api/conversation/{cid}/message/stream?accumulated=false",
-                             json={"message": "q"})
+    _, raws = await read_sse(
+        client,
+        "POST",
+        f"/api/conversation/{cid}/message/stream?accumulated=false",
+        json={"message": "q"},
+    )
     deltas = [json.loads(r.data) for r in raws if r.event == "text_delta"]
     assert deltas and all("accumulated_text" not in d for d in deltas)
 
@@ -127,7 +157,9 @@ async def test_get_follows_the_active_run_and_a_disconnect_never_stops_it(client
         await asyncio.sleep(0.02)
         result = await live.manager.store.get_message(mid)
     assert result.status == "complete"
-    full, _ = await read_sse(client, "GET", f"/api/conversation/{cid}/message/stream?message_id={mid}")
+    full, _ = await read_sse(
+        client, "GET", f"/api/conversation/{cid}/message/stream?message_id={mid}"
+    )
     assert full[:3] == part and full[-1].type == "message_complete"
 
 
@@ -145,7 +177,9 @@ async def test_post_stream_on_busy_conversation_is_409(client):
 
 async def test_bad_cursor_and_unknown_message_are_clear_errors(client):
     cid = await new_conversation(client)
-    r = await client.get(f"/api/conversation/{cid}/message/stream", headers={"Last-Event-ID": "abc"})
+    r = await client.get(
+        f"/api/conversation/{cid}/message/stream", headers={"Last-Event-ID": "abc"}
+    )
     assert r.status_code == 400 and "Last-Event-ID" in r.json()["error"]["message"]
     r = await client.get(f"/api/conversation/{cid}/message/stream?message_id=nope")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

@@ -33,7 +33,9 @@ async def recv_until_complete(sock, limit: int | None = None) -> list:
 
 async def test_user_message_streams_the_whole_protocol_and_matches_sse(live, client):
     cid = await new_conversation(client)
-    async with websockets.connect(ws_url(live, cid), additional_headers={"Authorization": f"Bearer {TOKEN}"}) as sock:
+    async with websockets.connect(
+        ws_url(live, cid), additional_headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as sock:
         await sock.send(json.dumps({"type": "user_message", "message": "How did revenue change?"}))
         events = await recv_until_complete(sock)
         check_protocol(events, cid)
@@ -41,8 +43,9 @@ async def test_user_message_streams_the_whole_protocol_and_matches_sse(live, cli
         await sock.send(json.dumps({"type": "user_message", "message": "again"}))
         second = await recv_until_complete(sock)
         assert [e.type for e in second] == EXPECTED_TYPES
-    replay, _ = await read_sse(client, "GET",
-                               f"/api/conversation/{cid}/message/stream?message_id={events[0].message_id}")
+    replay, _ = await read_sse(
+        client, "GET", f"/api/conversation/{cid}/message/stream?message_id={events[0].message_id}"
+    )
     assert replay == events
 
 
@@ -72,7 +75,9 @@ async def test_token_in_query_and_accumulated_false(live, client):
         (json.dumps({"type": "resume", "after": 0, "message_id": "nope"}), "nope"),
     ],
 )
-async def test_malformed_frames_get_an_error_event_and_the_socket_stays_open(live, client, frame, fragment):
+async def test_malformed_frames_get_an_error_event_and_the_socket_stays_open(
+    live, client, frame, fragment
+):
     cid = await new_conversation(client)
     async with websockets.connect(ws_url(live, cid, token=TOKEN)) as sock:
         await sock.send(frame)
@@ -144,6 +149,7 @@ async def test_client_leaving_never_stops_the_run(live, client):
         await sock.send(json.dumps({"type": "user_message", "message": "q"}))
         start = await recv_event(sock)
     # Following the message to its end (live or from the log) shows it completed.
-    events, _ = await read_sse(client, "GET",
-                               f"/api/conversation/{cid}/message/stream?message_id={start.message_id}")
+    events, _ = await read_sse(
+        client, "GET", f"/api/conversation/{cid}/message/stream?message_id={start.message_id}"
+    )
     assert [e.type for e in events] == EXPECTED_TYPES and events[-1].success
