@@ -139,7 +139,11 @@ class ClaudeProvider:
                 await asyncio.sleep(wait)
                 continue
             except anthropic.APIConnectionError as exc:  # includes APITimeoutError
-                if retries >= self.settings.max_retries:
+                # A server that accepted the request but stayed silent for the whole read timeout
+                # is not retried: each retry would cost another full timeout.
+                if retries >= self.settings.max_retries or isinstance(
+                    exc, anthropic.APITimeoutError
+                ):
                     raise self._connect_error(exc, retries) from None
                 retries += 1
                 wait = self._backoff(retries)
@@ -193,6 +197,13 @@ class ClaudeProvider:
                     "The partial answer is kept and can be continued.",
                     retryable=True,
                 ) from None
+            except Exception as exc:  # a malformed stream (bad JSON, an event that breaks the SDK)
+                raise ProviderError(
+                    "bad_stream",
+                    f"Claude's stream could not be read ({self._safe(_exc_name(exc))[:300]}). "
+                    "The partial answer is kept and can be continued.",
+                    retryable=True,
+                ) from exc
             finally:
                 await sdk_stream.close()
             yield message.finish()
@@ -274,9 +285,13 @@ class ClaudeProvider:
     def _connect_error(self, exc: anthropic.APIConnectionError, retries: int) -> ProviderError:
         where = self.settings.anthropic_base_url or "the Anthropic API"
         if isinstance(exc, anthropic.APITimeoutError):
-            text = f"Claude did not answer within {self.settings.read_timeout:g} s at {where}"
-        else:
-            text = f"Could not connect to Claude at {where} ({_exc_name(exc)})"
+            text = (
+                f"Claude did not start answering within {self.settings.read_timeout:g} s at {where}"
+            )
+            return ProviderError(
+                "stalled", self._safe(text + " (FINSTREAM_READ_TIMEOUT)."), retryable=True
+            )
+        text = f"Could not connect to Claude at {where} ({_exc_name(exc)})"
         return ProviderError(
             "connection_failed",
             self._safe(f"{text}; gave up after {retries} retries."),
@@ -361,21 +376,29 @@ class _Message:
         if kind == "content_block_delta":
             delta = event.delta
             dtype = delta.type
+            index = event.index
+            pieces = self.pieces.get(index)
             if dtype == "text_delta":
                 text = delta.text
                 if not text:
                     return None
-                self.pieces[event.index].append(text)
+                if pieces is None:  # text for a block that never started: keep it, it is the answer
+                    pieces = self.pieces[index] = []
+                    self.blocks[index] = {"type": "text"}
+                pieces.append(text)
                 return TextPart(text)
+            if pieces is None:
+                return None  # a fragment for a block that never started: nothing to attach it to
+            block = self.blocks[index]
             if dtype == "input_json_delta":
-                self.pieces[event.index].append(delta.partial_json)
-                if self.blocks[event.index]["type"] == "tool_use":
-                    return ToolInputDelta(event.index, delta.partial_json)
+                pieces.append(delta.partial_json)
+                if block.get("type") == "tool_use":
+                    return ToolInputDelta(index, delta.partial_json)
                 return None  # a server tool's input: sent back on continuation, never run here
             if dtype == "thinking_delta":
-                self.pieces[event.index].append(delta.thinking)
+                pieces.append(delta.thinking)
             elif dtype == "signature_delta":
-                self.blocks[event.index]["signature"] = delta.signature
+                block["signature"] = delta.signature
             return None  # citations and delta types this code does not know
         if kind == "content_block_start":
             block = event.content_block

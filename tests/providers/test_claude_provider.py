@@ -15,6 +15,7 @@ from anthropic_replay import (
     http_error,
     max_tokens_in_tool,
     no_message_stop,
+    no_response,
     pause_turn,
     refusal,
     stalled,
@@ -463,3 +464,46 @@ async def test_a_consumer_that_stops_early_closes_the_stream(replay, claude):
     assert isinstance(first, TextPart)
     parts, error = await collect(provider)  # the provider (and its connection pool) still works
     assert error is None and texts(parts) == ["next"]
+
+
+async def test_malformed_event_data_is_a_readable_error(replay, claude):
+    frames = [message_start(), *text_block(0, ["Revenue "], close=False)]
+    frames.append(b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n')
+    replay.enqueue(stream_reply(frames))
+    parts, error = await collect(claude())
+    assert texts(parts) == ["Revenue "]
+    assert error.code == "bad_stream" and error.retryable and "could not be read" in error.message
+
+
+async def test_deltas_for_blocks_that_never_started(replay, claude):
+    """A text delta without its block start is still answer text; a stray fragment is dropped."""
+    text = {"type": "text_delta", "text": "orphan"}
+    frames = [
+        message_start(),
+        ev({"type": "content_block_delta", "index": 0, "delta": text}),
+        ev(
+            {
+                "type": "content_block_delta",
+                "index": 3,
+                "delta": {"type": "input_json_delta", "partial_json": "{"},
+            }
+        ),
+        *message_end("end_turn", 1),
+    ]
+    replay.enqueue(stream_reply(frames))
+    parts, error = await collect(claude())
+    assert (
+        error is None
+        and texts(parts) == ["orphan"]
+        and not any(isinstance(p, ToolInputDelta) for p in parts)
+    )
+    assert parts[-1].content == [{"type": "text", "text": "orphan"}]
+
+
+async def test_silence_before_the_headers_is_not_retried(replay, claude):
+    """A server that never answers costs one read timeout, not one per retry."""
+    replay.enqueue(no_response())
+    parts, error = await collect(claude(FINSTREAM_READ_TIMEOUT=0.3))
+    assert parts == [] and error.code == "stalled" and error.retryable
+    assert "did not start answering within 0.3 s" in error.message
+    assert len(replay.requests) == 1

@@ -52,6 +52,7 @@ from replay_scripts import (  # noqa: E402
     many_tools,
     max_tokens_in_tool,
     no_message_stop,
+    no_response,
     pause_turn,
     refusal,
     sse,
@@ -73,6 +74,7 @@ __all__ = [
     "many_tools",
     "max_tokens_in_tool",
     "no_message_stop",
+    "no_response",
     "pause_turn",
     "refusal",
     "sse",
@@ -274,6 +276,9 @@ class ReplayServer:
         self, reply: Reply, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """Write one reply; return whether the connection can serve another request."""
+        if reply.end == "silent":
+            await self._wait_for_hangup(reader)
+            return False
         reason = _REASONS.get(reply.status) or HTTPStatus(reply.status).phrase
         head = [f"HTTP/1.1 {reply.status} {reason}", *(f"{k}: {v}" for k, v in reply.headers)]
         head.append(f"request-id: req_replay_{len(self.requests):04d}")
@@ -310,12 +315,15 @@ class ReplayServer:
             writer.transport.abort()
             return False
         if reply.end == "stall":
-            # Silent until the client hangs up (its read timeout) or the server stops.
-            try:
-                await asyncio.wait_for(reader.read(1), self.stall_limit)
-            except TimeoutError:
-                pass
+            await self._wait_for_hangup(reader)
         return False  # "close" and "stall": end mid-body, no terminating chunk
+
+    async def _wait_for_hangup(self, reader: asyncio.StreamReader) -> None:
+        """Stay silent until the client hangs up (its read timeout) or the server stops."""
+        try:
+            await asyncio.wait_for(reader.read(1), self.stall_limit)
+        except TimeoutError:
+            pass
 
 
 async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:

@@ -49,12 +49,13 @@ class Reply:
     ``end`` says how the body ends: "finish" sends the last chunk of the chunked body, "close"
     closes the socket mid-body (the client sees an incomplete chunked read), "reset" aborts it
     (a TCP reset), "stall" keeps the socket open and silent until the client gives up.
+    "silent" sends nothing at all, not even the status line, and waits like "stall".
     """
 
     status: int = 200
     headers: tuple[tuple[str, str], ...] = (("content-type", "text/event-stream"),)
     chunks: tuple[Chunk, ...] = ()
-    end: Literal["finish", "close", "reset", "stall"] = "finish"
+    end: Literal["finish", "close", "reset", "stall", "silent"] = "finish"
     # SSE bodies are sent chunked (so a cut is detectable); error bodies with Content-Length.
     chunked: bool = True
     name: str = ""
@@ -266,6 +267,11 @@ def stalled(text: str = "Revenue grew by ") -> Reply:
     """Some text, then silence on an open connection (only the read timeout ends it)."""
     frames = [message_start(), *text_block(0, split_text(text), close=False)]
     return stream_reply(frames, end="stall", name="stalled")
+
+
+def no_response() -> Reply:
+    """The request is read and never answered: no status line, no headers."""
+    return Reply(end="silent", name="no_response")
 
 
 def no_message_stop(
