@@ -81,7 +81,7 @@ def _print_text(s: dict[str, Any]) -> None:
     p("\nKey facts:")
     if not s["key_facts"]:
         p("  none found")
-    for name, series in s["key_facts"].items():
+    for series in s["key_facts"].values():
         p(f"  {series['label']} ({series['concept']}, {series['unit']}, {series['period_type']}):")
         for pt in series["points"]:
             src = pt["source"]
