@@ -9,6 +9,9 @@ Retries are ours, not the SDK's (``max_retries=0``): the SDK honours any ``retry
 practical cap and cannot retry once streaming began. We retry only while nothing has been yielded,
 honour ``retry-after-ms``/``retry-after`` up to ``settings.retry_max_wait``, and say so with a
 ``Notice`` each time.
+
+A reader task drains the SDK stream while the consumer works; text that piles up meanwhile goes
+out merged into one ``TextPart`` (nothing waits: a consumer that keeps up sees every delta alone).
 """
 
 from __future__ import annotations
