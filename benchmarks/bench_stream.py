@@ -11,8 +11,8 @@ share the client's interpreter lock. Both sides read the same bytes over loopbac
 
 Case 1 writes the whole answer at once: a consumer that falls behind gets the text that piled up
 merged into fewer parts (the provider's coalescing), so (b) also emits fewer protocol events.
-Case 2 paces the deltas so each arrives alone, as from the real API, and compares CPU time per
-delta: what finstream adds when nothing can be merged.
+Case 2 replays the same bytes with merging switched off, so every delta becomes a protocol event
+(what finstream costs when each delta arrives alone, as from the real API at token pace).
 
 The tool turn is one message with N ``create_metric`` calls (their JSON in odd fragments), then a
 short final answer after the tool results; (a) makes the same two requests. Throughput is counted
@@ -43,9 +43,6 @@ METRIC = {
     "period": "FY2024",
 }
 QUESTION = [{"role": "user", "content": "How did revenue change?"}]
-# Deltas the server writes one at a time, so the client reads them one by one as from the API.
-PACED_PIECES = [f"tok{i} " for i in range(1000)]
-PACED_DELAY = 0.001
 
 
 def _serve(deltas: int, tools: int, port_queue: mp.Queue, stop: mp.Event) -> None:
@@ -53,13 +50,9 @@ def _serve(deltas: int, tools: int, port_queue: mp.Queue, stop: mp.Event) -> Non
     tool_reply = many_tools(tools, "create_metric", json.dumps(METRIC))
     final_reply = text_turn("Done.")
 
-    paced_reply = text_turn(PACED_PIECES, delay=PACED_DELAY)
-
     def respond(request):
         if request.body.get("model") == "bench-text":
             return text_reply
-        if request.body.get("model") == "bench-paced":
-            return paced_reply
         last = request.messages[-1]
         if isinstance(last.get("content"), list) and any(
             b.get("type") == "tool_result" for b in last["content"]
@@ -93,6 +86,24 @@ async def finstream_turn(provider, toolbox) -> list:
 
     turn = Turn("bench", "bench-msg", list(QUESTION))
     return [e async for e in run_turn(provider, toolbox, turn, max_tokens=4096, max_rounds=3)]
+
+
+async def _one_by_one(sdk_stream, message):
+    """ClaudeProvider's reader without merging: every delta becomes its own part."""
+    async for event in sdk_stream:
+        part = message.feed(event)
+        if part is not None:
+            yield part
+
+
+async def unmerged(coro):
+    from finstream.providers import claude
+
+    merging, claude._coalesced = claude._coalesced, _one_by_one
+    try:
+        return await coro
+    finally:
+        claude._coalesced = merging
 
 
 async def provider_only(provider, toolbox) -> int:
@@ -143,7 +154,6 @@ async def measure(url: str, deltas: int, tools: int, repeat: int) -> None:
     text_events = _sse_events(many_deltas(deltas))
     tool_events = _sse_events(many_tools(tools, "create_metric", json.dumps(METRIC)))
     tool_events += _sse_events(text_turn("Done."))
-    paced_p = provider("bench-paced")
 
     cases = {
         "text": {
@@ -151,9 +161,9 @@ async def measure(url: str, deltas: int, tools: int, repeat: int) -> None:
             "b": lambda: finstream_turn(text_p, toolbox),
             "p": lambda: provider_only(text_p, toolbox),
         },
-        "paced": {
-            "a": lambda: bare_sdk(client, "bench-paced", None),
-            "b": lambda: finstream_turn(paced_p, toolbox),
+        "unmerged": {
+            "a": lambda: bare_sdk(client, "bench-text", None),
+            "b": lambda: unmerged(finstream_turn(text_p, toolbox)),
         },
         "tools": {
             "a": lambda: bare_sdk(client, "bench-tools", second),
@@ -166,7 +176,7 @@ async def measure(url: str, deltas: int, tools: int, repeat: int) -> None:
     for case, runs in cases.items():
         for fn in runs.values():  # warm-up: connections, imports, pydantic schemas
             await fn()
-        for _ in range(repeat if case != "paced" else max(1, repeat // 2)):
+        for _ in range(repeat):
             for side, fn in runs.items():
                 w0, c0 = time.perf_counter(), time.process_time()
                 result = await fn()
@@ -188,15 +198,20 @@ async def measure(url: str, deltas: int, tools: int, repeat: int) -> None:
     a, b = wall["text", "a"], wall["text", "b"]
     print(f"  throughput (b)/(a): {a / b:.1%}   added per delta: {(b - a) / deltas * 1e6:.1f} us")
 
-    n = len(PACED_PIECES)
-    print(f"\n2. {n:,} text deltas paced ~{PACED_DELAY * 1000:g} ms apart (one per read): CPU time")
-    ca, cb = cpu["paced", "a"], cpu["paced", "b"]
-    print(f"  (a) bare SDK                    {ca / n * 1e6:9.1f} us CPU per delta")
-    print(
-        f"  (b) ClaudeProvider + run_turn   {cb / n * 1e6:9.1f} us CPU per delta"
-        f"  ({produced['paced', 'b']:,} protocol events)"
+    print("\n2. the same bytes, merging switched off: one protocol event per delta (worst case)")
+    line("(a) bare SDK, raw events", "unmerged", "a", text_events)
+    n_b = produced["unmerged", "b"]
+    line(
+        "(b) ClaudeProvider + run_turn",
+        "unmerged",
+        "b",
+        text_events,
+        f"  ({n_b:,} protocol events)",
     )
-    print(f"  CPU (a)/(b): {ca / cb:.1%}   added per delta: {(cb - ca) / n * 1e6:.1f} us")
+    a, b = wall["unmerged", "a"], wall["unmerged", "b"]
+    ca, cb = cpu["unmerged", "a"], cpu["unmerged", "b"]
+    print(f"  throughput (b)/(a): {a / b:.1%}   added per delta: {(b - a) / deltas * 1e6:.1f} us")
+    print(f"  CPU per delta: (a) {ca / deltas * 1e6:.1f} us, (b) {cb / deltas * 1e6:.1f} us")
 
     print(
         f"\n3. {tools:,} create_metric tool calls, then the final answer: {tool_events:,} SSE events"
