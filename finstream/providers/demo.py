@@ -17,6 +17,7 @@ from finstream.providers.demo_plan import (
     Plan,
     Series,
     describe,
+    join_words,
     margins,
     pct_change,
     plan_for,
@@ -126,7 +127,7 @@ class DemoAnalyst:
             )
         plan = plan_for(conv.question)
         if conv.stage == 0:
-            names = ", ".join(plan.metrics)
+            names = join_words(plan.metrics)
             intro = f"Let me pull {names} from {filings[0].filename}.\n\n"
             calls = [
                 ("get_financial_data", {"metric": m, "period_type": plan.period_type, "limit": 5})
@@ -152,7 +153,8 @@ class DemoAnalyst:
     def _analysis(self, plan: Plan, found: list[Series]) -> tuple[str, list, str]:
         by_metric = {s.metric: s for s in found}
         lead = found[0]
-        paragraphs = [describe(s) for s in found]
+        per = "year" if plan.period_type == "annual" else "quarter"
+        paragraphs = [describe(s, per) for s in found]
         calls: list[tuple[str, dict]] = []
         revenue = by_metric.get("revenue")
         if plan.intent == "margins" and revenue:

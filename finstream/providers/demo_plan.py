@@ -102,7 +102,7 @@ def _direction(change: float | None) -> str:
     return "up" if change >= 0 else "down"
 
 
-def describe(series: Series) -> str:
+def describe(series: Series, per: str = "year") -> str:
     """One or two sentences on a series: latest value, change, and the span."""
     fv = format_value
     last, period = series.values[-1], series.periods[-1]
@@ -121,7 +121,7 @@ def describe(series: Series) -> str:
         cagr = ((last / series.values[0]) ** (1 / years) - 1) * 100
         text += (
             f" Across {series.periods[0]}–{period} it moved from {fv(series.values[0], series.unit)}, "
-            f"a compound rate of {cagr:.1f}% a period."
+            f"a compound rate of {cagr:.1f}% a {per}."
         )
     return text
 
@@ -134,3 +134,8 @@ def margins(revenue: Series, other: Series) -> list[float | None]:
         base = by_period.get(period)
         out.append(round(value / base * 100, 2) if base else None)
     return out
+
+
+def join_words(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from finstream.tools.base import Tool, Toolbox, ToolContext, ToolInputError, ToolOutcome
+from finstream.tools.data import DATA_TOOLS
 from finstream.tools.outputs import OUTPUT_TOOLS
 
 
 def default_toolbox() -> Toolbox:
     """Data tools over the conversation's filings, then the output tools."""
-    try:
-        from finstream.tools.data import DATA_TOOLS
-    except ImportError:  # the filings package is optional only while it is being built
-        DATA_TOOLS = []
     return Toolbox([*DATA_TOOLS, *OUTPUT_TOOLS])
 
 
