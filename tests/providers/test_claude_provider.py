@@ -507,3 +507,25 @@ async def test_silence_before_the_headers_is_not_retried(replay, claude):
     assert parts == [] and error.code == "stalled" and error.retryable
     assert "did not start answering within 0.3 s" in error.message
     assert len(replay.requests) == 1
+
+
+async def test_cancelling_a_run_mid_stream_leaves_nothing_behind(replay, claude):
+    """The run manager's Stop cancels the consuming task: the reader task and connection go too."""
+    replay.enqueue(stalled("Revenue "), text_turn("next"))
+    provider = claude()
+    got_text = asyncio.Event()
+
+    async def consume() -> None:
+        async for part in provider.stream(request()):
+            if isinstance(part, TextPart):
+                got_text.set()
+
+    task = asyncio.create_task(consume())
+    await got_text.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    readers = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.startswith("_coalesced")]
+    assert readers == []
+    parts, error = await collect(provider)
+    assert error is None and texts(parts) == ["next"]
