@@ -10,6 +10,7 @@ from the 10-K facts whose period is the filing's own year.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from datetime import date
 
@@ -45,6 +46,32 @@ def _calendar(entries: list[dict]) -> FiscalCalendar:
     return calendar_from(None) if month is None else FiscalCalendar(month, day, offset)
 
 
+def _latest_per_period(taxonomies: dict) -> list[tuple]:
+    """One row per (concept, unit, start, end): the value from the latest filing."""
+    best: dict[tuple, tuple[dict, str, str]] = {}
+    for prefix, taxonomy in taxonomies.items():
+        if not isinstance(taxonomy, dict):
+            continue
+        for name, concept in taxonomy.items():
+            if not isinstance(concept, dict):
+                continue
+            qname = sys.intern(f"{prefix}:{name}")  # one string per concept, shared by its facts
+            label = concept.get("label") or name
+            for unit, entries in (concept.get("units") or {}).items():
+                for e in entries:
+                    if not isinstance(e, dict) or not isinstance(e.get("val"), int | float) or "end" not in e:
+                        continue
+                    key = (qname, unit, e.get("start"), e["end"])
+                    old = best.get(key)
+                    if old is None or str(e.get("filed", "")) >= str(old[0].get("filed", "")):
+                        best[key] = (e, qname, label)
+    rows = [
+        (qname, label, unit, start_s, end_s, e["val"], e.get("accn"), e.get("form"), e.get("filed"))
+        for (_q, unit, start_s, end_s), (e, qname, label) in best.items()
+    ]
+    return rows
+
+
 def load_companyfacts(filename: str, data: bytes) -> Filing:
     try:
         doc = json.loads(data)
@@ -66,50 +93,46 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
         if isinstance(e, dict)
     ]
     calendar = _calendar(all_entries)
-    best: dict[tuple, tuple[dict, str, str, str]] = {}
-    for prefix, taxonomy in doc["facts"].items():
-        if not isinstance(taxonomy, dict):
-            continue
-        for name, concept in taxonomy.items():
-            if not isinstance(concept, dict):
-                continue
-            for unit, entries in (concept.get("units") or {}).items():
-                for e in entries:
-                    if not isinstance(e, dict) or not isinstance(e.get("val"), int | float) or "end" not in e:
-                        continue
-                    key = (prefix, name, unit, e.get("start"), e["end"])
-                    old = best.get(key)
-                    if old is None or str(e.get("filed", "")) >= str(old[0].get("filed", "")):
-                        best[key] = (e, prefix, name, concept.get("label") or name)
+    rows = _latest_per_period(doc["facts"])
+    # The parsed JSON is several times the file's size: let it go before the facts are built.
+    del doc, all_entries
+    dates: dict[str, date] = {}
+
+    def day(text: str) -> date:
+        if text not in dates:
+            dates[text] = date.fromisoformat(text)
+        return dates[text]
+
     facts: list[Fact] = []
     latest_filed = ""
-    for (_p, _n, unit, start_s, end_s), (e, prefix, name, label) in best.items():
+    for qname, label, unit, start_s, end_s, val, accn, form, filed in rows:
         try:
-            start = date.fromisoformat(start_s) if start_s else None
-            end = date.fromisoformat(end_s)
+            start = day(start_s) if start_s else None
+            end = day(end_s)
         except ValueError:
             continue
         fy, fp, period = calendar.label(start, end)
-        latest_filed = max(latest_filed, str(e.get("filed", "")))
+        latest_filed = max(latest_filed, str(filed or ""))
         facts.append(
             Fact(
-                concept=f"{prefix}:{name}",
+                concept=qname,
                 label=label,
-                value=float(e["val"]),
+                value=float(val),
                 unit=unit,
                 period_start=start,
                 period_end=end,
                 fiscal_year=fy,
                 fiscal_period=fp,
-                form=e.get("form"),
+                form=form,
                 source=Source(
                     document=filename,
-                    concept=f"{prefix}:{name}",
-                    context=f"accn {e.get('accn')}, {e.get('form')} filed {e.get('filed')}",
+                    concept=qname,
+                    context=f"accn {accn}, {form} filed {filed}",
                     period=period,
                 ),
             )
         )
+    del rows
     facts.sort(key=lambda f: (f.concept, f.period_end, f.period_start or f.period_end))
     filing.facts = facts
     if facts:
