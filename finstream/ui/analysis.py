@@ -24,7 +24,7 @@ SUGGESTIONS = [
     "Compare net income across periods",
     "What does the balance sheet show?",
 ]
-PANEL_HEIGHT = 520
+PANEL_HEIGHT = 500
 PANEL_FILTERS = {"All": None, "Metrics": {"metric"}, "Charts": {"chart"}, "Tables": {"table"}}
 
 
@@ -164,7 +164,7 @@ def render() -> None:
     chrome.settings_panel()
 
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.subheader(md_escape(conversation.title or "New analysis"), anchor=False)
+        st.markdown(f"#### {md_escape(conversation.title or 'New analysis')}")
         st.button("New", icon=":material/add:", on_click=_new, key="new-conversation")
 
     if prompt is not None:

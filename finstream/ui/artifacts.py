@@ -52,7 +52,7 @@ def delta_color(data: dict[str, Any]) -> str:
     return chosen
 
 
-def render_metric(art: Artifact, *, key_prefix: str = "") -> None:
+def render_metric(art: Artifact, *, key_prefix: str = "", width: int | str = "stretch") -> None:
     data = art.data
     value = data.get("display") or format_value(data.get("value"), data.get("unit"))
     delta = data.get("delta_display")
@@ -67,7 +67,7 @@ def render_metric(art: Artifact, *, key_prefix: str = "") -> None:
         delta_color=delta_color(data),  # type: ignore[arg-type]
         help=help_text,
         border=True,
-        width="stretch",
+        width=width,  # type: ignore[arg-type]
     )
 
 
@@ -160,9 +160,11 @@ def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
                 )
 
 
-def render_artifact(art: Artifact, *, key_prefix: str = "", downloads: bool = True) -> None:
+def render_artifact(
+    art: Artifact, *, key_prefix: str = "", downloads: bool = True, metric_width: int | str = "stretch"
+) -> None:
     if art.kind == "metric":
-        render_metric(art, key_prefix=key_prefix)
+        render_metric(art, key_prefix=key_prefix, width=metric_width)
     elif art.kind == "chart":
         render_chart(art, key_prefix=key_prefix, downloads=downloads)
     elif art.kind == "table":

@@ -28,7 +28,7 @@ def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None
     if metrics:
         with st.container(horizontal=True, gap="small"):
             for art in metrics:
-                render_artifact(art, key_prefix=key_prefix)
+                render_artifact(art, key_prefix=key_prefix, metric_width=280)
     for start in range(0, len(charts), 2):
         cols = st.columns(2, gap="medium")
         for col, art in zip(cols, charts[start : start + 2], strict=False):

@@ -51,10 +51,8 @@ def render_filing(filing: Any, key: str) -> None:
         "Filed": str(filing.filing_date) if filing.filing_date else None,
         "CIK": filing.cik, "Ticker": filing.ticker,
     }
-    with st.container(horizontal=True, gap="small"):
-        for label, value in meta.items():
-            if value:
-                st.metric(label, str(value), border=True, width="content")
+    # Compact, not metric tiles: these are labels, not figures.
+    st.markdown("  ·  ".join(f"**{label}:** {md_escape(value)}" for label, value in meta.items() if value))
     for warning in filing.warnings:
         st.warning(md_escape(warning), icon=":material/warning:")
     tabs = st.tabs([f"Facts ({len(filing.facts)})", f"Tables ({len(filing.tables)})",

@@ -87,12 +87,24 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
 
 
 def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
-    """The chart's Plotly figure without its baked-in template, so the page theme (light or dark)
-    applies; it also makes Plotly's validation several times cheaper on every rerun."""
+    """The chart's Plotly figure for the page: without its baked-in template and default series
+    colours, so the page theme's palette (light or dark, .streamlit/config.toml) applies. Dropping
+    the template also makes Plotly's validation several times cheaper on every rerun."""
+    from finstream.tools.charts import PALETTE
+
     figure = dict(data.get("figure") or {})
     layout = dict(figure.get("layout") or {})
     layout.pop("template", None)
     figure["layout"] = layout
+    traces = []
+    for trace in figure.get("data") or []:
+        trace = dict(trace)
+        for part in ("line", "marker"):
+            style = trace.get(part)
+            if isinstance(style, dict) and style.get("color") in PALETTE:
+                trace[part] = {k: v for k, v in style.items() if k != "color"}
+        traces.append(trace)
+    figure["data"] = traces
     return figure
 
 

@@ -50,7 +50,7 @@ def render() -> None:
     if not conversations:
         st.info("No conversations yet.")
         return
-    current = st.session_state.get(KEY)
+    current = st.session_state.get(KEY) or st.query_params.get("c")
     for conv in conversations:
         title = conv.title or "Untitled analysis"
         with st.container(border=True):

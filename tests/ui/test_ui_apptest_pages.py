@@ -267,8 +267,7 @@ def test_documents_page_lists_parsed_filings_and_errors(ui_runtime, app_test):
     assert not at.exception
     assert "1 of 2 files read" in all_text(at)
     assert any("encrypted PDF" in e.value for e in at.error)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Company"] == "Apple Inc." and metrics["Form"] == "10-K"
+    assert "**Company:** Apple Inc\\." in all_text(at) and "**Form:** 10\\-K" in all_text(at)
     facts = at.dataframe[0].value
     assert facts["Concept"].tolist() == ["us-gaap:Revenues"] and facts["Value"].tolist() == [
         "$391.0B"

@@ -290,3 +290,19 @@ def test_answer_through_the_real_sdk_shows_chart_and_metric(replay_app, page):  
     page.screenshot(path=str(SHOTS / "ui-real-sdk.png"))
     assert "Revenue was $391.0B in FY2024" in snapshots[-1]
     assert page.locator("[data-testid='stMetric']").count() >= 1
+
+
+def test_deep_link_right_after_start_goes_through_the_app_navigation(tmp_path, browser):  # noqa: ANN001
+    # Streamlit starts an app with a pages/ folder in its old multipage mode; a first visit to a
+    # page URL must still get app.py's navigation and layout (see finstream.ui.chrome.ensure_router).
+    proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log")
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.goto(f"{url}/history")
+        page.wait_for_selector("h1:has-text('History')", timeout=60_000)
+        page.get_by_role("link", name="Analysis").wait_for(timeout=60_000)
+        assert page.get_by_role("link", name="app", exact=True).count() == 0  # no folder listing
+        context.close()
+    finally:
+        stop(proc)
