@@ -9,7 +9,7 @@ from lxml import etree
 from finstream.filings import html_doc
 from finstream.filings.model import Filing, FilingError
 from finstream.filings.numbers import parse_number
-from finstream.filings.safe_xml import parse_html, parse_xml
+from finstream.filings.safe_xml import parse_xml
 from finstream.filings.xbrl_common import RawFact, apply_dei, parse_contexts, parse_units, to_facts
 
 IX_NS = ("http://www.xbrl.org/2013/inlineXBRL", "http://www.xbrl.org/2008/inlineXBRL")
@@ -17,6 +17,13 @@ IX_NS = ("http://www.xbrl.org/2013/inlineXBRL", "http://www.xbrl.org/2008/inline
 
 def _ix_elements(root: etree._Element, name: str) -> list[etree._Element]:
     return [el for ns in IX_NS for el in root.iter(f"{{{ns}}}{name}")]
+
+
+def _scale(el: etree._Element) -> int:
+    try:
+        return max(-20, min(int(el.get("scale") or 0), 20))
+    except ValueError:
+        return 0
 
 
 def _numeric_value(el: etree._Element) -> float | None:
@@ -31,11 +38,7 @@ def _numeric_value(el: etree._Element) -> float | None:
         if value is None:
             return None
         value = abs(value)
-    try:
-        scale = int(el.get("scale") or 0)
-    except ValueError:
-        scale = 0
-    value *= 10**scale
+    value *= 10 ** _scale(el)
     return -value if el.get("sign") == "-" else value
 
 
@@ -45,7 +48,9 @@ def load_ixbrl(filename: str, data: bytes) -> Filing:
     except FilingError as exc:
         if "entit" in exc.reason:
             raise
-        root = parse_html(filename, data)  # some filers' iXBRL is not well-formed XML
+        # Some filers' iXBRL is not well-formed XML: lxml's recovering parser keeps the
+        # namespaces (an HTML parser would drop them, and the facts with them).
+        root = parse_xml(filename, data, recover=True)
     return load_ixbrl_tree(filename, root)
 
 
@@ -66,7 +71,7 @@ def load_ixbrl_tree(filename: str, root: etree._Element) -> Filing:
         if value is None:
             continue
         unit = units.get(el.get("unitRef") or "", el.get("unitRef") or "")
-        raw.append(RawFact(el.get("name") or "", el.get("contextRef") or "", unit, value, int(el.get("scale") or 0), n))
+        raw.append(RawFact(el.get("name") or "", el.get("contextRef") or "", unit, value, _scale(el), n))
         # Marker so the text pass can tell this fact its section and table (see html_doc).
         el.text = f"\ue000{n}\ue001" + (el.text or "")
     calendar = apply_dei(filing, dei)

@@ -66,6 +66,19 @@ def statement_pages(texts: list[str]) -> list[int]:
     return sorted(income[: MAX_TABLE_PAGES - 3] + balance[:3])
 
 
+def _caption(page_text: str, first_label: str) -> str | None:
+    """The sentence or heading printed just above a table ("...statements of operations (in millions):")."""
+    pos = page_text.find(first_label[:30]) if first_label else -1
+    if pos <= 0:
+        return None
+    lines = [ln.strip() for ln in page_text[max(0, pos - 600) : pos].splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if _STATEMENT.search(line) and len(line) < 60 or _YEAR.fullmatch(line.split()[0]) or len(line) < 4:
+            continue  # the column headings, not the caption
+        return line[:200]
+    return None
+
+
 def _headings(page_text: str, first_label: str, ncols: int) -> list[str]:
     """Column headings for a table pdfplumber found without them: the years printed above it."""
     pos = page_text.find(first_label[:30]) if first_label else -1
@@ -124,11 +137,13 @@ def _add_table(filing: Filing, raw: list[list[object]], page_text: str, page: in
     columns, rows = build_rows(rows_from_plain(raw))
     if len(columns) < 2 or len(rows) < 3:
         return
+    first = next((str(r[0]) for r in rows if r[0]), "")
     if all(c.startswith("Column ") for c in columns[1:]):
-        first = next((str(r[0]) for r in rows if r[0]), "")
         heads = _headings(page_text, first, len(columns) - 1)
         columns = [columns[0]] + [h or c for h, c in zip(heads, columns[1:], strict=False)]
-    title = f"Page {page} table {sum(1 for t in filing.tables if t.page == page) + 1}"
+    number = sum(1 for t in filing.tables if t.page == page) + 1
+    caption = _caption(page_text, first)
+    title = f"Page {page} table {number}" + (f": {caption}" if caption else "")
     table = Table(title=title, columns=columns, rows=rows, page=page, section=f"Page {page}")
     scale = scale_from_text(page_text) or 0
     table.unit_note = {6: "in millions", 3: "in thousands", 9: "in billions"}.get(scale)

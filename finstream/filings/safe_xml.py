@@ -14,18 +14,18 @@ from finstream.filings.model import FilingError
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 
 
-def xml_parser() -> etree.XMLParser:
+def xml_parser(recover: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
-        remove_comments=True, remove_pis=True,
+        remove_comments=True, remove_pis=True, recover=recover,
     )
 
 
-def parse_xml(filename: str, data: bytes) -> etree._Element:
+def parse_xml(filename: str, data: bytes, *, recover: bool = False) -> etree._Element:
     if _ENTITY_DECL.search(data[:65536]) or _ENTITY_DECL.search(data):
         raise FilingError(filename, "XML declares entities (a possible entity-expansion attack); refused")
     try:
-        root = etree.fromstring(data, parser=xml_parser())
+        root = etree.fromstring(data, parser=xml_parser(recover))
     except etree.XMLSyntaxError as exc:
         raise FilingError(filename, f"malformed XML ({exc.msg})") from None
     if root is None:
