@@ -53,7 +53,11 @@ def build_rows(grid: list[list[Cell]]) -> tuple[list[str], list[list[object]]]:
             clusters.append(([pos], set(rows)))
     first_value = min(p for members, _ in clusters for p in members)
     # Headings: rows above the first data row; a heading cell names each column its span covers.
-    header_rows = grid[: data_rows[0]]
+    # Label-only rows just above the first numbers ("Net sales:") belong to the body, not the heading.
+    header_end = data_rows[0]
+    while header_end > 0 and all(c.start == 0 for c in grid[header_end - 1]):
+        header_end -= 1
+    header_rows = grid[:header_end]
     names: list[str] = []
     for members, _ in clusters:
         lo, hi = min(members), max(members)
@@ -66,7 +70,7 @@ def build_rows(grid: list[list[Cell]]) -> tuple[list[str], list[list[object]]]:
     columns += [n or f"Column {k + 1}" for k, n in enumerate(names)]
     out: list[list[object]] = []
     for i, row in enumerate(grid):
-        if i < data_rows[0]:
+        if i < header_end:
             continue
         label = clean_text(" ".join(c.text for c in row if c.start < first_value and not _is_value(c.text)))
         cells: list[object] = [label]
