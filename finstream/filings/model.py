@@ -79,6 +79,14 @@ class Filing(BaseModel):
     # The search index (finstream.filings.search), built on first use; never serialized.
     _search_index: Any = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        # Equal when the data is; the search cache is not part of a filing's identity.
+        if not isinstance(other, Filing):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
+
 
 class FilingError(Exception):
     """A file that cannot be read. ``str()`` names the file and the reason."""

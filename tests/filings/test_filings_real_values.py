@@ -164,3 +164,14 @@ def test_companyfacts_periods_are_deduplicated_and_labelled_by_their_own_dates(p
     assert ends == sorted(ends) and len(set(ends)) == len(ends)
     fy24 = next(p for p in rev if p["period"] == "FY2024")
     assert (fy24["start"], fy24["end"], fy24["value"]) == ("2023-10-01", "2024-09-28", 391_035 * M)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_parsed_filing_survives_a_json_round_trip(parsed, name):
+    # The store keeps the parsed form as JSON; nothing may be lost or fail to serialize.
+    from finstream.filings.model import Filing
+
+    f = parsed(name)
+    again = Filing.model_validate_json(f.model_dump_json())
+    assert again == f
+    assert again.facts[:3] == f.facts[:3] and again.tables[:1] == f.tables[:1]
