@@ -147,11 +147,17 @@ def extract(body: etree._Element, *, title_hint: str = "Document") -> HtmlConten
             recent = recent[-3:]
     flush()
     out.sections = _merge_duplicates(out.sections)
+    # Layout tables with no rows are dropped; facts located in tables follow the renumbering.
+    renumber: dict[int, int] = {}
     for idx, (columns, rows, _m) in enumerate(raw_tables):
+        if not rows:
+            continue
         caption, section = table_titles.get(idx, (f"Table {idx + 1}", None))
+        renumber[idx] = len(out.tables)
         out.tables.append(
             Table(title=caption, columns=columns, rows=rows, section=section, unit_note=_unit_note(caption))
         )
+    out.located = {m: (sec, renumber.get(t) if t is not None else None) for m, (sec, t) in out.located.items()}
     return out
 
 

@@ -124,7 +124,7 @@ async def test_get_table_by_title_and_by_index(parsed):
         "get_table", {"filing": "uber_2021.pdf", "title": "revenue loss from operations"}, [pdf]
     )
     assert t["source"]["page"]
-    with pytest.raises(ToolInputError, match="has 63 tables"):
+    with pytest.raises(ToolInputError, match=f"has {len(tenk.tables)} tables"):
         await call("get_table", {"index": 99}, [tenk])
     with pytest.raises(ToolInputError, match="give 'index'"):
         await call("get_table", {}, [tenk])
