@@ -68,7 +68,7 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
 # ------------------------------------------------------------------------------- server process
 
 
-def serve(port: int, replay_url: str, db: str) -> None:
+def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False) -> None:
     """The API in this process: ClaudeProvider against the replay server, text parts stamped."""
     _raise_fd_limit()
     import uvicorn
@@ -97,8 +97,14 @@ def serve(port: int, replay_url: str, db: str) -> None:
                     part = TextPart(f"@@{time.monotonic():.6f}@@{part.text}")
                 yield part
 
+    toolbox = default_toolbox()
+    if cache_schemas:
+        # Tool schemas are rebuilt by pydantic on every model call (~80 ms for 7 tools on this
+        # machine); --cache-tool-schemas shows what the stack costs once they are computed once.
+        schemas = toolbox.schemas()
+        toolbox.schemas = lambda: schemas  # type: ignore[method-assign]
     store = Store(f"sqlite:///{db}")
-    manager = RunManager(store, lambda: Stamped(), default_toolbox(), settings)
+    manager = RunManager(store, lambda: Stamped(), toolbox, settings)
     api = ApiSettings(token=None, max_streams=5000, sse_ping_seconds=15)
     uvicorn.run(create_app(manager, api), host="127.0.0.1", port=port, log_level="warning",
                 access_log=False, backlog=4096, timeout_keep_alive=60)
@@ -211,9 +217,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--delay", type=float, default=0.01, help="replay seconds between SSE frames")
+    parser.add_argument("--cache-tool-schemas", action="store_true",
+                        help="compute the tools' JSON schemas once instead of per model call")
     args = parser.parse_args()
     if args.serve:
-        serve(args.port, args.replay_url, args.db)
+        serve(args.port, args.replay_url, args.db, args.cache_tool_schemas)
         return
     _raise_fd_limit()
     tmp = Path(tempfile.mkdtemp(prefix="bench_sse_"))
@@ -225,12 +233,16 @@ def main() -> None:
         _wait_port(text_port, procs[0])
         _wait_port(stall_port, procs[1])
         text_url, stall_url = f"http://127.0.0.1:{text_port}", f"http://127.0.0.1:{stall_port}"
-        api = spawn([__file__, "--serve", "--port", str(api_port), "--replay-url", text_url, "--db", str(tmp / "a.db")])
+        extra = ["--cache-tool-schemas"] if args.cache_tool_schemas else []
+        api = spawn([__file__, "--serve", "--port", str(api_port), "--replay-url", text_url, "--db", str(tmp / "a.db"), *extra])
         procs.append(api)
         _wait_port(api_port, api)
         base = f"http://127.0.0.1:{api_port}"
         asyncio.run(api_round(base, 2))  # warm-up
-        print(f"replay delay {args.delay * 1000:.0f} ms/frame; latency = provider hands a delta over -> client has read it")
+        print(f"replay delay {args.delay * 1000:.0f} ms/frame; latency = provider hands a delta over -> "
+              f"client has read it; tool schemas {'cached' if args.cache_tool_schemas else 'rebuilt per call'}")
+        print("events/s: SSE events the clients read (the stack may merge text deltas under load); "
+              "SDK ev/s: content_block_delta events the bare SDK read")
         print(f"{'N':>5} {'bare SDK s':>10} {'API s':>8} {'ratio':>6} {'events/s':>9} {'SDK ev/s':>9} "
               f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'RSS MB':>7} {'peak MB':>8}")
         for n in [int(x) for x in args.sizes.split(",") if x]:
