@@ -77,6 +77,10 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FilingError(filename, f"malformed JSON ({exc})") from None
+    if isinstance(doc, dict) and isinstance(doc.get("units"), dict) and doc.get("tag"):
+        # companyconcept JSON (one concept of one company): same entries, one level less.
+        tag = {"label": doc.get("label"), "units": doc["units"]}
+        doc = {**doc, "facts": {doc.get("taxonomy") or "us-gaap": {doc["tag"]: tag}}}
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
         raise FilingError(filename, "JSON is not an SEC companyfacts document (no 'facts' object)")
     filing = Filing(filename=filename, format="companyfacts", form="companyfacts")

@@ -103,3 +103,22 @@ def test_sample_filing_ships_and_ingests():
     assert path.is_file() and path.suffix == ".json"
     filing = ingest(path.name, path.read_bytes())
     assert filing.company == "Apple Inc." and len(filing.facts) > 10_000
+
+
+def test_companyconcept_json_is_read_like_companyfacts():
+    from finstream.filings.ingest import ingest
+    from finstream.filings.series import financial_series
+
+    doc = {
+        "cik": 320193, "taxonomy": "us-gaap", "tag": "NetIncomeLoss", "label": "Net Income (Loss)",
+        "entityName": "Apple Inc.",
+        "units": {"USD": [
+            {"start": "2022-09-25", "end": "2023-09-30", "val": 96995000000, "accn": "0000320193-23-000106",
+             "fy": 2023, "fp": "FY", "form": "10-K", "filed": "2023-11-03"},
+            {"start": "2023-10-01", "end": "2024-09-28", "val": 93736000000, "accn": "0000320193-24-000123",
+             "fy": 2024, "fp": "FY", "form": "10-K", "filed": "2024-11-01"},
+        ]},
+    }
+    f = ingest("concept.json", json.dumps(doc).encode())
+    points = financial_series([f], "net income")["points"]
+    assert [(p["period"], p["value"]) for p in points] == [("FY2023", 96_995_000_000), ("FY2024", 93_736_000_000)]
