@@ -51,6 +51,9 @@ def load_ixbrl(filename: str, data: bytes) -> Filing:
         # Some filers' iXBRL is not well-formed XML: lxml's recovering parser keeps the
         # namespaces (an HTML parser would drop them, and the facts with them).
         root = parse_xml(filename, data, recover=True)
+        filing = load_ixbrl_tree(filename, root)
+        filing.warnings.append(f"not well-formed XHTML ({exc.reason}); read what could be recovered")
+        return filing
     return load_ixbrl_tree(filename, root)
 
 

@@ -200,6 +200,7 @@ def test_malformed_ixbrl_still_yields_its_facts(filings_dir):
     broken = data.replace(b"</body>", b"<p>unclosed <b>bold</p></body>", 1)
     f = ingest("aapl-20250329.htm", broken)
     assert f.format == "ixbrl" and f.fiscal_period == "Q2 FY2025" and len(f.facts) > 500
+    assert any("not well-formed" in w for w in f.warnings)
 
 
 def test_xlsx_export_takes_its_scale_from_the_header():
