@@ -1,7 +1,7 @@
 """Documents: the conversation's filings with their metadata, sections, tables, facts and errors."""
 
-from finstream.ui.chrome import ensure_router
 from finstream.ui.documents import render
+from finstream.ui.router import ensure_router
 
 ensure_router()  # a deep link right after a restart: see its docstring
 render()

@@ -34,18 +34,3 @@ def settings_panel() -> None:
                         disabled=True, key="settings-upload")
         st.caption("Set these in the environment or a .env file and restart the app.")
 
-
-def ensure_router() -> None:
-    """Make sure app.py's st.navigation is in charge, even on a deep link right after a restart.
-
-    Streamlit 1.67 starts an app that has a ``pages/`` folder in its old multipage mode, and only
-    leaves it once ``st.navigation`` has run. So if the first visitor after a restart opens
-    ``/history`` (a reload, a bookmark), Streamlit runs pages/history.py on its own: no app.py, no
-    wide layout, a folder listing for navigation. Each page calls this first: it ends that mode
-    and reruns, and the rerun goes through app.py to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()

@@ -66,7 +66,7 @@ def start_streamlit(data_dir: Path, log: Path, **env: str) -> tuple[subprocess.P
         for k, v in os.environ.items()
         if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_URL")
     }
-    environ.update({"FINSTREAM_DATA_DIR": str(data_dir), "FINSTREAM_DEMO_DELAY": "0.15", **env})
+    environ.update({"FINSTREAM_DATA_DIR": str(data_dir), "FINSTREAM_DEMO_DELAY": "0.06", **env})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -136,8 +136,13 @@ def page(browser):  # noqa: ANN001, ANN201
 def open_new_conversation(page, url: str) -> None:  # noqa: ANN001
     page.goto(url)
     page.wait_for_selector("[data-testid='stChatInput'] textarea")
-    page.get_by_role("button", name="New").click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('c')")
+    before = page.evaluate("() => new URLSearchParams(location.search).get('c')")
+    page.get_by_role("button", name="New").click()
+    page.wait_for_function(
+        "(old) => { const c = new URLSearchParams(location.search).get('c'); return c && c !== old; }",
+        arg=before,
+    )
     page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
     time.sleep(0.5)  # let the rerun that the New button started settle
 

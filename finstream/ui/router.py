@@ -1,0 +1,54 @@
+"""The app's pages and navigation (used by app.py, and by the pages themselves on a deep link)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+
+def navigation() -> Any:
+    """Configure the page and register the navigation; returns the page to run.
+
+    A URL with ``?share=<token>`` gets only the read-only dashboard: no chat, no uploads, no other
+    pages. Everyone else gets Analysis (the default), Documents, Dashboard and History.
+    """
+    st.set_page_config(
+        page_title="finstream",
+        page_icon=":material/query_stats:",
+        layout="wide",
+        initial_sidebar_state="collapsed",
+    )
+    if st.query_params.get("share"):
+        return st.navigation(
+            [st.Page("pages/dashboard.py", title="Shared dashboard", icon=":material/dashboard:",
+                     default=True)],
+            position="hidden",
+        )
+    return st.navigation(
+        [
+            st.Page("pages/analysis.py", title="Analysis", icon=":material/query_stats:", default=True),
+            st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
+            st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:"),
+            st.Page("pages/history.py", title="History", icon=":material/history:"),
+        ],
+        position="top",
+    )
+
+
+def ensure_router() -> None:
+    """Make sure app.py's navigation is in charge, even on a deep link right after a restart.
+
+    Streamlit 1.67 starts an app that has a ``pages/`` folder in its old multipage mode, and only
+    leaves it once ``st.navigation`` has run. So if the first visitor after a restart opens
+    ``/history`` (a reload, a bookmark), Streamlit runs pages/history.py on its own: no app.py, no
+    wide layout, a folder listing for navigation. Each page calls this first: it ends that mode,
+    registers the real navigation and runs the requested page through it, in this same run (a
+    rerun would drop the values of buttons and the chat input that triggered this run).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        navigation().run()
+        st.stop()
