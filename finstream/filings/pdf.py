@@ -107,6 +107,23 @@ def _metadata(filing: Filing, first_pages: str) -> None:
     filing.company = m.group(1).strip().title().replace("Inc", "Inc") if m else None
 
 
+_ITEM_LINE = re.compile(r"^\s*(?:PART\s+[IV]+[,.\s]*)?(ITEM\s+\d{1,2}[A-C]?\.?\s+[^\r\n]{3,150}?)\s*\r?$", re.I | re.M)
+
+
+def _page_sections(texts: list[str]) -> list[Section]:
+    """One section per page, titled with the 10-K/10-Q Item the page belongs to when one is known."""
+    sections = []
+    item = None
+    for i, text in enumerate(texts):
+        headings = _ITEM_LINE.findall(text)
+        if 0 < len(headings) < 4:  # four or more on one page is the table of contents
+            item = " ".join(headings[-1].split())
+        if text.strip():
+            title = f"Page {i + 1}" + (f" · {item}" if item else "")
+            sections.append(Section(title=title, text=text.strip(), page=i + 1))
+    return sections
+
+
 def load_pdf(filename: str, data: bytes) -> Filing:
     texts = page_texts(filename, data)
     if not texts:
@@ -114,7 +131,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     if not any(t.strip() for t in texts):
         raise FilingError(filename, "PDF has no text layer (scanned images?); OCR is not supported")
     filing = Filing(filename=filename, format="pdf")
-    filing.sections = [Section(title=f"Page {i + 1}", text=t.strip(), page=i + 1) for i, t in enumerate(texts) if t.strip()]
+    filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
     pages = statement_pages(texts)
     if pages:
@@ -144,7 +161,8 @@ def _add_table(filing: Filing, raw: list[list[object]], page_text: str, page: in
     number = sum(1 for t in filing.tables if t.page == page) + 1
     caption = _caption(page_text, first)
     title = f"Page {page} table {number}" + (f": {caption}" if caption else "")
-    table = Table(title=title, columns=columns, rows=rows, page=page, section=f"Page {page}")
+    section = next((s.title for s in filing.sections if s.page == page), f"Page {page}")
+    table = Table(title=title, columns=columns, rows=rows, page=page, section=section)
     scale = scale_from_text(page_text) or 0
     table.unit_note = {6: "in millions", 3: "in thousands", 9: "in billions"}.get(scale)
     filing.tables.append(table)
