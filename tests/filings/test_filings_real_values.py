@@ -153,6 +153,8 @@ def test_uber_revenue_from_pdf_page_56(parsed):
     assert by[("Loss from operations", 2021)] == -3_834 * M
     rev = financial_series([f], "revenue")["points"]
     assert rev[-1]["value"] == 17_455 * M and rev[-1]["source"]["page"] == 56
+    page = next(s for s in f.sections if s.page == 56)
+    assert page.title.startswith("Page 56 · ITEM 7. MANAGEMENT")  # the Item the page belongs to
 
 
 def test_companyfacts_periods_are_deduplicated_and_labelled_by_their_own_dates(parsed):
