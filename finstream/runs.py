@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import uuid
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -51,7 +51,7 @@ def _owner_is_dead(owner: str) -> bool:
 
 class _Run:
     """A run in this process: its events (without accumulated_text, so memory stays linear),
-    the text so far, and the queues of live tailers."""
+    its text as chunks, and the queues of live tailers."""
 
     def __init__(self, conversation_id: str, message_id: str, seq_start: int, prefix: str) -> None:
         self.conversation_id = conversation_id
@@ -59,8 +59,10 @@ class _Run:
         self.seq_start = seq_start
         self.prefix = prefix
         self.events: list[ev.Event] = []
-        self.text_ends: list[tuple[int, int]] = []  # (seq, len(text) after that delta)
-        self.text = prefix
+        self.seqs: list[int] = []
+        # Chunks, not one growing str: `self.text += x` on an attribute copies the whole text.
+        self.chunks: list[str] = []
+        self.chunk_seqs: list[int] = []
         self.tailers: set[asyncio.Queue] = set()
         self.task: asyncio.Task | None = None
         self.done = asyncio.Event()
@@ -68,10 +70,13 @@ class _Run:
 
     def publish(self, event: ev.Event) -> None:
         if event.type == "text_delta":
-            self.text += event.text
-            self.text_ends.append((event.seq, len(self.text)))
-            event = event.model_copy(update={"accumulated_text": None})
+            self.chunks.append(event.text)
+            self.chunk_seqs.append(event.seq)
+            # The run owns the event now; tailers rebuild accumulated_text for their consumers.
+            # (Straight into __dict__: pydantic's __setattr__ costs more than the rest of publish.)
+            event.__dict__["accumulated_text"] = None
         self.events.append(event)
+        self.seqs.append(event.seq)
         for q in self.tailers:
             q.put_nowait(event)
 
@@ -79,12 +84,10 @@ class _Run:
         # No await between the snapshot and registering the queue: nothing can slip between them.
         q: asyncio.Queue = asyncio.Queue()
         self.tailers.add(q)
-        start = bisect_left([e.seq for e in self.events], after_seq + 1) if self.events else 0
-        return q, self.events[start:]
+        return q, self.events[bisect_right(self.seqs, after_seq) :]
 
     def text_before(self, seq: int) -> str:
-        i = bisect_left(self.text_ends, (seq, -1))
-        return self.text[: self.text_ends[i - 1][1]] if i else self.prefix
+        return self.prefix + "".join(self.chunks[: bisect_left(self.chunk_seqs, seq)])
 
     def finish(self) -> None:
         self.done.set()
@@ -255,7 +258,8 @@ class RunManager:
                     if isinstance(event, ev.MessageComplete):
                         last_usage = event.usage
                     run.publish(event)
-                    await writer.add(event)
+                    if writer.add_nowait(event):
+                        await writer.drain()
             except asyncio.CancelledError:
                 if run.events and run.events[-1].type == ev.TERMINAL_TYPE:
                     raise

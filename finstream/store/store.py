@@ -70,7 +70,12 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _event_payload(event: ev.Event) -> str:
-    return ev.event_to_json(event, accumulated=False)
+    # Same JSON as events.event_to_json(accumulated=False), straight from pydantic-core's
+    # serializer (5x faster; this runs for every event of every stream).
+    return type(event).__pydantic_serializer__.to_json(event, exclude=_NO_ACCUMULATED).decode()
+
+
+_NO_ACCUMULATED = {"accumulated_text"}
 
 
 class Store:
@@ -272,20 +277,13 @@ class Store:
             return
         now = _now()
         with self._write() as conn:
+            if self.dialect == "postgresql" and not (patch and patch.release):
+                # Mid-stream batches need not wait for the WAL fsync: an app crash loses nothing
+                # committed; only a database-server crash could lose the last fraction of a second.
+                # The terminal batch (status, release) stays fully synchronous.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             if events:
-                conn.execute(
-                    t.events.insert(),
-                    [
-                        {
-                            "conversation_id": conversation_id,
-                            "seq": e.seq,
-                            "message_id": e.message_id,
-                            "type": e.type,
-                            "payload": _event_payload(e),
-                        }
-                        for e in events
-                    ],
-                )
+                self._insert_events(conn, conversation_id, events)
                 arts = [
                     {
                         "message_id": e.message_id,
@@ -312,6 +310,35 @@ class Store:
                 conn.execute(t.messages.update().where(t.messages.c.id == target).values(**values))
                 if patch.release:
                     self._release(conn, conversation_id, target)
+
+    def _insert_events(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event]) -> None:
+        # The hot path, below SQLAlchemy's per-row processing, one statement per batch
+        # (executemany would be one statement per row).
+        if self.dialect == "postgresql":
+            # One statement over a JSON array: psycopg's text-array dumper escapes each element
+            # with a regex (slow for JSON payloads); json.dumps is C.
+            rows = json.dumps(
+                [[e.seq, e.message_id, e.type, _event_payload(e)] for e in events],
+                ensure_ascii=False, separators=(",", ":"),
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO events (conversation_id, seq, message_id, type, payload) "
+                "SELECT %s, (r->>0)::integer, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) AS r",
+                (conversation_id, rows),
+            )
+        else:
+            # One multi-row INSERT per 400 events: one sqlite3_step (one GIL release) per chunk
+            # instead of one per row, which matters when a stream is running on the same GIL.
+            for i in range(0, len(events), 400):
+                chunk = events[i : i + 400]
+                params: list[Any] = []
+                for e in chunk:
+                    params += (conversation_id, e.seq, e.message_id, e.type, _event_payload(e))
+                conn.exec_driver_sql(
+                    "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES "
+                    + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+                    tuple(params),
+                )
 
     def heartbeat(self, message_ids: Sequence[str]) -> None:
         """Show that the runs streaming these messages are alive (see mark_streaming_interrupted)."""
@@ -410,9 +437,17 @@ class Store:
                     {"conversation_id": row.conversation_id, "seq": e.seq, "message_id": row.id,
                      "type": e.type, "payload": _event_payload(e)} for e in (error, done)
                 ])
+                # The row's text is written at the end of a run; the log has all of it.
+                deltas = conn.execute(
+                    sa.select(t.events.c.payload).where(
+                        t.events.c.conversation_id == row.conversation_id,
+                        t.events.c.message_id == row.id, t.events.c.type == "text_delta",
+                    ).order_by(t.events.c.seq)
+                ).scalars()
+                text = "".join(json.loads(p)["text"] for p in deltas)
                 conn.execute(
                     t.messages.update().where(t.messages.c.id == row.id).values(
-                        status="interrupted", stop_reason="interrupted",
+                        text=text, status="interrupted", stop_reason="interrupted",
                         error={"code": "interrupted", "message": msg, "retryable": True},
                     )
                 )

@@ -50,7 +50,10 @@ class EventLogWriter:
         self.interval = interval
         self.max_pending = max_pending
         self.pending: list[ev.Event] = []
-        self.text = ""  # text of the pending deltas, appended to the message with them
+        # All the run's text. It goes into the message row once, with the terminal event: rewriting
+        # a growing text column every batch made the log quadratic (the row is rewritten whole).
+        # After a crash, recovery rebuilds the text from the logged deltas.
+        self.chunks: list[str] = []
         self.error: dict[str, Any] | None = None
         self.final: dict[str, Any] | None = None  # set once the terminal event is written
         self.batches = 0
@@ -59,21 +62,28 @@ class EventLogWriter:
         self._timer: asyncio.TimerHandle | None = None
 
     async def add(self, event: ev.Event) -> None:
-        self.pending.append(event)
-        if event.type == "text_delta":
-            self.text += event.text
-        elif isinstance(event, ev.Error):
-            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
-        if event.type == ev.TERMINAL_TYPE:
+        if self.add_nowait(event):
             await self.drain()
-        elif event.type in ev.ARTIFACT_TYPES:
-            self._kick(urgent=True)
-        elif len(self.pending) >= self.batch_size:
-            self._kick()
-            if len(self.pending) >= self.max_pending:
-                await self.drain()
-        elif self._timer is None and not self._busy():
-            self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+
+    def add_nowait(self, event: ev.Event) -> bool:
+        """Queue an event; True when the caller must now ``await drain()`` (the terminal event,
+        or back-pressure). Sync, so the per-event cost on the stream stays a few attribute checks."""
+        self.pending.append(event)
+        kind = event.type
+        if kind == "text_delta":
+            self.chunks.append(event.text)
+            if len(self.pending) >= self.batch_size:
+                self._kick()
+                return len(self.pending) >= self.max_pending
+            if self._timer is None and not self._busy():
+                self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+            return False
+        if kind == "error":
+            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
+        if kind == ev.TERMINAL_TYPE:
+            return True
+        self._kick(urgent=kind in ev.ARTIFACT_TYPES)
+        return len(self.pending) >= self.max_pending
 
     async def drain(self) -> None:
         """Wait until everything queued so far is written."""
@@ -88,7 +98,7 @@ class EventLogWriter:
         if self._timer is not None:
             self._timer.cancel()
         if self.final is None:
-            patch = MessagePatch(status="incomplete", release=True)
+            patch = MessagePatch(append_text="".join(self.chunks), status="incomplete", release=True)
             await self.store.append_batch(self.conversation_id, [], message_id=self.message_id, patch=patch)
 
     def _busy(self) -> bool:
@@ -107,14 +117,12 @@ class EventLogWriter:
         while self.pending and (self._urgent or len(self.pending) >= self.batch_size):
             self._urgent = False
             batch, self.pending = self.pending, []
-            text, self.text = self.text, ""
             done = batch[-1] if batch[-1].type == ev.TERMINAL_TYPE else None
-            if done is None:
-                patch = MessagePatch(append_text=text)
-            else:
+            patch: MessagePatch | None = None
+            if done is not None:
                 status = final_status(done, self.error)
                 patch = MessagePatch(
-                    append_text=text, status=status, stop_reason=done.stop_reason,
+                    append_text="".join(self.chunks), status=status, stop_reason=done.stop_reason,
                     usage=done.usage.model_dump(), error=None if done.success else self.error,
                     release=True,
                 )
@@ -128,14 +136,14 @@ class EventLogWriter:
                 if failures >= 5:
                     # Give up on these: live tailers still got them; close() frees the conversation.
                     log.error("dropping %d event(s) of message %s", len(batch), self.message_id)
-                    self.pending, self.text = [], ""
+                    self.pending = []
                     return
-                self.pending, self.text, self._urgent = batch + self.pending, text + self.text, True
+                self.pending, self._urgent = batch + self.pending, True
                 await asyncio.sleep(0.1 * failures)
                 continue
             failures = 0
             self.batches += 1
-            if done is not None:
+            if patch is not None:
                 self.final = {"status": patch.status, "stop_reason": done.stop_reason}
         if self.pending and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)

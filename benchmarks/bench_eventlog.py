@@ -1,0 +1,208 @@
+"""Event-log benchmark: what persistence costs a run, on SQLite and PostgreSQL, in one run.
+
+    .venv/bin/python benchmarks/bench_eventlog.py [--words 20000] [--rounds 3]
+
+Prints, side by side:
+  1. run_turn alone (no persistence): events/s of the streaming core;
+  2. a whole run through RunManager (group-committed log + message updates), per database;
+  3. raw append_batch throughput (batches of 32) per database;
+  4. RSS of 1,000 idle tailers on one live run.
+Ratios, not absolute times, are the result (the machine is shared). PostgreSQL is taken from
+FINSTREAM_TEST_DATABASE_URL (default postgres@127.0.0.1:5432/test) and skipped if unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+
+from finstream import events as ev  # noqa: E402
+from finstream.agent import Turn, run_turn  # noqa: E402
+from finstream.providers.scripted import Gate, Pause, ScriptedProvider, text_parts, text_step  # noqa: E402
+from finstream.runs import RunManager  # noqa: E402
+from finstream.settings import Settings  # noqa: E402
+from finstream.store import AsyncStore, Store  # noqa: E402
+from finstream.tools.base import Toolbox  # noqa: E402
+from finstream.tools.outputs import OUTPUT_TOOLS  # noqa: E402
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TOOLBOX = Toolbox(list(OUTPUT_TOOLS))
+SETTINGS = Settings(FINSTREAM_MAX_TOKENS=4096, FINSTREAM_MAX_TOOL_ROUNDS=4)
+
+
+def answer(words: int) -> str:
+    return " ".join(f"word{i}" for i in range(words))
+
+
+def script(words: int, paced: bool) -> list:
+    """The answer as one model step; paced: a 5 ms pause every 10 words (~2,000 events/s, some
+    20x the rate Claude streams at), else as fast as the CPU allows."""
+    step = text_step(answer(words))
+    if not paced:
+        return step
+    out: list = []
+    for i, part in enumerate(step):
+        if i and i % 10 == 0:
+            out.append(Pause(0.005))
+        out.append(part)
+    return out
+
+
+async def bench_core(words: int, paced: bool = False) -> float:
+    """events/s of run_turn with nothing persisted."""
+    provider = ScriptedProvider([script(words, paced)])
+    turn = Turn("c", "m", [{"role": "user", "content": "q"}])
+    t0 = time.perf_counter()
+    n = 0
+    async for _ in run_turn(provider, TOOLBOX, turn, max_tokens=4096, max_rounds=4):
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+async def bench_run(
+    store: Store, words: int, batch_size: int | None = None, paced: bool = False
+) -> tuple[float, float]:
+    """(events/s while streaming, setup ms) of a whole run through RunManager.
+
+    Streaming is timed from start() returning (question and messages stored, run launched) to the
+    run's end, which comes after its last batch is durable, so this is the log's write throughput
+    as the stream sees it."""
+    provider = ScriptedProvider([script(words, paced)])
+    astore = AsyncStore(store)
+    options = {"batch_size": batch_size} if batch_size else {}
+    manager = RunManager(astore, lambda: provider, TOOLBOX, SETTINGS, **options)
+    cid = store.create_conversation().id
+    t0 = time.perf_counter()
+    mid = await manager.start(cid, "q")
+    t1 = time.perf_counter()
+    run = manager._by_message[mid]  # noqa: SLF001 - the benchmark times the run itself
+    await run.done.wait()
+    t2 = time.perf_counter()
+    result = await manager.wait(mid)
+    assert result["status"] == "complete", result
+    n = store.last_seq(cid)
+    astore._pool.shutdown(wait=True)
+    return n / (t2 - t1), (t1 - t0) * 1000
+
+
+def bench_append(store: Store, n: int, batch: int = 32) -> float:
+    cid = store.create_conversation().id
+    turn = store.begin_turn(cid, "q")
+    mid = turn.assistant.id
+    events = [ev.TextDelta(seq=i, message_id=mid, text=f"w{i} ") for i in range(1, n + 1)]
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        store.append_batch(cid, events[i : i + batch])
+    return n / (time.perf_counter() - t0)
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def bench_idle_tailers(store: Store, count: int = 1000) -> tuple[float, float, int]:
+    """KB of RSS and of Python heap per idle tailer attached to one live run (blocked on a gate)."""
+    gate = asyncio.Event()
+    provider = ScriptedProvider([[*text_parts("a few words first "), Gate(gate), *text_step("end.")]])
+    astore = AsyncStore(store)
+    manager = RunManager(astore, lambda: provider, TOOLBOX, SETTINGS)
+    cid = store.create_conversation().id
+    mid = await manager.start(cid, "q")
+    async for e in manager.tail(cid):
+        if e.seq >= 4:
+            break
+    received = [0] * count
+
+    async def tailer(i: int) -> None:
+        async for _ in manager.tail(cid):
+            received[i] += 1
+
+    gc.collect()
+    tracemalloc.start()
+    before, heap_before = rss_kb(), tracemalloc.get_traced_memory()[0]
+    tasks = [asyncio.create_task(tailer(i)) for i in range(count)]
+    for _ in range(20):
+        await asyncio.sleep(0.01)  # all attached and idle
+    gc.collect()
+    after, heap_after = rss_kb(), tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    gate.set()
+    await asyncio.gather(*tasks)
+    await manager.wait(mid)
+    astore._pool.shutdown(wait=True)
+    assert len(set(received)) == 1, "every tailer got the same events"
+    return (after - before) / count, (heap_after - heap_before) / 1024 / count, received[0]
+
+
+def open_stores(tmp: Path) -> list[tuple[str, Store, str | None]]:
+    stores = [("sqlite", Store(f"sqlite:///{tmp / 'bench.db'}"), None)]
+    try:
+        schema = f"fs_bench_{uuid.uuid4().hex[:8]}"
+        stores.append(("postgresql", Store(PG_URL, schema=schema), schema))
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}")
+    return stores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--words", type=int, default=20000)
+    parser.add_argument("--paced-words", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=None, help="RunManager batch_size (default: its own)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="finstream-bench-"))
+    stores = open_stores(tmp)
+    # First, while the heap is fresh (so RSS growth is real): 1,000 idle tailers.
+    per, py_per, got = asyncio.run(bench_idle_tailers(stores[0][1]))
+    for paced, words in ((False, args.words), (True, args.paced_words)):
+        core: list[float] = []
+        runs: dict[str, list[float]] = {name: [] for name, _, _ in stores}
+        setup: dict[str, list[float]] = {name: [] for name, _, _ in stores}
+        # Interleaved rounds, so a noisy neighbour hurts every variant alike.
+        for _ in range(args.rounds):
+            core.append(asyncio.run(bench_core(words, paced)))
+            for name, store, _ in stores:
+                rate, ms = asyncio.run(bench_run(store, words, args.batch, paced))
+                runs[name].append(rate)
+                setup[name].append(ms)
+        base = statistics.median(core)
+        label = "paced model (~2,000 events/s)" if paced else "CPU-bound model (as fast as possible)"
+        print(f"\n{label}: {words} words (~{words + 3} events), median of {args.rounds} interleaved rounds")
+        print(f"{'  run_turn, no persistence':40s} {base:>9,.0f} events/s  1.00")
+        for name, values in runs.items():
+            rate = statistics.median(values)
+            print(f"{'  run + event log on ' + name:40s} {rate:>9,.0f} events/s  {rate / base:.2f}"
+                  f"  persistence costs {max(0.0, 1 - rate / base):.0%}"
+                  f"  (start(): {statistics.median(setup[name]):.1f} ms)")
+    print("\nlog write capacity (append_batch in a loop, no stream)")
+    for name, store, _ in stores:
+        for size in (32, 256):
+            rate = bench_append(store, 20000, size)
+            print(f"{f'  append_batch({size}) on ' + name:40s} {rate:>9,.0f} events/s")
+    print(f"\n{'1,000 idle tailers on one live run':40s} {per:>9.1f} KB RSS each "
+          f"({per * 1000 / 1024:.1f} MB), {py_per:.1f} KB Python heap each; each then got {got} events")
+    for _name, store, schema in stores:
+        if schema:
+            with store.engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
