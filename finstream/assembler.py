@@ -82,7 +82,7 @@ class Assembler:
     """One model message's worth of parts. Feed parts in order; act on the returned actions."""
 
     def __init__(self) -> None:
-        self.text = ""
+        self._text: list[str] = []
         self.finish: Finish | None = None
         self.tool_calls: list[ToolCall] = []
         self._open: dict[int, _OpenTool] = {}
@@ -92,11 +92,12 @@ class Assembler:
         if isinstance(part, TextPart):
             if not part.text:
                 return []
-            self.text += part.text
+            self._text.append(part.text)
+            # Text blocks hold lists of pieces until sent back: += on a long string is quadratic.
             if self._content and self._content[-1]["type"] == "text":
-                self._content[-1]["text"] += part.text
+                self._content[-1]["pieces"].append(part.text)
             else:
-                self._content.append({"type": "text", "text": part.text})
+                self._content.append({"type": "text", "pieces": [part.text]})
             return [TextOut(part.text)]
         if isinstance(part, ToolUseStart):
             self._open[part.index] = _OpenTool(part.tool_id, part.name)
@@ -137,8 +138,15 @@ class Assembler:
         )
         return call
 
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
     def assistant_content(self) -> list[dict[str, Any]]:
-        return [dict(block) for block in self._content]
+        return [
+            {"type": "text", "text": "".join(b["pieces"])} if b["type"] == "text" else dict(b)
+            for b in self._content
+        ]
 
 
 def echo_raw(raw: str) -> str:

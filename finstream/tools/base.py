@@ -37,8 +37,9 @@ class Tool:
     name: str
     description: str
     input_model: type[BaseModel]
-    # Sync functions run in a worker thread so big filings never block the event loop.
     run: Callable[[BaseModel, ToolContext], ToolOutcome | Awaitable[ToolOutcome]]
+    # Cheap tools run on the loop; the rest in a worker thread so big filings never block it.
+    inline: bool = False
 
     def schema(self) -> dict[str, Any]:
         """The tool as Anthropic's Messages API expects it."""
@@ -52,12 +53,13 @@ class Tool:
 class Toolbox:
     def __init__(self, tools: list[Tool]) -> None:
         self._tools = {t.name: t for t in tools}
+        self._schemas = [t.schema() for t in tools]  # built once: pydantic schema generation is slow
 
     def names(self) -> list[str]:
         return list(self._tools)
 
     def schemas(self) -> list[dict[str, Any]]:
-        return [t.schema() for t in self._tools.values()]
+        return self._schemas
 
     def validate(self, name: str, data: Any) -> BaseModel:
         """Raise ToolInputError with a message the model can act on."""
@@ -76,4 +78,6 @@ class Toolbox:
         tool = self._tools[name]
         if asyncio.iscoroutinefunction(tool.run):
             return await tool.run(model, ctx)
+        if tool.inline:
+            return tool.run(model, ctx)
         return await asyncio.to_thread(tool.run, model, ctx)
