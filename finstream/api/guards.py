@@ -20,6 +20,23 @@ _PROTECTED = ("/api/", "/ws/")
 _QUERY_TOKEN_PATHS = re.compile(r"^/(api/conversation/[^/]+/message/stream|ws/conversation/[^/]+)$")
 
 
+# Before answering 413 the server reads (and drops) up to this much of the rest of the body: closing
+# a socket with unread data makes the kernel send a reset, and many clients then never see the 413.
+DRAIN_BYTES = 32 * 1024 * 1024
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+        budget -= len(message.get("body", b""))
+
+
+def _expects_continue(scope: Scope) -> bool:
+    return any(n == b"expect" and v.lower() == b"100-continue" for n, v in scope.get("headers", ()))
+
+
 def _limit_for(scope: Scope, settings: ApiSettings) -> int:
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
@@ -66,6 +83,9 @@ class GuardMiddleware:
                                                                "message": "Content-Length: not a number"}})
                         return
                     if declared > limit:
+                        # A client waiting for "100 Continue" has sent nothing yet: answer at once.
+                        if not _expects_continue(scope) and declared - limit <= DRAIN_BYTES:
+                            await _drain(receive, declared)
                         await _send_json(send, 413, {"error": {
                             "code": "too_large",
                             "message": f"request body: {declared} bytes, the limit is {limit}"}},
@@ -104,6 +124,8 @@ def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
             seen += len(message.get("body", b""))
             if seen > limit:
                 answered = True
+                if message.get("more_body"):
+                    await _drain(receive, DRAIN_BYTES)
                 await _send_json(send, 413, {"error": {
                     "code": "too_large", "message": f"request body: larger than the limit of {limit} bytes"}},
                     [(b"connection", b"close")])
