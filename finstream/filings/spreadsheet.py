@@ -69,11 +69,13 @@ def _grid_rows(rows: list[list[object]]) -> tuple[str, list[list[Cell]]]:
 def _table(rows: list[list[object]], name: str) -> tuple[Table, int, int]:
     title, grid = _grid_rows(rows)
     columns, data = build_rows(grid)
-    scale = money_scale_from_header(title)
-    low = title.lower()
+    # The scale may be stated in the title cell or anywhere in the heading rows above the numbers.
+    heading = " ".join(clean_text(v) for r in rows[:3] for v in r if isinstance(v, str))
+    scale = money_scale_from_header(title) or money_scale_from_header(heading)
+    low = heading.lower()
     shares_scale = 3 if "shares in thousands" in low else 6 if "shares in millions" in low else 0
     table = Table(title=title or name, columns=columns, rows=data, section=name,
-                  unit_note=title if scale else None)
+                  unit_note=(title if money_scale_from_header(title) else heading[:200]) if scale else None)
     return table, scale, shares_scale
 
 

@@ -52,7 +52,9 @@ class GetFinancialDataInput(BaseModel):
         ),
     )
     filing: str | None = Field(
-        None, description="File name of one filing (from list_filings); omit to use all filings."
+        None,
+        description="File name of one filing (from list_filings); omit to combine all filings of the "
+        "first company listed (series never mix companies).",
     )
     period_type: Literal["annual", "quarterly", "all"] = Field(
         "annual",
@@ -145,8 +147,37 @@ def search_filing(inp: SearchFilingInput, ctx: ToolContext) -> ToolOutcome:
     return ToolOutcome(result=_fit({"query": inp.query, "results": results}, "results"))
 
 
+def _company_keys(f: Filing) -> set[str]:
+    keys = set()
+    if f.cik:
+        keys.add(f"cik:{f.cik.lstrip('0')}")
+    if f.company:
+        words = re.findall(r"[a-z0-9]+", f.company.lower())
+        keys.add(" ".join(w for w in words if w not in {"the", "inc", "corp", "corporation", "co", "ltd", "plc"}))
+    return keys
+
+
+def _one_company(filings: list[Filing]) -> list[Filing]:
+    """Without a named filing, a series never mixes companies: the first company listed wins.
+
+    Filings match on CIK or on name; one that carries both links the two. Filings that name no
+    company (a bare CSV export) are kept.
+    """
+    keyed = [(_company_keys(f), f) for f in filings]
+    same = next((k for k, _f in keyed if k), set())
+    if not same:
+        return filings
+    for _ in range(2):  # a second pass picks up links found in the first
+        for keys, _f in keyed:
+            if keys & same:
+                same |= keys
+    return [f for keys, f in keyed if not keys or keys & same]
+
+
 def get_financial_data(inp: GetFinancialDataInput, ctx: ToolContext) -> ToolOutcome:
     filings = _pick(ctx.filings, inp.filing)
+    if inp.filing is None:
+        filings = _one_company(filings)
     try:
         result = financial_series(filings, inp.metric, period_type=inp.period_type, limit=inp.limit)
     except SeriesNotFound as exc:

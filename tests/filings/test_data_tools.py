@@ -166,3 +166,12 @@ def _d(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+async def test_series_never_mix_companies_unless_a_filing_is_named(parsed, facts):
+    snow = parsed("snow_facts.json")
+    tenk = parsed("aapl-10-k-2024-11-01.html")
+    r = await call("get_financial_data", {"metric": "revenue", "limit": 40}, [facts, snow, tenk])
+    assert {p["source"]["document"] for p in r["points"]} <= {"CIK0000320193.json", "aapl-10-k-2024-11-01.html"}
+    r = await call("get_financial_data", {"metric": "revenue", "filing": "snow_facts.json"}, [facts, snow])
+    assert r["points"][-1]["value"] == 3_626_396_000

@@ -122,3 +122,13 @@ def test_companyconcept_json_is_read_like_companyfacts():
     f = ingest("concept.json", json.dumps(doc).encode())
     points = financial_series([f], "net income")["points"]
     assert [(p["period"], p["value"]) for p in points] == [("FY2023", 96_995_000_000), ("FY2024", 93_736_000_000)]
+
+
+def test_csv_scale_from_a_heading_cell():
+    from finstream.filings.ingest import ingest
+
+    data = b'Line item ($ in millions),"Dec. 31, 2024","Dec. 31, 2023"\nRevenue,"1,500",(20)\n'
+    f = ingest("export.csv", data)
+    values = {x.period_end.year: x.value for x in f.facts}
+    assert values == {2024: 1_500_000_000, 2023: -20_000_000}
+    assert not f.warnings and "millions" in f.tables[0].unit_note
