@@ -115,9 +115,9 @@ def render_documents(conversation_id: str) -> None:
     with st.container(horizontal=True, gap="small"):
         for doc in docs:
             if doc.ok:
-                st.badge(doc.filename, icon=":material/description:", color="blue")
+                st.badge(md_escape(doc.filename), icon=":material/description:", color="blue")
             else:
-                st.badge(doc.filename, icon=":material/error:", color="red", help=md_escape(doc.error))
+                st.badge(md_escape(doc.filename), icon=":material/error:", color="red", help=md_escape(doc.error))
     for doc in docs:
         if not doc.ok:
             st.caption(f":red[:material/error:] {md_escape(doc.error)}")

@@ -4,7 +4,9 @@ streaming itself is checked in a real browser (test_ui_browser_stream.py)."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 from finstream.filings.model import Fact, Filing, Section, Source, Table
 from finstream.providers.base import ProviderError, TextPart
@@ -350,3 +352,38 @@ def test_history_page_opens_renames_shares_revokes_and_deletes(ui_runtime, app_t
     assert not at.exception
     assert at.session_state["conversation_id"] == conv.id
     assert len(at.get("plotly_chart")) == 1  # the analysis page, with that conversation
+
+
+FILINGS = Path(
+    os.environ.get("FINSTREAM_FILINGS_DIR") or Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"
+)
+
+
+def test_uploads_are_stored_at_once_with_errors_named(ui_runtime, app_test):
+    rt, provider = ui_runtime
+    provider.add(text_step(ANSWER))
+    conv = rt.store.create_conversation("")
+    at = app_test()
+    at.query_params["c"] = conv.id
+    at.run()
+    csv = (FILINGS / "apple_consolidated.csv").read_bytes()
+    prompt = at.chat_input(key="prompt")
+    prompt.upload("apple_consolidated.csv", csv, "text/csv")
+    prompt.upload("empty.pdf", b"", "application/pdf")
+    prompt.set_value("What is the revenue trend?").run()
+    assert not at.exception
+    docs = {d.filename: d for d in rt.store.list_documents(conv.id)}
+    assert docs["apple_consolidated.csv"].ok
+    assert not docs["empty.pdf"].ok
+    # The failed file is named with its reason; the good one and the question went ahead.
+    reason = docs["empty.pdf"].error
+    assert "empty.pdf" in reason
+    page = all_text(at).replace("\\", "")
+    assert reason in page
+    assert "apple_consolidated" in page and "empty.pdf" in page  # the document chips
+    assert [m.text for m in rt.store.list_messages(conv.id)] == ["What is the revenue trend?", ANSWER]
+    # A rerun does not upload them again (the chat input's value is gone, the files are stored).
+    at.run()
+    assert len(rt.store.list_documents(conv.id)) == 2
+    at.switch_page("pages/documents.py").run()
+    assert "1 of 2 files read" in all_text(at)

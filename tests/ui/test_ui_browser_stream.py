@@ -258,7 +258,7 @@ def replay_app(tmp_path: Path) -> Iterator[str]:
             "--script",
             "scenario",
             "--delay",
-            "0.05",
+            "0.02",
         ],
         cwd=ROOT,
         stdout=(tmp_path / "replay.log").open("wb"),
@@ -311,3 +311,33 @@ def test_deep_link_right_after_start_goes_through_the_app_navigation(tmp_path, b
         context.close()
     finally:
         stop(proc)
+
+
+def test_page_switch_mid_stream_and_back_reattaches(demo_app, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    ask(page, "What does the balance sheet show?")
+    before = wait_streaming_with_text(page)
+    page.get_by_role("link", name="Documents").click()
+    page.wait_for_selector("h1:has-text('Documents')")
+    page.get_by_role("link", name="Analysis").click()
+    snapshots = snapshots_until_done(page)
+    final = " ".join(snapshots[-1].split())
+    assert final.startswith(" ".join(before.split())[:20]) and len(final) > len(before)
+    assert page.locator(ASSISTANT).count() == 1
+
+
+def test_stop_then_continue(demo_app, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    ask(page, "What is the revenue trend?")
+    wait_streaming_with_text(page)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("You stopped this answer.").wait_for()
+    stopped = answer_text(page)
+    page.screenshot(path=str(SHOTS / "ui-stopped.png"))
+    page.get_by_role("button", name="Continue").click()
+    wait_streaming_with_text(page, min_chars=1)
+    snapshots = snapshots_until_done(page)
+    final = " ".join(snapshots[-1].split())
+    assert final.startswith(" ".join(stopped.replace("You stopped this answer.", "").split())[:20])
+    assert page.get_by_text("You stopped this answer.").count() == 0
+    assert page.locator(ASSISTANT).count() == 1
