@@ -83,9 +83,9 @@ def build_rows(grid: list[list[Cell]]) -> tuple[list[str], list[list[object]]]:
 
 
 def _looks_like_heading(row: list[Cell]) -> bool:
-    """A row of bare years ("2024 2023") is a heading, not data."""
-    texts = [c.text for c in row]
-    return all(t.isdigit() and len(t) == 4 and t[:2] in ("19", "20") for t in texts)
+    """A row whose numbers are all bare years ("2024 2023", printed without commas) is a heading."""
+    texts = [c.text for c in row if c.start > 0 and _is_value(c.text)]
+    return bool(texts) and all(t.isdigit() and len(t) == 4 and t[:2] in ("19", "20") for t in texts)
 
 
 def rows_from_plain(rows: list[list[object]]) -> list[list[Cell]]:
