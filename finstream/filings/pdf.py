@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import scale_from_text
@@ -36,8 +37,18 @@ def open_pdf(filename: str, data: bytes):
         raise FilingError(filename, f"corrupt or truncated PDF ({exc})") from None
 
 
+# PDFium is not thread-safe, and uploads are parsed in worker threads (ingest_async): one
+# document at a time goes through it. pdfplumber (pure Python pdfminer) needs no lock.
+_PDFIUM_LOCK = threading.Lock()
+
+
 def page_texts(filename: str, data: bytes) -> list[str]:
     """Text of every page, in order (the fast path benchmarked against bare pypdfium2)."""
+    with _PDFIUM_LOCK:
+        return _page_texts(filename, data)
+
+
+def _page_texts(filename: str, data: bytes) -> list[str]:
     pdf = open_pdf(filename, data)
     try:
         texts = []

@@ -219,3 +219,16 @@ def test_xlsx_export_takes_its_scale_from_the_header():
     assert values[("Revenue", 2024)] == 1_500_000 and values[("Net income (loss)", 2024)] == -25_000
     assert values[("Net income (loss)", 2023)] == 0
     assert all(x.source.table and x.source.period.startswith("FY") for x in f.facts)
+
+
+async def test_concurrent_uploads_parse_side_by_side(filings_dir):
+    # PDFium is not thread-safe; several uploads at once must still each succeed.
+    pdf = _blank_pdf()
+    xml = (filings_dir / "aapl-20250329_htm.xml").read_bytes()
+    results = await asyncio.gather(
+        *[ingest_async(f"scan{i}.pdf", pdf) for i in range(4)],
+        ingest_async("aapl-20250329_htm.xml", xml),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, FilingError) and "no text layer" in str(r) for r in results[:4])
+    assert results[4].form == "10-Q"
