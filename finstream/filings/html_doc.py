@@ -138,7 +138,10 @@ def extract(body: etree._Element, *, title_hint: str = "Document") -> HtmlConten
         if m and len(line) < 250:
             flush()
             current = []
-            title = f"{part}, Item {m.group(2).upper()}. {m.group(3)}".strip(" ,.") if part else f"Item {m.group(2).upper()}. {m.group(3)}".strip(" .")
+            if m.group(1):
+                part = f"Part {m.group(1).upper()}"
+            heading = f"Item {m.group(2).upper()}. {m.group(3)}".strip(" .")
+            title = f"{part}, {heading}" if part else heading
         for mk in markers:
             out.located[mk] = (title, None)
         if line:
