@@ -95,6 +95,8 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
     figure = dict(data.get("figure") or {})
     layout = dict(figure.get("layout") or {})
     layout.pop("template", None)
+    for key in ("title", "xaxis", "yaxis"):
+        layout[key] = _plain_title(layout.get(key))
     figure["layout"] = layout
     traces = []
     for trace in figure.get("data") or []:
@@ -103,16 +105,44 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
             style = trace.get(part)
             if isinstance(style, dict) and style.get("color") in PALETTE:
                 trace[part] = {k: v for k, v in style.items() if k != "color"}
+        # Plotly draws these strings as its own small HTML (links, formatting): text that came
+        # from the model or a filing is shown literally instead.
+        for key in ("name", "x", "labels", "customdata", "text"):
+            if key in trace:
+                trace[key] = _plain(trace[key])
         traces.append(trace)
     figure["data"] = traces
     return figure
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _plain_title(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    value = dict(value)
+    title = value.get("title")
+    if isinstance(title, dict) and "text" in title:
+        value["title"] = {**title, "text": _plain(title["text"])}
+    if "text" in value:
+        value["text"] = _plain(value["text"])
+    return value
 
 
 def chart_html(data: dict[str, Any]) -> bytes:
     """A standalone HTML page of the chart (plotly.js embedded: it opens offline)."""
     import plotly.io as pio
 
-    figure = data.get("figure") or {}
+    figure = chart_figure(data)  # strings made literal, as on the page
+    template = ((data.get("figure") or {}).get("layout") or {}).get("template")
+    if template:
+        figure["layout"]["template"] = template
     html = pio.to_html(figure, include_plotlyjs=True, full_html=True, validate=False)
     sources = source_lines(data.get("sources") or [])
     if sources:

@@ -216,6 +216,23 @@ def test_chart_html_is_standalone_and_escapes_sources():
     assert "template" not in exports.chart_figure(data)["layout"]
 
 
+def test_chart_text_from_the_model_is_shown_literally_by_plotly():
+    from finstream.tools.charts import build_figure
+    from finstream.tools.outputs import ChartInput
+
+    spec = ChartInput(title='<a href="https://evil.example">Revenue</a>', x=["<b>FY2024</b>"],
+                      series=[{"name": "<img src=x>", "values": [1.0],
+                               "sources": [{"document": "<i>a.htm</i>"}]}], y_label="<sup>USD</sup>")
+    figure = exports.chart_figure({"figure": build_figure(spec)})
+    text = str(figure)
+    assert "<a " not in text and "<b>" not in text and "<img" not in text and "<i>" not in text
+    assert figure["layout"]["title"]["text"].startswith("&lt;a href=")
+    assert figure["layout"]["yaxis"]["title"]["text"] == "&lt;sup&gt;USD&lt;/sup&gt;"
+    assert "%{customdata}" in figure["data"][0]["hovertemplate"]  # the template itself is kept
+    html = exports.chart_html({"figure": build_figure(spec)}).decode()
+    assert '<a href="https://evil.example">' not in html and "&lt;a href=" in html
+
+
 def test_markdown_export_has_questions_answers_and_artifacts():
     view = fold(
         MID,
