@@ -1,8 +1,8 @@
 """Runs: one background task per assistant message, an append-only event log, and tailers.
 
 A run drives ``finstream.agent.run_turn``; every event is fanned out in memory to live tailers at
-once and appended to the log in small batches (a flush every ``batch_size`` events or
-``flush_interval`` seconds, and always on artifacts and the terminal event). A tailer reads from
+once and appended to the log in small batches (see finstream/store/writer.py: a flush every
+``batch_size`` events or ``flush_interval`` seconds, and at once on artifacts and the terminal event). A tailer reads from
 any cursor: first the log, then live, with no gap and no duplicate at the seam (see ``tail``).
 No consumer owns a run; only ``stop`` ends it early.
 """
@@ -50,16 +50,20 @@ def _owner_is_dead(owner: str) -> bool:
 
 
 class _Run:
-    """A run in this process: its events (without accumulated_text, so memory stays linear),
-    its text as chunks, and the queues of live tailers."""
+    """A run in this process: the events not yet durable in the log (older ones are read back from
+    it: holding every event object made the garbage collector a third of a stream's cost), the
+    text as chunks, and the queues of live tailers."""
 
     def __init__(self, conversation_id: str, message_id: str, seq_start: int, prefix: str) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
         self.seq_start = seq_start
         self.prefix = prefix
-        self.events: list[ev.Event] = []
+        self.events: list[ev.Event] = []  # every published event with seq > durable_seq
         self.seqs: list[int] = []
+        self.durable_seq = seq_start - 1
+        self.last_seq = seq_start - 1
+        self.last_type = ""
         # Chunks, not one growing str: `self.text += x` on an attribute copies the whole text.
         self.chunks: list[str] = []
         self.chunk_seqs: list[int] = []
@@ -77,14 +81,28 @@ class _Run:
             event.__dict__["accumulated_text"] = None
         self.events.append(event)
         self.seqs.append(event.seq)
+        self.last_seq = event.seq
+        self.last_type = event.type
         for q in self.tailers:
             q.put_nowait(event)
 
-    def subscribe(self, after_seq: int) -> tuple[asyncio.Queue, list[ev.Event]]:
-        # No await between the snapshot and registering the queue: nothing can slip between them.
+    def durable(self, seq: int) -> None:
+        """Events up to ``seq`` are committed to the log: drop them from memory."""
+        self.durable_seq = max(self.durable_seq, seq)
+        i = bisect_right(self.seqs, self.durable_seq)
+        if i:
+            del self.events[:i]
+            del self.seqs[:i]
+
+    def subscribe(self, after_seq: int) -> tuple[asyncio.Queue, list[ev.Event], int]:
+        """Register a live queue and snapshot the in-memory events after ``after_seq``, in one
+        step (no await between: nothing can slip between them). Also returns the first seq held
+        in memory: everything after ``after_seq`` and before it is in the log already."""
         q: asyncio.Queue = asyncio.Queue()
         self.tailers.add(q)
-        return q, self.events[bisect_right(self.seqs, after_seq) :]
+        snapshot = self.events[bisect_right(self.seqs, after_seq) :]
+        first_in_memory = snapshot[0].seq if snapshot else self.last_seq + 1
+        return q, snapshot, first_in_memory
 
     def text_before(self, seq: int) -> str:
         return self.prefix + "".join(self.chunks[: bisect_left(self.chunk_seqs, seq)])
@@ -105,7 +123,7 @@ class RunManager:
         toolbox: Toolbox,
         settings: Any,
         *,
-        batch_size: int = 32,
+        batch_size: int = 256,
         flush_interval: float = 0.05,
         poll_interval: float = 0.2,
         heartbeat_interval: float = 5.0,
@@ -244,7 +262,7 @@ class RunManager:
     async def _drive(self, run: _Run, provider: Provider, turn: Turn) -> None:
         writer = EventLogWriter(
             self.store, run.conversation_id, run.message_id,
-            batch_size=self.batch_size, interval=self.flush_interval,
+            batch_size=self.batch_size, interval=self.flush_interval, on_durable=run.durable,
         )
         next_seq = turn.seq_start
         last_usage = ev.Usage()
@@ -261,7 +279,7 @@ class RunManager:
                     if writer.add_nowait(event):
                         await writer.drain()
             except asyncio.CancelledError:
-                if run.events and run.events[-1].type == ev.TERMINAL_TYPE:
+                if run.last_type == ev.TERMINAL_TYPE:
                     raise
                 done = ev.MessageComplete(
                     seq=next_seq, message_id=run.message_id, success=False,
@@ -364,11 +382,11 @@ class RunManager:
         while True:
             run = self._runs.get(conversation_id)
             if run is not None and (message_id is None or run.message_id == message_id):
-                q, snapshot = run.subscribe(cursor)
+                q, snapshot, first_in_memory = run.subscribe(cursor)
                 try:
-                    while cursor < run.seq_start - 1:  # earlier turns: all in the log already
+                    while cursor < first_in_memory - 1:  # durable already: read from the log
                         page = await self.store.read_events(
-                            conversation_id, cursor, 500, before_seq=run.seq_start
+                            conversation_id, cursor, 500, before_seq=first_in_memory
                         )
                         if not page:
                             break

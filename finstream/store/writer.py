@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from finstream import events as ev
@@ -39,9 +40,10 @@ class EventLogWriter:
         conversation_id: str,
         message_id: str,
         *,
-        batch_size: int = 32,
+        batch_size: int = 256,
         interval: float = 0.05,
         max_pending: int = 4096,
+        on_durable: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.conversation_id = conversation_id
@@ -49,6 +51,7 @@ class EventLogWriter:
         self.batch_size = batch_size
         self.interval = interval
         self.max_pending = max_pending
+        self.on_durable = on_durable  # told the last seq of each committed batch
         self.pending: list[ev.Event] = []
         # All the run's text. It goes into the message row once, with the terminal event: rewriting
         # a growing text column every batch made the log quadratic (the row is rewritten whole).
@@ -143,6 +146,8 @@ class EventLogWriter:
                 continue
             failures = 0
             self.batches += 1
+            if self.on_durable is not None:
+                self.on_durable(batch[-1].seq)
             if patch is not None:
                 self.final = {"status": patch.status, "stop_reason": done.stop_reason}
         if self.pending and self._timer is None:
