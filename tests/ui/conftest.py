@@ -42,3 +42,20 @@ def app_test(ui_runtime):  # noqa: ANN001, ANN201
         return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
 
     return make
+
+
+@pytest.fixture
+def demo_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The runtime as `make run` has it: the demo analyst (no API key), with no delay."""
+    monkeypatch.setenv("FINSTREAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("FINSTREAM_DEMO_DELAY", "0")
+    get_settings.cache_clear()
+    rt = runtime_module.Runtime(get_settings())
+    monkeypatch.setattr(runtime_module, "_runtime", rt)
+    try:
+        yield rt
+    finally:
+        rt.close()
+        get_settings.cache_clear()

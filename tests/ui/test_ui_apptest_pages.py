@@ -387,3 +387,28 @@ def test_uploads_are_stored_at_once_with_errors_named(ui_runtime, app_test):
     assert len(rt.store.list_documents(conv.id)) == 2
     at.switch_page("pages/documents.py").run()
     assert "1 of 2 files read" in all_text(at)
+
+
+def test_first_visit_gets_the_sample_filing_and_the_demo_analyst_answers_from_it(demo_runtime):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    conv_id = at.session_state["conversation_id"]
+    docs = demo_runtime.store.list_documents(conv_id)
+    assert [d.filename for d in docs] == ["CIK0000320193.json"] and docs[0].ok
+    at.pills[0].set_value("What is the revenue trend?").run()
+    assert not at.exception
+    answer = "\n".join(md.value for md in at.chat_message[-1].markdown)
+    assert "Revenue was $" in answer
+    assert len(at.get("plotly_chart")) >= 1 and len(at.dataframe) >= 1 and len(at.metric) >= 1
+    assert all(m.value.startswith("$") for m in at.metric)
+
+
+def test_pages_never_render_raw_html():
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "app.py", *(root / "pages").glob("*.py"), *(root / "finstream" / "ui").glob("*.py")]
+    assert len(files) > 10
+    offenders = [f.name for f in files if "unsafe_allow_html=True" in f.read_text() or "st.html(" in f.read_text()]
+    assert offenders == []
