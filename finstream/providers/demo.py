@@ -90,6 +90,18 @@ def _unsaid(text: str, said: str) -> str:
     return text
 
 
+def _target_filing(question: str, filings: list) -> Any:
+    """The filing the question names (company, ticker or file name), else the latest upload."""
+    q = question.lower()
+    for filing in reversed(filings):
+        words = [filing.ticker, filing.filename.rsplit(".", 1)[0]]
+        if filing.company:
+            words.append(filing.company.split()[0].strip(",."))
+        if any(w and len(w) > 1 and w.lower() in q for w in words):
+            return filing
+    return filings[-1]
+
+
 class DemoAnalyst:
     name = "demo"
     is_demo = True
@@ -127,10 +139,14 @@ class DemoAnalyst:
             )
         plan = plan_for(conv.question)
         if conv.stage == 0:
+            target = _target_filing(conv.question, filings)
             names = join_words(plan.metrics)
-            intro = f"Let me pull {names} from {filings[0].filename}.\n\n"
+            intro = f"Let me pull {names} from {target.filename}.\n\n"
             calls = [
-                ("get_financial_data", {"metric": m, "period_type": plan.period_type, "limit": 5})
+                (
+                    "get_financial_data",
+                    {"metric": m, "filing": target.filename, "period_type": plan.period_type, "limit": 5},
+                )
                 for m in plan.metrics
             ]
             return (intro if not conv.continuing else ""), calls, "tool_use"
