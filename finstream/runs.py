@@ -113,6 +113,15 @@ class _Run:
             q.put_nowait(None)
 
 
+class _RemoteFeed:
+    """One poller per conversation streaming in another process, shared by local tailers."""
+
+    def __init__(self, cursor: int) -> None:
+        self.cursor = cursor
+        self.subscribers: set[asyncio.Queue] = set()
+        self.task: asyncio.Task | None = None
+
+
 class RunManager:
     """Starts, stops and tails runs. All methods run on one asyncio loop."""
 
@@ -142,6 +151,7 @@ class RunManager:
         self._runs: dict[str, _Run] = {}  # conversation_id -> the run streaming there
         self._by_message: dict[str, _Run] = {}
         self._housekeeper: asyncio.Task | None = None
+        self._feeds: dict[str, _RemoteFeed] = {}  # conversation_id -> poller of a remote run
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -434,7 +444,72 @@ class RunManager:
                 ended = True
                 continue
             ended = False
-            await asyncio.sleep(self.poll_interval)
+            # Follow the other process's run through this process's one poller for the
+            # conversation (1,000 viewers on a replica cost one query per poll, not 1,000).
+            feed = self._feed(conversation_id, cursor)
+            q: asyncio.Queue = asyncio.Queue()
+            feed.subscribers.add(q)
+            feed_cursor = feed.cursor  # events up to here are in the log already
+            try:
+                while cursor < feed_cursor:
+                    page = await self.store.read_events(
+                        conversation_id, cursor, 500, before_seq=feed_cursor + 1
+                    )
+                    if not page:
+                        break
+                    for event in page:
+                        yield await fill(event)
+                        cursor = event.seq
+                while (event := await q.get()) is not None:
+                    if event.seq <= cursor:
+                        continue
+                    yield await fill(event)
+                    cursor = event.seq
+                    if (
+                        event.type == ev.TERMINAL_TYPE
+                        and event.message_id == message_id
+                        and await self._settled(conversation_id, message_id, event.seq)
+                    ):
+                        return
+            finally:
+                feed.subscribers.discard(q)
+
+    def _feed(self, conversation_id: str, cursor: int) -> _RemoteFeed:
+        feed = self._feeds.get(conversation_id)
+        if feed is None:
+            feed = _RemoteFeed(cursor)
+            self._feeds[conversation_id] = feed
+            feed.task = asyncio.get_running_loop().create_task(self._poll(conversation_id, feed))
+        return feed
+
+    async def _poll(self, conversation_id: str, feed: _RemoteFeed) -> None:
+        """Read a conversation's log every poll_interval while another process streams into it,
+        and hand the new events to this process's tailers of it."""
+        final = False
+        try:
+            while feed.subscribers:
+                page = await self.store.read_events(conversation_id, feed.cursor, 1000)
+                if page:
+                    feed.cursor = page[-1].seq
+                    for event in page:
+                        for q in feed.subscribers:
+                            q.put_nowait(event)
+                    continue
+                if final:
+                    break
+                if conversation_id in self._runs or not await self._remote_streaming(
+                    conversation_id, None
+                ):
+                    final = True  # the last events commit with the release: read once more
+                    continue
+                await asyncio.sleep(self.poll_interval)
+        except Exception:
+            log.exception("following conversation %s failed", conversation_id)
+        finally:
+            if self._feeds.get(conversation_id) is feed:
+                del self._feeds[conversation_id]
+            for q in feed.subscribers:
+                q.put_nowait(None)  # tailers go back to their own loop
 
     async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
         """True when ``seq`` is the message's last event and nothing streams more into it."""
