@@ -71,6 +71,7 @@ class _Run:
         self.task: asyncio.Task | None = None
         self.done = asyncio.Event()
         self.final: dict[str, Any] | None = None
+        self.stop_reason = "stopped"  # or "interrupted" when the server shuts down
 
     def publish(self, event: ev.Event) -> None:
         if event.type == "text_delta":
@@ -176,11 +177,12 @@ class RunManager:
                 log.exception("run housekeeping failed")
 
     async def shutdown(self) -> None:
-        """Stop every local run (they end as "stopped") and housekeeping."""
+        """End every local run as "interrupted" (continuable, as after a crash, but with its
+        terminal event logged at once), and housekeeping."""
         if self._housekeeper:
             self._housekeeper.cancel()
         for conversation_id in list(self._runs):
-            await self.stop(conversation_id)
+            await self.stop(conversation_id, reason="interrupted")
 
     # ---------------------------------------------------------------- runs
 
@@ -291,12 +293,21 @@ class RunManager:
             except asyncio.CancelledError:
                 if run.last_type == ev.TERMINAL_TYPE:
                     raise
-                done = ev.MessageComplete(
-                    seq=next_seq, message_id=run.message_id, success=False,
-                    stop_reason="stopped", usage=last_usage,
-                )
-                run.publish(done)
-                await asyncio.shield(writer.add(done))
+                ending: list[ev.Event] = []
+                if run.stop_reason == "interrupted":  # the server is shutting down
+                    ending.append(ev.Error(
+                        seq=next_seq, message_id=run.message_id, code="interrupted",
+                        message="The server restarted while this answer was streaming; "
+                        "it can be continued.", retryable=True,
+                    ))
+                ending.append(ev.MessageComplete(
+                    seq=next_seq + len(ending), message_id=run.message_id, success=False,
+                    stop_reason=run.stop_reason, usage=last_usage,
+                ))
+                for event in ending:
+                    run.publish(event)
+                    writer.add_nowait(event)
+                await asyncio.shield(writer.drain())
                 raise
             except Exception as exc:  # run_turn never raises, but the run must always end cleanly
                 log.exception("run %s failed", run.message_id)
@@ -319,12 +330,13 @@ class RunManager:
             self._forget(run)
             run.finish()
 
-    async def stop(self, conversation_id: str) -> bool:
+    async def stop(self, conversation_id: str, *, reason: str = "stopped") -> bool:
         """Cancel the conversation's local run; it ends with message_complete(stopped).
         Returns False when no run streams here in this process."""
         run = self._runs.get(conversation_id)
         if run is None or run.task is None:
             return False
+        run.stop_reason = reason
         run.task.cancel()
         await run.done.wait()
         return True

@@ -148,3 +148,25 @@ async def test_a_run_goes_on_when_its_tailers_go_away(lite):
     await agen.aclose()  # the consumer left (a rerun, a closed tab)
     gate.set()
     assert (await lite.manager.wait(mid))["text"] == "Part one part two."
+
+
+async def test_shutdown_ends_runs_as_interrupted_and_they_can_be_continued(db):
+    from tests.runs.conftest import Env
+
+    first = Env(db)
+    first.provider.add(blocked("Half of "))
+    cid = db.create_conversation().id
+    mid = await first.manager.start(cid, "q")
+    await until_seq(first, cid, 3)
+    await first.close()  # a graceful restart
+    log = db.read_events(cid)
+    assert [(e.type, getattr(e, "stop_reason", None)) for e in log[-2:]] == [
+        ("error", None), ("message_complete", "interrupted")]
+    msg = db.get_message(mid)
+    assert (msg.status, msg.text, msg.error["code"]) == ("interrupted", "Half of ", "interrupted")
+    second = Env(db)
+    assert await second.manager.recover() == []  # nothing left streaming
+    second.provider.add(text_step("the answer."))
+    await second.manager.continue_message(cid, mid)
+    assert (await second.manager.wait(mid))["text"] == "Half of the answer."
+    await second.close()
