@@ -81,6 +81,8 @@ def render_outcome(
                  icon=":material/error:")
     elif state == "stopped":
         st.warning("You stopped this answer.", icon=":material/stop_circle:")
+    elif view.stop_reason == "interrupted":
+        st.warning("The server stopped while this answer was being written.", icon=":material/warning:")
     elif state == "incomplete":
         st.warning("This answer is incomplete.", icon=":material/warning:")
     else:

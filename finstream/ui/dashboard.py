@@ -29,9 +29,10 @@ def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None
         with st.container(horizontal=True, gap="small"):
             for art in metrics:
                 render_artifact(art, key_prefix=key_prefix, metric_width=280)
-    for start in range(0, len(charts), 2):
-        cols = st.columns(2, gap="medium")
-        for col, art in zip(cols, charts[start : start + 2], strict=False):
+    per_row = 1 if len(charts) == 1 else 2
+    for start in range(0, len(charts), per_row):
+        cols = st.columns(per_row, gap="medium")
+        for col, art in zip(cols, charts[start : start + per_row], strict=False):
             with col:
                 render_artifact(art, key_prefix=key_prefix)
     for art in tables:

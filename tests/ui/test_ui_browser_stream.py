@@ -341,3 +341,30 @@ def test_stop_then_continue(demo_app, page):  # noqa: ANN001
     assert final.startswith(" ".join(stopped.replace("You stopped this answer.", "").split())[:20])
     assert page.get_by_text("You stopped this answer.").count() == 0
     assert page.locator(ASSISTANT).count() == 1
+
+
+def test_share_link_opens_in_another_browser_read_only_until_revoked(demo_app, browser, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    ask(page, "What is the revenue trend?")
+    snapshots_until_done(page)
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("button", name="Share read-only link").click()
+    link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
+    assert link.startswith(demo_app + "/?share=")
+    viewer_context = browser.new_context(viewport={"width": 1400, "height": 900})
+    viewer = viewer_context.new_page()
+    viewer.set_default_timeout(60_000)
+    viewer.goto(link)
+    viewer.wait_for_selector("[data-testid='stPlotlyChart']")
+    viewer.wait_for_selector("[data-testid='stMetric']")
+    viewer.screenshot(path=str(SHOTS / "ui-shared-dashboard.png"))
+    assert viewer.locator("[data-testid='stChatInput']").count() == 0
+    assert viewer.get_by_role("link", name="History").count() == 0
+    # The owner revokes it on the History page; the viewer's next load is refused.
+    page.get_by_role("link", name="History").click()
+    page.get_by_role("button", name="Revoke").first.click()
+    page.get_by_text("Link revoked").wait_for()
+    viewer.reload()
+    viewer.get_by_text("This share link is not valid").wait_for()
+    assert viewer.locator("[data-testid='stPlotlyChart']").count() == 0
+    viewer_context.close()
