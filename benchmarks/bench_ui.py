@@ -162,6 +162,9 @@ def main() -> None:
     print("re-render a history of 50 messages with 30 charts (analysis page script time):")
     print(f"  cold (new session / reload): {cold:6.3f} s   warm rerun (widget click): median {median:6.3f} s"
           f" (min {min(warm):.3f})   target < 1 s: {'OK' if max(cold, median) < 1 else 'MISSED'}")
+    from finstream.runtime import get_runtime
+
+    get_runtime().close()
 
 
 if __name__ == "__main__":
