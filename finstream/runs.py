@@ -252,6 +252,8 @@ class RunManager:
             await self._abort_launch(run)
             raise
         run.task = asyncio.get_running_loop().create_task(self._drive(run, provider, turn))
+        # Heartbeats keep other processes from taking a long run for a dead one.
+        self.start_housekeeping()
         return message_id
 
     async def _artifact_counts(self, message_id: str) -> dict[str, int]:
