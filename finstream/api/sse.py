@@ -9,6 +9,7 @@ shutdown); resuming is ours.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from finstream.api.rest import MessageIn
 router = APIRouter()
 
 STREAM_PATH = "/api/conversation/{session_id}/message/stream"
+PEEK_SECONDS = 1.0
 
 
 def _cursor(last_event_id: str | None, after: int | None) -> int | None:
@@ -46,6 +48,31 @@ async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_m
     finally:
         release()
         await events.aclose()  # type: ignore[attr-defined]
+
+
+async def _peek(events: AsyncIterator[ev.Event], wait: float = PEEK_SECONDS) -> AsyncIterator[ev.Event] | None:
+    """None when the stream turns out empty within ``wait`` (a run that was just ending looks
+    active for a moment); else the same events. Waiting longer for a live run's next event would
+    hold back the response headers, so after ``wait`` the response starts anyway."""
+    first = asyncio.ensure_future(events.__anext__())
+    await asyncio.wait({first}, timeout=wait)
+    if first.done() and isinstance(first.exception(), StopAsyncIteration):
+        await events.aclose()  # type: ignore[attr-defined]
+        return None
+
+    async def joined() -> AsyncIterator[ev.Event]:
+        try:
+            try:
+                yield await first
+            except StopAsyncIteration:
+                return
+            async for event in events:
+                yield event
+        finally:
+            first.cancel()
+            await events.aclose()  # type: ignore[attr-defined]
+
+    return joined()
 
 
 def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool) -> Response:
@@ -110,6 +137,8 @@ async def get_stream(
         else:
             # Without a cursor: the whole active answer. With one: everything after it, in order.
             target, only = active, cursor is None
-    events = b.tail(session_id, after=cursor or 0, message_id=target, only_message=only,
-                    accumulated=accumulated)
+    events = await _peek(b.tail(session_id, after=cursor or 0, message_id=target, only_message=only,
+                                accumulated=accumulated))
+    if events is None:
+        return Response(status_code=204)
     return _respond(request, events, accumulated)

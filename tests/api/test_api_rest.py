@@ -165,6 +165,10 @@ async def test_oversized_bodies_are_413_and_nothing_is_lost(client, live):
         files={"files": ("x.bin", b"y" * (live.api.max_request_bytes + 1))},
     )
     assert r.status_code == 413
+    # Well past the limit: the server reads and drops the rest first, so the client sees the 413.
+    r = await client.post(f"/api/conversation/{cid}/documents",
+                          files={"files": ("big.bin", b"y" * (3 * live.api.max_request_bytes))})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
     h = (await client.get(f"/api/conversation/{cid}")).json()
     assert h["messages"] == [] and h["documents"] == []
 
