@@ -52,6 +52,12 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,7 +74,7 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
 # ------------------------------------------------------------------------------- server process
 
 
-def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False) -> None:
+def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False, local_delay: float = -1) -> None:
     """The API in this process: ClaudeProvider against the replay server, text parts stamped."""
     _raise_fd_limit()
     import uvicorn
@@ -86,13 +92,27 @@ def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False) -> N
                         FINSTREAM_READ_TIMEOUT=300)
     claude = ClaudeProvider(settings)
 
+    from finstream.providers.base import BlockStop, Finish
+    from finstream.providers.scripted import text_parts
+
+    async def local(request):  # noqa: ANN001, ANN202
+        # The same words as the replay's "text" script, from memory: no SDK, no HTTP.
+        for part in text_parts("Apple's revenue dipped in FY2023 and recovered in FY2024. Here is the trend and "
+                               "the latest figure. Revenue was $391.0B in FY2024, up 2.0% from $383.3B in FY2023, "
+                               "after a 2.8% decline from $394.3B in FY2022 (SEC companyfacts)."):
+            await asyncio.sleep(local_delay)
+            yield part
+        yield BlockStop(0)
+        yield Finish("end_turn", {"input_tokens": 25, "output_tokens": 40})
+
     class Stamped:
         """Marks each text delta with the time the provider handed it over."""
 
         name, is_demo = "stamped-claude", False
 
         async def stream(self, request):  # noqa: ANN001, ANN201
-            async for part in claude.stream(request):
+            source = local(request) if local_delay >= 0 else claude.stream(request)
+            async for part in source:
                 if isinstance(part, TextPart):
                     part = TextPart(f"@@{time.monotonic():.6f}@@{part.text}")
                 yield part
@@ -217,11 +237,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--delay", type=float, default=0.01, help="replay seconds between SSE frames")
+    parser.add_argument("--local", action="store_true",
+                        help="replace SDK + replay server by an in-memory provider (same words, same delay)")
+    parser.add_argument("--local-delay", type=float, default=-1, help=argparse.SUPPRESS)
     parser.add_argument("--cache-tool-schemas", action="store_true",
                         help="compute the tools' JSON schemas once instead of per model call")
     args = parser.parse_args()
     if args.serve:
-        serve(args.port, args.replay_url, args.db, args.cache_tool_schemas)
+        serve(args.port, args.replay_url, args.db, args.cache_tool_schemas, args.local_delay)
         return
     _raise_fd_limit()
     tmp = Path(tempfile.mkdtemp(prefix="bench_sse_"))
@@ -234,26 +257,33 @@ def main() -> None:
         _wait_port(stall_port, procs[1])
         text_url, stall_url = f"http://127.0.0.1:{text_port}", f"http://127.0.0.1:{stall_port}"
         extra = ["--cache-tool-schemas"] if args.cache_tool_schemas else []
+        if args.local:
+            extra += ["--local-delay", str(args.delay)]
         api = spawn([__file__, "--serve", "--port", str(api_port), "--replay-url", text_url, "--db", str(tmp / "a.db"), *extra])
         procs.append(api)
         _wait_port(api_port, api)
         base = f"http://127.0.0.1:{api_port}"
         asyncio.run(api_round(base, 2))  # warm-up
         print(f"replay delay {args.delay * 1000:.0f} ms/frame; latency = provider hands a delta over -> "
-              f"client has read it; tool schemas {'cached' if args.cache_tool_schemas else 'rebuilt per call'}")
+              f"client has read it; tool schemas {'cached' if args.cache_tool_schemas else 'rebuilt per call'}; "
+              f"provider: {'in-memory' if args.local else 'ClaudeProvider via the replay server'}")
         print("events/s: SSE events the clients read (the stack may merge text deltas under load); "
               "SDK ev/s: content_block_delta events the bare SDK read")
         print(f"{'N':>5} {'bare SDK s':>10} {'API s':>8} {'ratio':>6} {'events/s':>9} {'SDK ev/s':>9} "
-              f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'RSS MB':>7} {'peak MB':>8}")
+              f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'RSS MB':>7} {'peak MB':>8} "
+              f"{'srv CPU%':>8} {'cli CPU%':>8}")
         for n in [int(x) for x in args.sizes.split(",") if x]:
             sdk = asyncio.run(sdk_round(text_url, n))
+            cpu0, own0 = _cpu_s(api.pid), time.process_time()
             res = asyncio.run(api_round(base, n))
+            cpu, own = _cpu_s(api.pid) - cpu0, time.process_time() - own0
             rss, peak = _rss_mb(api.pid)
             lat = res["lat"]
             print(f"{n:>5} {sdk['wall']:>10.2f} {res['wall']:>8.2f} {res['wall'] / sdk['wall']:>6.2f} "
                   f"{res['events'] / res['wall']:>9.0f} {sdk['events'] / sdk['wall']:>9.0f} "
                   f"{pct(lat, 50):>7.1f} {pct(lat, 90):>7.1f} {pct(lat, 99):>7.1f} {max(lat) * 1000:>7.1f} "
-                  f"{rss:>7.0f} {peak:>8.0f}", flush=True)
+                  f"{rss:>7.0f} {peak:>8.0f} {100 * cpu / res['wall']:>8.0f} {100 * own / res['wall']:>8.0f}",
+                  flush=True)
             if lat:
                 assert statistics.fmean(lat) >= 0
         if args.idle:
