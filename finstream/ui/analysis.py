@@ -25,6 +25,7 @@ SUGGESTIONS = [
     "What does the balance sheet show?",
 ]
 PANEL_HEIGHT = 500
+WATCH_EVERY = 2.0  # seconds between checks for runs started elsewhere, while the tab is idle
 PANEL_FILTERS = {"All": None, "Metrics": {"metric"}, "Charts": {"chart"}, "Tables": {"table"}}
 
 
@@ -77,6 +78,14 @@ def _new() -> None:
 
 
 # ---------------------------------------------------------------- pieces
+
+
+@st.fragment(run_every=WATCH_EVERY)
+def watch_for_changes(conversation_id: str, seen_seq: int) -> None:
+    """While this tab is idle, notice a run started elsewhere (another tab, the API, another
+    replica) or anything new in the log, and redraw the page to follow it."""
+    if backend.last_seq(conversation_id) != seen_seq or backend.active_message(conversation_id):
+        st.rerun(scope="app")
 
 
 def store_uploads(conversation_id: str, files: list[Any]) -> None:
@@ -177,6 +186,7 @@ def render() -> None:
         st.warning(notice, icon=":material/hourglass_top:")
 
     render_documents(conversation_id)
+    seen_seq = backend.last_seq(conversation_id)
     exchanges = backend.exchanges(conversation_id)
     active = backend.active_message(conversation_id)
 
@@ -225,7 +235,7 @@ def render() -> None:
         if view.done:
             live_views().pop(active, None)
             st.rerun()  # draw it as history, with its Continue/Retry actions
-        else:
-            with chat_box:
-                st.info("The answer is still being written elsewhere; refresh to follow it.",
-                        icon=":material/sync:")
+        with chat_box:
+            st.info("The answer is still being written elsewhere; it appears here as it is saved.",
+                    icon=":material/sync:")
+    watch_for_changes(conversation_id, seen_seq)

@@ -119,6 +119,10 @@ def tail(conversation_id: str, after_seq: int, message_id: str | None) -> Iterat
     return runtime().iter_tail(conversation_id, after_seq, message_id=message_id, accumulated=False)
 
 
+def last_seq(conversation_id: str) -> int:
+    return store().last_seq(conversation_id)
+
+
 def busy_error() -> type[Exception]:
     from finstream.runs import RunBusyError
 

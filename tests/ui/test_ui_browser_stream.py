@@ -368,3 +368,20 @@ def test_share_link_opens_in_another_browser_read_only_until_revoked(demo_app, b
     viewer.get_by_text("This share link is not valid").wait_for()
     assert viewer.locator("[data-testid='stPlotlyChart']").count() == 0
     viewer_context.close()
+
+
+def test_a_second_tab_follows_a_run_started_in_the_first(demo_app, browser, page):  # noqa: ANN001
+    open_new_conversation(page, demo_app)
+    other_context = browser.new_context(viewport={"width": 1400, "height": 900})
+    other = other_context.new_page()
+    other.set_default_timeout(60_000)
+    other.goto(page.url)  # the same conversation, idle
+    other.wait_for_selector("[data-testid='stChatInput'] textarea")
+    ask(page, "What is the revenue trend?")
+    final = " ".join(snapshots_until_done(page)[-1].split())
+    # The idle tab notices the run (it polls while idle) and shows the same answer, no reload.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and " ".join(answer_text(other).split()) != final:
+        time.sleep(0.2)
+    assert " ".join(answer_text(other).split()) == final
+    other_context.close()
