@@ -279,57 +279,53 @@ class RunManager:
             batch_size=self.batch_size, interval=self.flush_interval, on_durable=run.durable,
         )
         next_seq = turn.seq_start
-        last_usage = ev.Usage()
+        ending: list[ev.Event] = []  # the terminal event (with its error, when we make one)
         try:
-            try:
-                async for event in run_turn(
-                    provider, self.toolbox, turn,
-                    max_tokens=self.settings.max_tokens, max_rounds=self.settings.max_tool_rounds,
-                ):
-                    next_seq = event.seq + 1
-                    if isinstance(event, ev.MessageComplete):
-                        last_usage = event.usage
-                    run.publish(event)
-                    if writer.add_nowait(event):
-                        await writer.drain()
-            except asyncio.CancelledError:
-                if run.last_type == ev.TERMINAL_TYPE:
-                    raise
-                ending: list[ev.Event] = []
-                if run.stop_reason == "interrupted":  # the server is shutting down
-                    ending.append(ev.Error(
-                        seq=next_seq, message_id=run.message_id, code="interrupted",
-                        message="The server restarted while this answer was streaming; "
-                        "it can be continued.", retryable=True,
-                    ))
-                ending.append(ev.MessageComplete(
-                    seq=next_seq + len(ending), message_id=run.message_id, success=False,
-                    stop_reason=run.stop_reason, usage=last_usage,
-                ))
-                for event in ending:
-                    run.publish(event)
-                    writer.add_nowait(event)
-                await asyncio.shield(writer.drain())
-                raise
-            except Exception as exc:  # run_turn never raises, but the run must always end cleanly
-                log.exception("run %s failed", run.message_id)
-                for event in (
-                    ev.Error(seq=next_seq, message_id=run.message_id, code="internal",
-                             message=f"{type(exc).__name__}: {exc}", retryable=True),
-                    ev.MessageComplete(seq=next_seq + 1, message_id=run.message_id, success=False,
-                                       stop_reason="error", usage=last_usage),
-                ):
-                    run.publish(event)
-                    await writer.add(event)
+            async for event in run_turn(
+                provider, self.toolbox, turn,
+                max_tokens=self.settings.max_tokens, max_rounds=self.settings.max_tool_rounds,
+            ):
+                if event.type == ev.TERMINAL_TYPE:
+                    ending.append(event)
+                    continue
+                next_seq = event.seq + 1
+                run.publish(event)
+                if writer.add_nowait(event):
+                    await writer.drain()
         except asyncio.CancelledError:
-            pass
+            if run.stop_reason == "interrupted":  # the server is shutting down
+                ending.append(ev.Error(
+                    seq=next_seq, message_id=run.message_id, code="interrupted",
+                    message="The server restarted while this answer was streaming; "
+                    "it can be continued.", retryable=True,
+                ))
+            ending.append(ev.MessageComplete(
+                seq=next_seq + len(ending), message_id=run.message_id, success=False,
+                stop_reason=run.stop_reason,
+            ))
+        except Exception as exc:  # run_turn never raises, but a run must always end cleanly
+            log.exception("run %s failed", run.message_id)
+            ending = [
+                ev.Error(seq=next_seq, message_id=run.message_id, code="internal",
+                         message=f"{type(exc).__name__}: {exc}", retryable=True),
+                ev.MessageComplete(seq=next_seq + 1, message_id=run.message_id, success=False,
+                                   stop_reason="error"),
+            ]
+        try:
+            for event in ending:
+                writer.add_nowait(event)
+            await asyncio.shield(writer.close())
+        except asyncio.CancelledError:
+            pass  # stopped again while finishing: the shielded write still completes
+        except Exception:
+            log.exception("run %s: final write failed", run.message_id)
         finally:
-            try:
-                await asyncio.shield(writer.close())
-            except Exception:
-                log.exception("run %s: final flush failed", run.message_id)
+            # The terminal event reaches tailers only once it is durable and the conversation is
+            # free, so a client may ask its next question the moment it sees message_complete.
             run.final = writer.final
             self._forget(run)
+            for event in ending:
+                run.publish(event)
             run.finish()
 
     async def stop(self, conversation_id: str, *, reason: str = "stopped") -> bool:

@@ -170,3 +170,17 @@ async def test_shutdown_ends_runs_as_interrupted_and_they_can_be_continued(db):
     await second.manager.continue_message(cid, mid)
     assert (await second.manager.wait(mid))["text"] == "Half of the answer."
     await second.close()
+
+
+async def test_the_next_question_can_follow_message_complete_at_once(env):
+    """A client that sees message_complete may ask again immediately: the terminal event is only
+    delivered once it is durable and the conversation is free."""
+    cid = env.store.create_conversation().id
+    for i in range(5):
+        env.provider.add(text_step(f"Answer {i}."))
+        mid = await env.manager.start(cid, f"Question {i}?")
+        async for event in env.manager.tail(cid, after_seq=env.store.last_seq(cid) if i else 0):
+            if event.type == "message_complete":
+                assert env.store.get_message(mid).status == "complete"
+                break
+    assert [m.text for m in env.store.list_messages(cid)][-1] == "Answer 4."
