@@ -91,9 +91,15 @@ def test_served_app_answers_and_never_logs_the_token(tmp_path):
                 events = [ev.parse_event(s.data) for s in source.iter_sse()]
         assert events[0].type == "message_start" and events[-1].type == "message_complete"
         assert all(SECRET not in e.model_dump_json() for e in events)
+        # A browser's WebSocket carries the token in the URL too; uvicorn logs that line.
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/ws/conversation/{cid}?token={SECRET}") as sock:
+            sock.send('{"type": "stop"}')
+            assert ev.parse_event(sock.recv()).type == "status"
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    assert "message/stream" in out  # the access log ran
+    assert "message/stream" in out and "WebSocket /ws/conversation/" in out  # both were logged
     assert SECRET not in out
     assert "token=[redacted]" in out
