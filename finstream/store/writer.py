@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 from finstream import events as ev
 from finstream.store.aio import AsyncStore
 from finstream.store.records import MessagePatch
@@ -133,10 +135,12 @@ class EventLogWriter:
                 await self.store.append_batch(
                     self.conversation_id, batch, message_id=self.message_id, patch=patch
                 )
-            except Exception:
+            except Exception as exc:
                 failures += 1
                 log.exception("event log write failed (attempt %d)", failures)
-                if failures >= 5:
+                # A constraint violation (conversation deleted mid-run, seq taken by a process
+                # that thought this run dead) will not heal by retrying.
+                if failures >= 5 or isinstance(exc, sa.exc.IntegrityError):
                     # Give up on these: live tailers still got them; close() frees the conversation.
                     log.error("dropping %d event(s) of message %s", len(batch), self.message_id)
                     self.pending = []

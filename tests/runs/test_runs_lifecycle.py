@@ -184,3 +184,18 @@ async def test_the_next_question_can_follow_message_complete_at_once(env):
                 assert env.store.get_message(mid).status == "complete"
                 break
     assert [m.text for m in env.store.list_messages(cid)][-1] == "Answer 4."
+
+
+async def test_deleting_the_conversation_mid_run_ends_the_run_without_hanging(env):
+    gate = asyncio.Event()
+    env.provider.add(blocked("Some text ", gate) + text_step("more."))
+    cid = env.store.create_conversation().id
+    mid = await env.manager.start(cid, "q")
+    tail = asyncio.create_task(collect(env.manager.tail(cid)))
+    await until_seq(env, cid, 3)
+    assert env.store.delete_conversation(cid)
+    gate.set()  # the run's next writes violate the foreign key: dropped, logged, not retried
+    events = await tail
+    assert events[-1].type == "message_complete"  # live tailers still got the whole answer
+    assert env.manager.active_message(cid) is None
+    assert env.store.get_message(mid) is None and env.store.read_events(cid) == []
