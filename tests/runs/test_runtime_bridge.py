@@ -97,3 +97,13 @@ def test_get_runtime_is_one_per_process(tmp_path, monkeypatch):
     finally:
         seen[0].close()
         get_settings.cache_clear()
+
+
+async def test_code_on_another_event_loop_uses_acall_and_atail(runtime):
+    cid = runtime.store.create_conversation().id
+    mid = await runtime.acall(runtime.runs.start(cid, "What was revenue?"))
+    events = [e async for e in runtime.atail(cid, 0)]
+    assert events[-1].type == "message_complete" and events[-1].message_id == mid
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    again = [e async for e in runtime.atail(cid, 2, accumulated=False)]
+    assert [e.seq for e in again] == [e.seq for e in events[2:]]
