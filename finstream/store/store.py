@@ -2,25 +2,33 @@
 
 Synchronous SQLAlchemy Core on purpose (see docs/STORE.md): one code path for SQLite and
 PostgreSQL, usable as is from Streamlit and scripts; async callers go through ``AsyncStore``, which
-runs these methods on a small thread pool. Every method is one short transaction.
+runs these methods on a small thread pool. Every method is one short transaction. The run and
+event-log methods are in runlog.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from finstream import events as ev
 from finstream.filings.model import Filing
 from finstream.store import schema as t
+from finstream.store.common import (
+    CONTINUABLE,
+    ConversationBusyError,
+    NotFoundError,
+    _conversation,
+    _doc_info,
+    _message,
+    _now,
+    _utc,
+    new_id,
+)
 from finstream.store.engine import make_engine
 from finstream.store.migrations import migrate
 from finstream.store.records import (
@@ -29,56 +37,14 @@ from finstream.store.records import (
     Document,
     DocumentInfo,
     Message,
-    MessagePatch,
     ShareLink,
-    Turn,
 )
+from finstream.store.runlog import RunLogMixin
 
-_ARTIFACT_KIND = {"chart_ready": "chart", "table_ready": "table", "metric_ready": "metric"}
-CONTINUABLE = ("incomplete", "interrupted", "stopped", "error")
-
-
-class NotFoundError(LookupError):
-    """A conversation, message or document that does not exist (the message names which)."""
+__all__ = ["CONTINUABLE", "ConversationBusyError", "NotFoundError", "Store", "new_id"]
 
 
-class ConversationBusyError(RuntimeError):
-    """A run is already streaming in this conversation."""
-
-    def __init__(self, conversation_id: str, message_id: str | None) -> None:
-        super().__init__(
-            f"conversation {conversation_id}: an answer is still streaming (message {message_id}); "
-            "wait for it to finish or stop it first"
-        )
-        self.conversation_id = conversation_id
-        self.message_id = message_id
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _event_payload(event: ev.Event) -> str:
-    # Same JSON as events.event_to_json(accumulated=False), straight from pydantic-core's
-    # serializer (5x faster; this runs for every event of every stream).
-    return type(event).__pydantic_serializer__.to_json(event, exclude=_NO_ACCUMULATED).decode()
-
-
-_NO_ACCUMULATED = {"accumulated_text"}
-
-
-class Store:
+class Store(RunLogMixin):
     """All persistence. ``Store(url)`` migrates the database on construction."""
 
     def __init__(self, url: str, *, schema: str | None = None, migrate_now: bool = True) -> None:
@@ -195,265 +161,6 @@ class Store:
         )
         with self._read() as conn:
             return [_message(r) for r in conn.execute(q).mappings()]
-
-    # ---------------------------------------------------------------- runs
-
-    def begin_turn(
-        self,
-        conversation_id: str,
-        question: str | None,
-        *,
-        continue_message_id: str | None = None,
-        owner: str = "",
-    ) -> Turn:
-        """Atomically claim the conversation for one run and create (or reopen) its messages.
-
-        A new turn adds the user's question and an empty assistant message; a continuation
-        reopens ``continue_message_id`` (which must be incomplete, interrupted, stopped or error).
-        Raises ConversationBusyError if another run (in any process) holds the conversation.
-        """
-        now = _now()
-        with self._write() as conn:
-            conv = conn.execute(
-                sa.select(t.conversations.c.active_message_id).where(
-                    t.conversations.c.id == conversation_id
-                )
-            ).first()
-            if conv is None:
-                raise NotFoundError(f"conversation {conversation_id}: not found")
-            if conv.active_message_id is not None:
-                raise ConversationBusyError(conversation_id, conv.active_message_id)
-            user: Message | None = None
-            if continue_message_id is None:
-                if question is None or not question.strip():
-                    raise ValueError("question: empty; type a question to ask")
-                user = self._insert_message(conn, conversation_id, "user", question, "complete")
-                assistant = self._insert_message(
-                    conn, conversation_id, "assistant", "", "streaming", owner=owner
-                )
-            else:
-                row = conn.execute(
-                    sa.select(t.messages).where(t.messages.c.id == continue_message_id)
-                ).mappings().first()
-                if row is None or row["conversation_id"] != conversation_id:
-                    raise NotFoundError(
-                        f"message {continue_message_id}: not found in conversation {conversation_id}"
-                    )
-                if row["role"] != "assistant" or row["status"] not in CONTINUABLE:
-                    raise ValueError(
-                        f"message {continue_message_id}: cannot continue a {row['role']} message "
-                        f"with status {row['status']!r} (only {', '.join(CONTINUABLE)})"
-                    )
-                conn.execute(
-                    t.messages.update()
-                    .where(t.messages.c.id == continue_message_id)
-                    .values(status="streaming", stop_reason=None, error=None, run_owner=owner,
-                            heartbeat_at=now)
-                )
-                assistant = _message({**row, "status": "streaming", "stop_reason": None, "error": None})
-            # The claim: a conditional update, so two processes racing cannot both win.
-            claimed = conn.execute(
-                t.conversations.update()
-                .where(t.conversations.c.id == conversation_id)
-                .where(t.conversations.c.active_message_id.is_(None))
-                .values(active_message_id=assistant.id, updated_at=now)
-            ).rowcount
-            if not claimed:
-                raise ConversationBusyError(conversation_id, None)
-            seq_start = self._last_seq(conn, conversation_id) + 1
-        return Turn(conversation_id, assistant, user, seq_start)
-
-    def append_batch(
-        self,
-        conversation_id: str,
-        events: Sequence[ev.Event],
-        *,
-        message_id: str | None = None,
-        patch: MessagePatch | None = None,
-    ) -> None:
-        """Append events (seq must be new) and, in the same transaction, their artifacts and the
-        message's text/status, so what a crash leaves behind is always consistent."""
-        if not events and patch is None:
-            return
-        now = _now()
-        with self._write() as conn:
-            if self.dialect == "postgresql" and not (patch and patch.release):
-                # Mid-stream batches need not wait for the WAL fsync: an app crash loses nothing
-                # committed; only a database-server crash could lose the last fraction of a second.
-                # The terminal batch (status, release) stays fully synchronous.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            if events:
-                self._insert_events(conn, conversation_id, events)
-                arts = [
-                    {
-                        "message_id": e.message_id,
-                        "conversation_id": conversation_id,
-                        "kind": _ARTIFACT_KIND[e.type],
-                        "idx": getattr(e, f"{_ARTIFACT_KIND[e.type]}_index"),
-                        "seq": e.seq,
-                        "data": getattr(e, f"{_ARTIFACT_KIND[e.type]}_data"),
-                    }
-                    for e in events
-                    if e.type in _ARTIFACT_KIND
-                ]
-                if arts:
-                    conn.execute(t.artifacts.insert(), arts)
-            target = message_id or (events[0].message_id if events else None)
-            if patch is not None and target is not None:
-                values: dict[str, Any] = {"heartbeat_at": now}
-                if patch.append_text:
-                    values["text"] = t.messages.c.text + patch.append_text
-                for name in ("status", "stop_reason", "usage", "error"):
-                    value = getattr(patch, name)
-                    if value is not None:
-                        values[name] = value
-                conn.execute(t.messages.update().where(t.messages.c.id == target).values(**values))
-                if patch.release:
-                    self._release(conn, conversation_id, target)
-
-    def _insert_events(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event]) -> None:
-        # The hot path, below SQLAlchemy's per-row processing, one statement per batch
-        # (executemany would be one statement per row).
-        if self.dialect == "postgresql":
-            # One statement over a JSON array: psycopg's text-array dumper escapes each element
-            # with a regex (slow for JSON payloads); json.dumps is C.
-            rows = json.dumps(
-                [[e.seq, e.message_id, e.type, _event_payload(e)] for e in events],
-                ensure_ascii=False, separators=(",", ":"),
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO events (conversation_id, seq, message_id, type, payload) "
-                "SELECT %s, (r->>0)::integer, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) AS r",
-                (conversation_id, rows),
-            )
-        else:
-            # One multi-row INSERT per 400 events: one sqlite3_step (one GIL release) per chunk
-            # instead of one per row, which matters when a stream is running on the same GIL.
-            for i in range(0, len(events), 400):
-                chunk = events[i : i + 400]
-                params: list[Any] = []
-                for e in chunk:
-                    params += (conversation_id, e.seq, e.message_id, e.type, _event_payload(e))
-                conn.exec_driver_sql(
-                    "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES "
-                    + ",".join(["(?,?,?,?,?)"] * len(chunk)),
-                    tuple(params),
-                )
-
-    def heartbeat(self, message_ids: Sequence[str]) -> None:
-        """Show that the runs streaming these messages are alive (see mark_streaming_interrupted)."""
-        if not message_ids:
-            return
-        with self._write() as conn:
-            conn.execute(
-                t.messages.update().where(t.messages.c.id.in_(list(message_ids))).values(heartbeat_at=_now())
-            )
-
-    def read_events(
-        self,
-        conversation_id: str,
-        after_seq: int = 0,
-        limit: int = 1000,
-        *,
-        before_seq: int | None = None,
-    ) -> list[ev.Event]:
-        """Events with after_seq < seq (< before_seq), in order, at most ``limit``.
-        ``accumulated_text`` is not stored: it is None here (RunManager.tail fills it)."""
-        q = (
-            sa.select(t.events.c.payload)
-            .where(t.events.c.conversation_id == conversation_id, t.events.c.seq > after_seq)
-            .order_by(t.events.c.seq)
-            .limit(limit)
-        )
-        if before_seq is not None:
-            q = q.where(t.events.c.seq < before_seq)
-        with self._read() as conn:
-            return [ev.parse_event(p) for p in conn.execute(q).scalars()]
-
-    def last_seq(self, conversation_id: str, *, message_id: str | None = None) -> int:
-        """The highest seq logged in the conversation (of one message if given; 0 if none)."""
-        with self._read() as conn:
-            return self._last_seq(conn, conversation_id, message_id)
-
-    def message_text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
-        """The message's text as the log has it just before ``seq`` (seeds accumulated_text)."""
-        q = (
-            sa.select(t.events.c.payload)
-            .where(
-                t.events.c.conversation_id == conversation_id,
-                t.events.c.message_id == message_id,
-                t.events.c.type == "text_delta",
-                t.events.c.seq < seq,
-            )
-            .order_by(t.events.c.seq)
-        )
-        with self._read() as conn:
-            return "".join(json.loads(p)["text"] for p in conn.execute(q).scalars())
-
-    def mark_streaming_interrupted(
-        self,
-        *,
-        is_dead: Callable[[str], bool] | None = None,
-        stale_after: float | None = None,
-    ) -> list[str]:
-        """Mark messages left "streaming" by dead processes as "interrupted"; return their ids.
-
-        With neither argument every streaming message counts as dead (single process at start-up).
-        Otherwise a message counts as dead when ``is_dead(run_owner)`` says so or its heartbeat is
-        older than ``stale_after`` seconds. Each gets ``error`` + ``message_complete(interrupted)``
-        appended to the log, so tailers end, and its conversation is released.
-        """
-        cutoff = _now() - timedelta(seconds=stale_after) if stale_after is not None else None
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.messages.c.id, t.messages.c.conversation_id, t.messages.c.run_owner,
-                          t.messages.c.heartbeat_at).where(t.messages.c.status == "streaming")
-            ).all()
-        dead = []
-        for row in rows:
-            hb = _utc(row.heartbeat_at)
-            if is_dead is None and cutoff is None:
-                dead.append(row)
-            elif (is_dead is not None and is_dead(row.run_owner or "")) or (
-                cutoff is not None and (hb is None or hb < cutoff)
-            ):
-                dead.append(row)
-        marked = []
-        for row in dead:
-            with self._write() as conn:
-                still = conn.execute(
-                    sa.select(t.messages.c.status, t.messages.c.usage).where(t.messages.c.id == row.id)
-                ).first()
-                if still is None or still.status != "streaming":
-                    continue  # finished (or marked by another process) meanwhile
-                seq = self._last_seq(conn, row.conversation_id)
-                msg = "The server stopped while this answer was streaming; it can be continued."
-                error = ev.Error(seq=seq + 1, message_id=row.id, code="interrupted", message=msg,
-                                 retryable=True)
-                usage = ev.Usage(**(still.usage or {}))
-                done = ev.MessageComplete(seq=seq + 2, message_id=row.id, success=False,
-                                          stop_reason="interrupted", usage=usage)
-                conn.execute(t.events.insert(), [
-                    {"conversation_id": row.conversation_id, "seq": e.seq, "message_id": row.id,
-                     "type": e.type, "payload": _event_payload(e)} for e in (error, done)
-                ])
-                # The row's text is written at the end of a run; the log has all of it.
-                deltas = conn.execute(
-                    sa.select(t.events.c.payload).where(
-                        t.events.c.conversation_id == row.conversation_id,
-                        t.events.c.message_id == row.id, t.events.c.type == "text_delta",
-                    ).order_by(t.events.c.seq)
-                ).scalars()
-                text = "".join(json.loads(p)["text"] for p in deltas)
-                conn.execute(
-                    t.messages.update().where(t.messages.c.id == row.id).values(
-                        text=text, status="interrupted", stop_reason="interrupted",
-                        error={"code": "interrupted", "message": msg, "retryable": True},
-                    )
-                )
-                self._release(conn, row.conversation_id, row.id)
-            marked.append(row.id)
-        return marked
 
     # ---------------------------------------------------------------- documents
 
@@ -609,42 +316,3 @@ class Store:
         }
         conn.execute(t.messages.insert().values(**row))
         return _message(row)
-
-    def _release(self, conn: sa.Connection, conversation_id: str, message_id: str) -> None:
-        conn.execute(
-            t.conversations.update()
-            .where(t.conversations.c.id == conversation_id)
-            .where(t.conversations.c.active_message_id == message_id)
-            .values(active_message_id=None, updated_at=_now())
-        )
-
-    @staticmethod
-    def _last_seq(conn: sa.Connection, conversation_id: str, message_id: str | None = None) -> int:
-        q = sa.select(sa.func.coalesce(sa.func.max(t.events.c.seq), 0)).where(
-            t.events.c.conversation_id == conversation_id
-        )
-        if message_id is not None:
-            q = q.where(t.events.c.message_id == message_id)
-        return conn.execute(q).scalar_one()
-
-
-def _conversation(row: Any) -> Conversation:
-    return Conversation(
-        row["id"], row["title"], _utc(row["created_at"]), _utc(row["updated_at"]),
-        row["active_message_id"],
-    )
-
-
-def _message(row: Any) -> Message:
-    return Message(
-        id=row["id"], conversation_id=row["conversation_id"], role=row["role"], text=row["text"],
-        status=row["status"], created_at=_utc(row["created_at"]), stop_reason=row.get("stop_reason"),
-        usage=row.get("usage"), error=row.get("error"),
-    )
-
-
-def _doc_info(row: Any) -> DocumentInfo:
-    return DocumentInfo(
-        id=row["id"], conversation_id=row["conversation_id"], filename=row["filename"],
-        size=row["size"], sha256=row["sha256"], created_at=_utc(row["created_at"]), error=row["error"],
-    )
