@@ -35,12 +35,16 @@ def _instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _owner_is_dead(owner: str) -> bool:
-    """True when ``owner`` ("host:pid:token") is a process on this host that no longer runs."""
+def _owner_is_dead(owner: str, me: str) -> bool:
+    """True when ``owner`` ("host:pid:token") is a process on this host that no longer runs, or
+    an earlier life of this very pid (containers restart as pid 1 on the same host name)."""
     try:
-        host, pid, _token = owner.rsplit(":", 2)
-        if host != socket.gethostname():
+        host, pid, token = owner.rsplit(":", 2)
+        my_host, my_pid, my_token = me.rsplit(":", 2)
+        if host != my_host:
             return False
+        if pid == my_pid:
+            return token != my_token
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
@@ -159,7 +163,8 @@ class RunManager:
     async def recover(self) -> list[str]:
         """At start-up: mark messages of dead processes "interrupted" (see Store)."""
         return await self.store.mark_streaming_interrupted(
-            is_dead=_owner_is_dead, stale_after=self.stale_after
+            is_dead=lambda owner: _owner_is_dead(owner, self.instance_id),
+            stale_after=self.stale_after,
         )
 
     def start_housekeeping(self) -> None:

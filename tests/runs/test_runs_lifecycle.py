@@ -199,3 +199,19 @@ async def test_deleting_the_conversation_mid_run_ends_the_run_without_hanging(en
     assert events[-1].type == "message_complete"  # live tailers still got the whole answer
     assert env.manager.active_message(cid) is None
     assert env.store.get_message(mid) is None and env.store.read_events(cid) == []
+
+
+def test_dead_owners_are_recognised_without_waiting_for_staleness():
+    import os
+    import socket
+
+    from finstream.runs import _owner_is_dead
+
+    host = socket.gethostname()
+    me = f"{host}:{os.getpid()}:aaaa"
+    assert not _owner_is_dead(me, me)
+    assert _owner_is_dead(f"{host}:{os.getpid()}:bbbb", me)  # an earlier life of this pid
+    assert not _owner_is_dead(f"{host}:{os.getppid()}:cccc", me)  # alive
+    assert _owner_is_dead(f"{host}:999999999:dddd", me)  # no such process
+    assert not _owner_is_dead("elsewhere:1:eeee", me)  # another host: only staleness tells
+    assert not _owner_is_dead("garbage", me)
