@@ -66,7 +66,7 @@ def start_streamlit(data_dir: Path, log: Path, **env: str) -> tuple[subprocess.P
         for k, v in os.environ.items()
         if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_URL")
     }
-    environ.update({"FINSTREAM_DATA_DIR": str(data_dir), "FINSTREAM_DEMO_DELAY": "0.06", **env})
+    environ.update({"FINSTREAM_DATA_DIR": str(data_dir), "FINSTREAM_DEMO_DELAY": "0.04", **env})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -153,14 +153,19 @@ def ask(page, question: str) -> None:  # noqa: ANN001
     box.press("Enter")
 
 
+ANSWER_JS = """() => {
+  const answers = [...document.querySelectorAll("[data-testid='stChatMessage']")].filter((m) =>
+    [...m.querySelectorAll("[data-testid='stIconMaterial']")].some((i) => i.textContent.trim() === "query_stats"));
+  if (!answers.length) return "";
+  return [...answers[answers.length - 1].querySelectorAll("[data-testid='stMarkdownContainer']")]
+    .filter((e) => !e.closest("[data-testid='stButton']") && !e.closest("[data-testid='stExpander']"))
+    .map((e) => e.innerText).join(" ");
+}"""
+
+
 def answer_text(page) -> str:  # noqa: ANN001
-    answers = page.locator(ASSISTANT)
-    if answers.count() == 0:
-        return ""
-    md = answers.last.locator(
-        "[data-testid='stMarkdownContainer']:not([data-testid='stButton'] *):not([data-testid='stExpander'] *)"
-    )
-    return " ".join(md.nth(i).inner_text() for i in range(md.count())).replace("▌", "").strip()
+    """The last answer's text, read in one go (the page may redraw between two reads)."""
+    return page.evaluate(ANSWER_JS).replace("▌", "").strip()
 
 
 def streaming(page) -> bool:  # noqa: ANN001
