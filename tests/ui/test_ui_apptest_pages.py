@@ -412,3 +412,15 @@ def test_pages_never_render_raw_html():
     assert len(files) > 10
     offenders = [f.name for f in files if "unsafe_allow_html=True" in f.read_text() or "st.html(" in f.read_text()]
     assert offenders == []
+
+
+def test_unknown_conversation_in_the_url_falls_back_cleanly(ui_runtime, app_test):
+    rt, _provider = ui_runtime
+    existing = rt.store.create_conversation("Existing")
+    at = app_test()
+    at.query_params["c"] = "no-such-conversation"
+    at.run()
+    assert not at.exception
+    assert at.session_state["conversation_id"] == existing.id
+    cid = at.query_params["c"]
+    assert (cid if isinstance(cid, str) else cid[0]) == existing.id
