@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -43,9 +45,27 @@ def make_engine(url: str, *, schema: str | None = None) -> sa.Engine:
     engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                               connect_args=connect_args)
     if schema:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        except sa.exc.IntegrityError:
+            pass  # another process created it at the same moment (IF NOT EXISTS is not atomic)
     return engine
+
+
+def _enable_wal(cur: sqlite3.Cursor) -> None:
+    """WAL is a property of the file, set once. Switching needs an exclusive lock and SQLite does
+    not call the busy handler for it, so processes opening a new file together retry."""
+    for attempt in range(100):
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
@@ -59,9 +79,9 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
         cur.execute("PRAGMA busy_timeout=30000")
+        _enable_wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

@@ -310,3 +310,40 @@ def test_sqlite_file_is_created_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     st.close()
+
+
+def test_many_stores_opening_one_fresh_database_at_once_migrate_it_once(store: Store, tmp_path):
+    """Replicas starting together: every one opens the same new database; one migrates it."""
+    url = store.url if store.dialect == "sqlite" else None
+    schema = None
+    if url is None:
+        from tests.store.dbs import PG_URL, fresh_schema
+
+        url, schema = PG_URL, fresh_schema()
+    else:
+        url = f"sqlite:///{tmp_path / 'fresh' / 'race.db'}"
+    barrier, opened, errors = threading.Barrier(4), [], []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            opened.append(Store(url, schema=schema))
+        except Exception as exc:  # collected, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    try:
+        assert errors == [] and len(opened) == 4
+        with opened[0].engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM schema_migrations")).scalar() == len(MIGRATIONS)
+    finally:
+        for st in opened:
+            st.close()
+        if schema:
+            from tests.store.dbs import drop_schema
+
+            drop_schema(schema)
