@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from finstream.store.aio import AsyncStore
 from finstream.store.engine import make_engine, normalise_url
 from finstream.store.records import (
@@ -16,9 +18,13 @@ from finstream.store.records import (
 )
 from finstream.store.store import ConversationBusyError, NotFoundError, Store, new_id
 
+if TYPE_CHECKING:
+    from finstream.settings import Settings
 
-def open_store(settings=None, *, schema: str | None = None) -> Store:  # noqa: ANN001
-    """The store for ``settings`` (get_settings() by default), migrated and ready."""
+
+def open_store(settings: Settings | None = None, *, schema: str | None = None) -> Store:
+    """The store for ``settings`` (get_settings() by default), migrated and ready. On
+    PostgreSQL, ``schema`` (or env FINSTREAM_DB_SCHEMA) selects a schema, created if missing."""
     import os
 
     from finstream.settings import get_settings
