@@ -19,7 +19,12 @@ from finstream.ui.view import Artifact
 
 def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None:
     """Metrics in a row, then charts two by two, then tables full width."""
-    metrics = [a for a in artifacts if a.kind == "metric"]
+    # The same figure asked about twice shows once (its latest tile).
+    latest = {}
+    for art in artifacts:
+        if art.kind == "metric":
+            latest[(art.data.get("label"), art.data.get("value"), art.data.get("period"))] = art
+    metrics = sorted(latest.values(), key=lambda a: a.seq)
     charts = [a for a in artifacts if a.kind == "chart"]
     tables = [a for a in artifacts if a.kind == "table"]
     if not artifacts:
