@@ -149,6 +149,7 @@ async def run_turn(
     *,
     max_tokens: int = 4096,
     max_rounds: int = 8,
+    model: str | None = None,
 ) -> AsyncIterator[ev.Event]:
     """Yield the turn's protocol events. Never raises except CancelledError (the caller's stop)."""
     out = _Emitter(turn)
@@ -160,16 +161,20 @@ async def run_turn(
         messages=messages,
         tools=toolbox.schemas(),
         max_tokens=max_tokens,
+        model=model,
         context=turn.filings,
     )
-    for _round in range(max_rounds):
+    for round_no in range(max_rounds):
         asm = Assembler()
+        # Text of a later round is a new paragraph, not glued to the last word of the previous one.
+        gap = "\n\n" if round_no and out.text and not out.text[-1].isspace() else ""
         results: list[dict[str, Any]] = []
         try:
             async for part in provider.stream(request):
                 for action in asm.feed(part):
                     if isinstance(action, TextOut):
-                        yield out.text_delta(action.text)
+                        yield out.text_delta(gap + action.text)
+                        gap = ""
                     elif isinstance(action, ToolOpened):
                         yield out.make(ev.ToolStart, tool_id=action.tool_id, tool_name=action.name)
                     elif isinstance(action, ToolReady):

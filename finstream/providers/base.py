@@ -70,6 +70,7 @@ class ProviderRequest:
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] = field(default_factory=list)
     max_tokens: int = 4096
+    model: str | None = None  # a per-run choice; None means the provider's configured model
     # Filings of the conversation, for providers that answer from data (the demo analyst).
     context: Any = None
 

@@ -120,7 +120,7 @@ class ClaudeProvider:
         if not self._key:
             raise ProviderError("auth", "ANTHROPIC_API_KEY is not set; Claude cannot be called.")
         params: dict[str, Any] = {
-            "model": self.model,
+            "model": request.model or self.model,
             "max_tokens": request.max_tokens,
             "messages": request.messages,
             "stream": True,

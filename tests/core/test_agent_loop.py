@@ -8,7 +8,14 @@ from pydantic import BaseModel
 
 from finstream.agent import Turn, run_turn
 from finstream.events import parse_event
-from finstream.providers.base import BlockStop, Finish, ProviderError, TextPart, ToolInputDelta, ToolUseStart
+from finstream.providers.base import (
+    BlockStop,
+    Finish,
+    ProviderError,
+    TextPart,
+    ToolInputDelta,
+    ToolUseStart,
+)
 from finstream.providers.scripted import Gate, ScriptedProvider, ScriptError, text_step, tool_step
 from finstream.tools.base import Tool, Toolbox, ToolOutcome
 from finstream.tools.outputs import OUTPUT_TOOLS
@@ -178,3 +185,24 @@ async def test_seq_start_and_continuation_prefix():
 
 def test_tool_results_are_json():
     assert json.loads(json.dumps(TOOLBOX.schemas()))[0]["name"] == "echo"
+
+
+async def test_text_of_a_later_round_starts_a_new_paragraph():
+    provider = ScriptedProvider([tool_step(("echo", {"word": "x"}), text="Looking it up."), text_step("Revenue rose.")])
+    events = await collect(provider)
+    assert events[-2].accumulated_text == "Looking it up.\n\nRevenue rose."
+
+
+async def test_model_choice_reaches_the_provider():
+    provider = ScriptedProvider([text_step("ok")])
+    turn = Turn("c", "m", [{"role": "user", "content": "q"}])
+    seen = []
+
+    async def spy(request):
+        seen.append(request.model)
+        async for part in ScriptedProvider.stream(provider, request):
+            yield part
+
+    provider.stream = spy
+    [e async for e in run_turn(provider, TOOLBOX, turn, model="claude-haiku-4-5")]
+    assert seen == ["claude-haiku-4-5"]

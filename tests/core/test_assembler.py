@@ -5,8 +5,22 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finstream.assembler import Assembler, NoticeOut, TextOut, ToolOpened, ToolReady, parse_tool_input
-from finstream.providers.base import BlockStop, Finish, Notice, TextPart, ToolInputDelta, ToolUseStart
+from finstream.assembler import (
+    Assembler,
+    NoticeOut,
+    TextOut,
+    ToolOpened,
+    ToolReady,
+    parse_tool_input,
+)
+from finstream.providers.base import (
+    BlockStop,
+    Finish,
+    Notice,
+    TextPart,
+    ToolInputDelta,
+    ToolUseStart,
+)
 
 CHART = {"title": "Revenue", "x": ["FY2023", "FY2024"], "series": [{"name": "R", "values": [1.5, 2]}]}
 

@@ -101,12 +101,12 @@ async def test_tool_using_turn_whole_event_sequence(replay, claude):
         ("metric_ready", 0),
         ("tool_start", "tu_table", "create_table"),
         ("tool_complete", "tu_table", False),
-        ("text_delta", "Revenue was $391.0B."),
+        ("text_delta", "\n\nRevenue was $391.0B."),
         ("message_complete", True, "end_turn", 130, 35 + 7),
     ]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all(e.message_id == "msg-1" for e in events)
-    assert events[-2].accumulated_text == "Revenue rose.Revenue was $391.0B."
+    assert events[-2].accumulated_text == "Revenue rose.\n\nRevenue was $391.0B."
     by_type = {e.type: e for e in events}
     assert by_type["chart_ready"].chart_data["figure"]["data"][0]["y"] == [383285e6, 391035e6]
     assert by_type["metric_ready"].metric_data["display"] == "$391.0B"
