@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(50, alias="FINSTREAM_MAX_UPLOAD_MB")
 
     api_token: SecretStr | None = Field(None, alias="FINSTREAM_API_TOKEN")
+    app_token: SecretStr | None = Field(
+        None, alias="FINSTREAM_APP_TOKEN", description="Required when the app binds beyond loopback."
+    )
     cors_origins: str = Field("", alias="FINSTREAM_CORS_ORIGINS", description="Comma-separated.")
 
     @property

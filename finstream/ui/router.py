@@ -6,12 +6,14 @@ from typing import Any
 
 import streamlit as st
 
+from finstream.ui.access import require_access
+
 
 def navigation() -> Any:
     """Configure the page and register the navigation; returns the page to run.
 
     A URL with ``?share=<token>`` gets only the read-only dashboard: no chat, no uploads, no other
-    pages. Everyone else gets Analysis (the default), Documents, Dashboard and History.
+    pages. Everyone else must pass the access check (finstream/ui/access.py), then gets Analysis (the default), Documents, Dashboard and History.
     """
     st.set_page_config(
         page_title="finstream",
@@ -19,6 +21,8 @@ def navigation() -> Any:
         layout="wide",
         initial_sidebar_state="collapsed",
     )
+    if not st.query_params.get("share"):
+        require_access()
     if st.query_params.get("share"):
         return st.navigation(
             [st.Page("pages/dashboard.py", title="Shared dashboard", icon=":material/dashboard:",
