@@ -2,8 +2,8 @@
 
 A run drives ``finstream.agent.run_turn``; every event is fanned out in memory to live tailers at
 once and appended to the log in small batches (see finstream/store/writer.py: a flush every
-``batch_size`` events or ``flush_interval`` seconds, and at once on artifacts and the terminal event). A tailer reads from
-any cursor: first the log, then live, with no gap and no duplicate at the seam (see ``tail``).
+``batch_size`` events or ``flush_interval`` seconds, and at once on artifacts and the terminal
+event). Tailing from any cursor lives in run_tail.py, a run's in-memory state in run_state.py.
 No consumer owns a run; only ``stop`` ends it early.
 """
 
@@ -11,123 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
-from bisect import bisect_left, bisect_right
-from collections.abc import AsyncIterator, Callable
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from finstream import events as ev
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn
 from finstream.providers.base import Provider
+from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
+from finstream.run_tail import TailMixin
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.writer import EventLogWriter
 from finstream.tools.base import Toolbox
 
+__all__ = ["RunBusyError", "RunManager", "RunOptions"]
+
 log = logging.getLogger(__name__)
+_owner_is_dead = owner_is_dead  # the name tests and older callers use
+
 
 class RunBusyError(ConversationBusyError):
     """A run is already streaming in this conversation (in this or another process)."""
 
 
-def _instance_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_dead(owner: str, me: str) -> bool:
-    """True when ``owner`` ("host:pid:token") is a process on this host that no longer runs, or
-    an earlier life of this very pid (containers restart as pid 1 on the same host name)."""
-    try:
-        host, pid, token = owner.rsplit(":", 2)
-        my_host, my_pid, my_token = me.rsplit(":", 2)
-        if host != my_host:
-            return False
-        if pid == my_pid:
-            return token != my_token
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, PermissionError, OSError):
-        return False
-    return False
-
-
-class _Run:
-    """A run in this process: the events not yet durable in the log (older ones are read back from
-    it: holding every event object made the garbage collector a third of a stream's cost), the
-    text as chunks, and the queues of live tailers."""
-
-    def __init__(self, conversation_id: str, message_id: str, seq_start: int, prefix: str) -> None:
-        self.conversation_id = conversation_id
-        self.message_id = message_id
-        self.seq_start = seq_start
-        self.prefix = prefix
-        self.events: list[ev.Event] = []  # every published event with seq > durable_seq
-        self.seqs: list[int] = []
-        self.durable_seq = seq_start - 1
-        self.last_seq = seq_start - 1
-        self.last_type = ""
-        # Chunks, not one growing str: `self.text += x` on an attribute copies the whole text.
-        self.chunks: list[str] = []
-        self.chunk_seqs: list[int] = []
-        self.tailers: set[asyncio.Queue] = set()
-        self.task: asyncio.Task | None = None
-        self.done = asyncio.Event()
-        self.final: dict[str, Any] | None = None
-        self.stop_reason = "stopped"  # or "interrupted" when the server shuts down
-
-    def publish(self, event: ev.Event) -> None:
-        if event.type == "text_delta":
-            self.chunks.append(event.text)
-            self.chunk_seqs.append(event.seq)
-            # The run owns the event now; tailers rebuild accumulated_text for their consumers.
-            # (Straight into __dict__: pydantic's __setattr__ costs more than the rest of publish.)
-            event.__dict__["accumulated_text"] = None
-        self.events.append(event)
-        self.seqs.append(event.seq)
-        self.last_seq = event.seq
-        self.last_type = event.type
-        for q in self.tailers:
-            q.put_nowait(event)
-
-    def durable(self, seq: int) -> None:
-        """Events up to ``seq`` are committed to the log: drop them from memory."""
-        self.durable_seq = max(self.durable_seq, seq)
-        i = bisect_right(self.seqs, self.durable_seq)
-        if i:
-            del self.events[:i]
-            del self.seqs[:i]
-
-    def subscribe(self, after_seq: int) -> tuple[asyncio.Queue, list[ev.Event], int]:
-        """Register a live queue and snapshot the in-memory events after ``after_seq``, in one
-        step (no await between: nothing can slip between them). Also returns the first seq held
-        in memory: everything after ``after_seq`` and before it is in the log already."""
-        q: asyncio.Queue = asyncio.Queue()
-        self.tailers.add(q)
-        snapshot = self.events[bisect_right(self.seqs, after_seq) :]
-        first_in_memory = snapshot[0].seq if snapshot else self.last_seq + 1
-        return q, snapshot, first_in_memory
-
-    def text_before(self, seq: int) -> str:
-        return self.prefix + "".join(self.chunks[: bisect_left(self.chunk_seqs, seq)])
-
-    def finish(self) -> None:
-        self.done.set()
-        for q in self.tailers:
-            q.put_nowait(None)
-
-
-class _RemoteFeed:
-    """One poller per conversation streaming in another process, shared by local tailers."""
-
-    def __init__(self, cursor: int) -> None:
-        self.cursor = cursor
-        self.subscribers: set[asyncio.Queue] = set()
-        self.task: asyncio.Task | None = None
-
-
-class RunManager:
+class RunManager(TailMixin):
     """Starts, stops and tails runs. All methods run on one asyncio loop."""
 
     def __init__(
@@ -147,12 +54,12 @@ class RunManager:
         self.provider_factory = provider_factory
         self.toolbox = toolbox
         self.settings = settings
-        self.batch_size = batch_size
-        self.flush_interval = flush_interval
+        # How each run's EventLogWriter batches (see finstream/store/writer.py).
+        self.log_options = {"batch_size": batch_size, "interval": flush_interval}
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval
         self.stale_after = stale_after
-        self.instance_id = _instance_id()
+        self.instance_id = instance_id()
         self._runs: dict[str, _Run] = {}  # conversation_id -> the run streaming there
         self._by_message: dict[str, _Run] = {}
         self._housekeeper: asyncio.Task | None = None
@@ -163,7 +70,7 @@ class RunManager:
     async def recover(self) -> list[str]:
         """At start-up: mark messages of dead processes "interrupted" (see Store)."""
         return await self.store.mark_streaming_interrupted(
-            is_dead=lambda owner: _owner_is_dead(owner, self.instance_id),
+            is_dead=lambda owner: owner_is_dead(owner, self.instance_id),
             stale_after=self.stale_after,
         )
 
@@ -179,6 +86,8 @@ class RunManager:
                 await self.store.heartbeat(list(self._by_message))
                 await self.recover()
             except Exception:  # a database hiccup must not kill housekeeping
+                if sys.is_finalizing() or self.store.closed:
+                    return  # the process is exiting: its pool takes no more work; nothing to say
                 log.exception("run housekeeping failed")
 
     async def shutdown(self) -> None:
@@ -191,35 +100,36 @@ class RunManager:
 
     # ---------------------------------------------------------------- runs
 
-    async def start(self, conversation_id: str, question: str) -> str:
+    async def start(
+        self, conversation_id: str, question: str, options: RunOptions | None = None
+    ) -> str:
         """Ask ``question``; returns the assistant message id. Raises RunBusyError, NotFoundError,
-        ValueError (empty question)."""
-        if conversation_id in self._runs:
-            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        ValueError (empty question). ``options``: this run's model and limits."""
         history = await self._history(conversation_id)
-        try:
-            turn = await self.store.begin_turn(conversation_id, question, owner=self.instance_id)
-        except ConversationBusyError as exc:
-            raise RunBusyError(conversation_id, exc.message_id) from None
+        turn = await self._claim(conversation_id, question)
         history.append({"role": "user", "content": question})
-        return await self._launch(turn.conversation_id, turn.assistant.id, turn.seq_start, history, "")
+        return await self._launch(turn, history, "", options)
 
-    async def continue_message(self, conversation_id: str, message_id: str) -> str:
+    async def continue_message(
+        self, conversation_id: str, message_id: str, options: RunOptions | None = None
+    ) -> str:
         """Continue an incomplete/interrupted/stopped answer into the same message."""
-        if conversation_id in self._runs:
-            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
         history = await self._history(conversation_id, until=message_id)
-        try:
-            turn = await self.store.begin_turn(
-                conversation_id, None, continue_message_id=message_id, owner=self.instance_id
-            )
-        except ConversationBusyError as exc:
-            raise RunBusyError(conversation_id, exc.message_id) from None
+        turn = await self._claim(conversation_id, None, continue_message_id=message_id)
         prefix = turn.assistant.text
         if prefix:
             history.append({"role": "assistant", "content": prefix})
         history.append({"role": "user", "content": CONTINUE_PROMPT})
-        return await self._launch(conversation_id, message_id, turn.seq_start, history, prefix)
+        return await self._launch(turn, history, prefix, options)
+
+    async def _claim(self, conversation_id: str, question: str | None, **kw: Any) -> Any:
+        """The store's begin_turn, with a busy conversation (here or elsewhere) as RunBusyError."""
+        if conversation_id in self._runs:
+            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        try:
+            return await self.store.begin_turn(conversation_id, question, owner=self.instance_id, **kw)
+        except ConversationBusyError as exc:
+            raise RunBusyError(conversation_id, exc.message_id) from None
 
     async def _history(self, conversation_id: str, until: str | None = None) -> list[dict]:
         """Anthropic-format history from earlier messages (text only), alternating roles."""
@@ -243,8 +153,10 @@ class RunManager:
         return out
 
     async def _launch(
-        self, conversation_id: str, message_id: str, seq_start: int, history: list[dict], prefix: str
+        self, claimed: Any, history: list[dict], prefix: str, options: RunOptions | None
     ) -> str:
+        conversation_id, message_id = claimed.conversation_id, claimed.assistant.id
+        seq_start = claimed.seq_start
         run = _Run(conversation_id, message_id, seq_start, prefix)
         self._runs[conversation_id] = run
         self._by_message[message_id] = run
@@ -256,7 +168,8 @@ class RunManager:
         except BaseException:
             await self._abort_launch(run)
             raise
-        run.task = asyncio.get_running_loop().create_task(self._drive(run, provider, turn))
+        limits = (options or RunOptions()).resolve(self.settings)
+        run.task = asyncio.get_running_loop().create_task(self._drive(run, provider, turn, limits))
         # Heartbeats keep other processes from taking a long run for a dead one.
         self.start_housekeeping()
         return message_id
@@ -278,18 +191,14 @@ class RunManager:
             del self._runs[run.conversation_id]
         self._by_message.pop(run.message_id, None)
 
-    async def _drive(self, run: _Run, provider: Provider, turn: Turn) -> None:
+    async def _drive(self, run: _Run, provider: Provider, turn: Turn, limits: dict[str, Any]) -> None:
         writer = EventLogWriter(
-            self.store, run.conversation_id, run.message_id,
-            batch_size=self.batch_size, interval=self.flush_interval, on_durable=run.durable,
+            self.store, run.conversation_id, run.message_id, on_durable=run.durable, **self.log_options
         )
         next_seq = turn.seq_start
         ending: list[ev.Event] = []  # the terminal event (with its error, when we make one)
         try:
-            async for event in run_turn(
-                provider, self.toolbox, turn,
-                max_tokens=self.settings.max_tokens, max_rounds=self.settings.max_tool_rounds,
-            ):
+            async for event in run_turn(provider, self.toolbox, turn, **limits):
                 if event.type == ev.TERMINAL_TYPE:
                     ending.append(event)
                     continue
@@ -371,179 +280,3 @@ class RunManager:
             "error": msg.error,
             "artifacts": [{"kind": a.kind, "index": a.index, "seq": a.seq, "data": a.data} for a in arts],
         }
-
-    # ---------------------------------------------------------------- tailing
-
-    async def tail(
-        self,
-        conversation_id: str,
-        *,
-        after_seq: int = 0,
-        message_id: str | None = None,
-        follow: bool = True,
-        accumulated: bool = True,
-    ) -> AsyncIterator[ev.Event]:
-        """Events with seq > after_seq: from the log, then live, without gap or duplicate.
-
-        Ends after the followed message's final message_complete (``message_id``, else the
-        conversation's active run, else the end of the log). ``follow=False`` returns what exists
-        now without waiting. A run in another process is followed by polling the log.
-        ``accumulated=False`` leaves accumulated_text None (saves work for clients that drop it).
-        """
-        cursor = after_seq
-        ended = False
-        texts: dict[str, str] = {}
-
-        async def fill(event: ev.Event) -> ev.Event:
-            if not accumulated or event.type != "text_delta":
-                return event
-            text = texts.get(event.message_id)
-            if text is None:
-                text = await self._text_before(conversation_id, event.message_id, event.seq)
-            text += event.text
-            texts[event.message_id] = text
-            return event.model_copy(update={"accumulated_text": text})
-
-        while True:
-            run = self._runs.get(conversation_id)
-            if run is not None and (message_id is None or run.message_id == message_id):
-                q, snapshot, first_in_memory = run.subscribe(cursor)
-                try:
-                    while cursor < first_in_memory - 1:  # durable already: read from the log
-                        page = await self.store.read_events(
-                            conversation_id, cursor, 500, before_seq=first_in_memory
-                        )
-                        if not page:
-                            break
-                        for event in page:
-                            yield await fill(event)
-                            cursor = event.seq
-                    for event in snapshot:
-                        if event.seq > cursor:
-                            yield await fill(event)
-                            cursor = event.seq
-                    if not follow:
-                        return
-                    while True:
-                        event = await q.get()
-                        if event is None:
-                            return
-                        if event.seq > cursor:
-                            yield await fill(event)
-                            cursor = event.seq
-                finally:
-                    run.tailers.discard(q)
-
-            page = await self.store.read_events(conversation_id, cursor, 500)
-            for event in page:
-                yield await fill(event)
-                cursor = event.seq
-                if (
-                    event.type == ev.TERMINAL_TYPE
-                    and event.message_id == message_id
-                    and await self._settled(conversation_id, message_id, event.seq)
-                ):
-                    return
-            if page:
-                continue  # maybe more, or a local run started meanwhile
-            run = self._runs.get(conversation_id)
-            if run is not None and (message_id is None or run.message_id == message_id):
-                continue  # a run started here meanwhile: attach to it
-            if not follow:
-                return
-            # Nothing more in the log and no local run: is a run streaming in another process?
-            if not await self._remote_streaming(conversation_id, message_id):
-                if ended:
-                    return
-                # The final events commit with the release: one more read gets them all.
-                ended = True
-                continue
-            ended = False
-            # Follow the other process's run through this process's one poller for the
-            # conversation (1,000 viewers on a replica cost one query per poll, not 1,000).
-            feed = self._feed(conversation_id, cursor)
-            q: asyncio.Queue = asyncio.Queue()
-            feed.subscribers.add(q)
-            feed_cursor = feed.cursor  # events up to here are in the log already
-            try:
-                while cursor < feed_cursor:
-                    page = await self.store.read_events(
-                        conversation_id, cursor, 500, before_seq=feed_cursor + 1
-                    )
-                    if not page:
-                        break
-                    for event in page:
-                        yield await fill(event)
-                        cursor = event.seq
-                while (event := await q.get()) is not None:
-                    if event.seq <= cursor:
-                        continue
-                    yield await fill(event)
-                    cursor = event.seq
-                    if (
-                        event.type == ev.TERMINAL_TYPE
-                        and event.message_id == message_id
-                        and await self._settled(conversation_id, message_id, event.seq)
-                    ):
-                        return
-            finally:
-                feed.subscribers.discard(q)
-
-    def _feed(self, conversation_id: str, cursor: int) -> _RemoteFeed:
-        feed = self._feeds.get(conversation_id)
-        if feed is None:
-            feed = _RemoteFeed(cursor)
-            self._feeds[conversation_id] = feed
-            feed.task = asyncio.get_running_loop().create_task(self._poll(conversation_id, feed))
-        return feed
-
-    async def _poll(self, conversation_id: str, feed: _RemoteFeed) -> None:
-        """Read a conversation's log every poll_interval while another process streams into it,
-        and hand the new events to this process's tailers of it."""
-        final = False
-        try:
-            while feed.subscribers:
-                page = await self.store.read_events(conversation_id, feed.cursor, 1000)
-                if page:
-                    feed.cursor = page[-1].seq
-                    for event in page:
-                        for q in feed.subscribers:
-                            q.put_nowait(event)
-                    continue
-                if final:
-                    break
-                if conversation_id in self._runs or not await self._remote_streaming(
-                    conversation_id, None
-                ):
-                    final = True  # the last events commit with the release: read once more
-                    continue
-                await asyncio.sleep(self.poll_interval)
-        except Exception:
-            log.exception("following conversation %s failed", conversation_id)
-        finally:
-            if self._feeds.get(conversation_id) is feed:
-                del self._feeds[conversation_id]
-            for q in feed.subscribers:
-                q.put_nowait(None)  # tailers go back to their own loop
-
-    async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
-        """True when ``seq`` is the message's last event and nothing streams more into it."""
-        if message_id in self._by_message:
-            return False
-        msg = await self.store.get_message(message_id)
-        if msg is not None and msg.status == "streaming":
-            return False
-        return seq >= await self.store.last_seq(conversation_id, message_id=message_id)
-
-    async def _remote_streaming(self, conversation_id: str, message_id: str | None) -> bool:
-        if message_id is not None:
-            msg = await self.store.get_message(message_id)
-            return msg is not None and msg.status == "streaming"
-        conv = await self.store.get_conversation(conversation_id)
-        return conv is not None and conv.active_message_id is not None
-
-    async def _text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
-        run = self._by_message.get(message_id)
-        if run is not None and seq >= run.seq_start:
-            return run.text_before(seq)
-        return await self.store.message_text_before(conversation_id, message_id, seq)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from finstream import events as ev
 from finstream.providers.base import Provider
-from finstream.runs import RunManager
+from finstream.runs import RunManager, RunOptions
 from finstream.settings import Settings, get_settings
 from finstream.store import AsyncStore, DocumentInfo, Store, open_store
 from finstream.tools.base import Toolbox
@@ -72,20 +72,11 @@ class Runtime:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     def iter_tail(
-        self,
-        conversation_id: str,
-        after_seq: int = 0,
-        message_id: str | None = None,
-        *,
-        follow: bool = True,
-        accumulated: bool = True,
+        self, conversation_id: str, after_seq: int = 0, message_id: str | None = None, **kw: bool
     ) -> Iterator[ev.Event]:
-        """RunManager.tail as a sync generator. Closing it (a Streamlit rerun) detaches the tailer;
-        the run goes on."""
-        agen = self.runs.tail(
-            conversation_id, after_seq=after_seq, message_id=message_id, follow=follow,
-            accumulated=accumulated,
-        )
+        """RunManager.tail (``follow=``, ``accumulated=``) as a sync generator. Closing it (a
+        Streamlit rerun) detaches the tailer; the run goes on."""
+        agen = self.runs.tail(conversation_id, after_seq=after_seq, message_id=message_id, **kw)
         try:
             while True:
                 try:
@@ -97,19 +88,10 @@ class Runtime:
                 self.call(agen.aclose())
 
     async def atail(
-        self,
-        conversation_id: str,
-        after_seq: int = 0,
-        message_id: str | None = None,
-        *,
-        follow: bool = True,
-        accumulated: bool = True,
+        self, conversation_id: str, after_seq: int = 0, message_id: str | None = None, **kw: bool
     ) -> AsyncIterator[ev.Event]:
-        """RunManager.tail for async code on another loop."""
-        agen = self.runs.tail(
-            conversation_id, after_seq=after_seq, message_id=message_id, follow=follow,
-            accumulated=accumulated,
-        )
+        """RunManager.tail (``follow=``, ``accumulated=``) for async code on another loop."""
+        agen = self.runs.tail(conversation_id, after_seq=after_seq, message_id=message_id, **kw)
         try:
             while True:
                 try:
@@ -120,11 +102,13 @@ class Runtime:
             if not self._closed:
                 await self.acall(agen.aclose())
 
-    def start(self, conversation_id: str, question: str) -> str:
-        return self.call(self.runs.start(conversation_id, question))
+    def start(self, conversation_id: str, question: str, options: RunOptions | None = None) -> str:
+        return self.call(self.runs.start(conversation_id, question, options))
 
-    def continue_message(self, conversation_id: str, message_id: str) -> str:
-        return self.call(self.runs.continue_message(conversation_id, message_id))
+    def continue_message(
+        self, conversation_id: str, message_id: str, options: RunOptions | None = None
+    ) -> str:
+        return self.call(self.runs.continue_message(conversation_id, message_id, options))
 
     def stop(self, conversation_id: str) -> bool:
         return self.call(self.runs.stop(conversation_id))
@@ -168,12 +152,29 @@ _runtime: Runtime | None = None
 _lock = threading.Lock()
 
 
+def close_at_exit(runtime: Runtime) -> None:
+    """Close ``runtime`` when the interpreter exits, while it can still finish its runs' writes.
+
+    ``atexit`` is too late: the interpreter first joins non-daemon threads and stops every
+    ThreadPoolExecutor (the store's pool included), so the runs' final writes and housekeeping
+    failed with "cannot schedule new futures after interpreter shutdown". Threading's own exit
+    hooks run before that, newest first, so one registered now runs before the pools stop.
+    """
+    register = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+    try:
+        if register is None:
+            raise RuntimeError("no threading exit hook")
+        register(runtime.close)
+    except RuntimeError:  # already shutting down, or another interpreter: the late hook still helps
+        atexit.register(runtime.close)
+
+
 def get_runtime() -> Runtime:
-    """The process-wide runtime, created on first use (thread-safe)."""
+    """The process-wide runtime, created on first use (thread-safe), closed at exit."""
     global _runtime
     if _runtime is None:
         with _lock:
             if _runtime is None:
                 _runtime = Runtime()
-                atexit.register(_runtime.close)
+                close_at_exit(_runtime)
     return _runtime

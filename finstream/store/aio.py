@@ -23,6 +23,7 @@ class AsyncStore:
     def __init__(self, store: Store, *, max_workers: int = 4) -> None:
         self.sync = store
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="finstream-db")
+        self.closed = False
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -41,5 +42,6 @@ class AsyncStore:
         return call
 
     def close(self) -> None:
+        self.closed = True
         self._pool.shutdown(wait=True)
         self.sync.close()

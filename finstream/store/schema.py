@@ -13,6 +13,14 @@ metadata = sa.MetaData()
 MESSAGE_STATUSES = ("streaming", "complete", "incomplete", "interrupted", "stopped", "error")
 ARTIFACT_KINDS = ("chart", "table", "metric")
 
+def _conversation_id(**kw: bool) -> sa.Column:
+    """The owning conversation: deleting it deletes the row (indexed, or part of the key)."""
+    options = kw or {"nullable": False, "index": True}
+    return sa.Column(
+        "conversation_id", sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE"), **options
+    )
+
+
 conversations = sa.Table(
     "conversations",
     metadata,
@@ -29,13 +37,7 @@ messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column(
-        "conversation_id",
-        sa.String(32),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _conversation_id(),
     sa.Column("ordinal", sa.Integer, nullable=False),  # order within the conversation
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("text", sa.Text, nullable=False, server_default=""),
@@ -53,13 +55,7 @@ documents = sa.Table(
     "documents",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column(
-        "conversation_id",
-        sa.String(32),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _conversation_id(),
     sa.Column("filename", sa.String(500), nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
@@ -91,12 +87,7 @@ artifacts = sa.Table(
 events = sa.Table(
     "events",
     metadata,
-    sa.Column(
-        "conversation_id",
-        sa.String(32),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _conversation_id(primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("message_id", sa.String(32), nullable=False, index=True),
     sa.Column("type", sa.String(32), nullable=False),
@@ -108,13 +99,7 @@ share_links = sa.Table(
     "share_links",
     metadata,
     sa.Column("token", sa.String(64), primary_key=True),
-    sa.Column(
-        "conversation_id",
-        sa.String(32),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _conversation_id(),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
 )

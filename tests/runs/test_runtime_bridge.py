@@ -107,3 +107,44 @@ async def test_code_on_another_event_loop_uses_acall_and_atail(runtime):
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     again = [e async for e in runtime.atail(cid, 2, accumulated=False)]
     assert [e.seq for e in again] == [e.seq for e in events[2:]]
+
+
+EXIT_SCRIPT = """
+import sys
+from finstream.runtime import get_runtime
+rt = get_runtime()
+cid = rt.store.create_conversation("exit").id
+mid = rt.start(cid, "What is the revenue trend?")
+first = next(rt.iter_tail(cid, 0, message_id=mid))  # the run is live
+print(cid, mid, first.type, flush=True)
+# no rt.close(): the process just ends mid-run, as scripts and Streamlit's server do
+"""
+
+
+def test_exiting_without_close_ends_runs_quietly_and_durably(tmp_path):
+    """The exit hook closes the runtime before the interpreter stops the store's thread pool:
+    no "cannot schedule new futures" traceback, and the live run is logged as interrupted."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FINSTREAM_DATA_DIR": str(tmp_path / "data"), "FINSTREAM_DEMO": "1",
+           "FINSTREAM_DEMO_DELAY": "0.2", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("DATABASE_URL", None)
+    env.pop("ANTHROPIC_API_KEY", None)
+    proc = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], env=env, capture_output=True,
+                          cwd=Path(__file__).resolve().parents[2],
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "cannot schedule" not in proc.stderr, proc.stderr
+    cid, mid, first = proc.stdout.split()
+    assert first == "message_start"
+    from finstream.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'finstream.db'}")
+    try:
+        message = store.get_message(mid)
+        assert message.status == "interrupted"
+        assert store.read_events(cid)[-1].stop_reason == "interrupted"
+        assert store.get_conversation(cid).active_message_id is None
+    finally:
+        store.close()

@@ -1,0 +1,204 @@
+"""Tailing: a run's events from any cursor, first from the log, then live, with no gap and no
+duplicate at the seam; and following a run that streams in another process by polling the log.
+
+A mixin of RunManager (it reads the manager's runs, feeds and store): the driver (runs.py) owns
+runs, this part only reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from finstream import events as ev
+from finstream.run_state import _RemoteFeed, _Run
+
+if TYPE_CHECKING:
+    from finstream.store import AsyncStore
+
+log = logging.getLogger("finstream.runs")
+
+PAGE = 500  # events per log read while catching up
+
+
+class TailMixin:
+    store: AsyncStore
+    poll_interval: float
+    _runs: dict[str, _Run]
+    _by_message: dict[str, _Run]
+    _feeds: dict[str, _RemoteFeed]
+
+    async def tail(
+        self,
+        conversation_id: str,
+        *,
+        after_seq: int = 0,
+        message_id: str | None = None,
+        follow: bool = True,
+        accumulated: bool = True,
+    ) -> AsyncIterator[ev.Event]:
+        """Events with seq > after_seq: from the log, then live, without gap or duplicate.
+
+        Ends after the followed message's final message_complete (``message_id``, else the
+        conversation's active run, else the end of the log). ``follow=False`` returns what exists
+        now without waiting. A run in another process is followed by polling the log.
+        ``accumulated=False`` leaves accumulated_text None (saves work for clients that drop it).
+        """
+        cursor = after_seq
+        ended = False
+        texts: dict[str, str] = {}
+
+        async def fill(event: ev.Event) -> ev.Event:
+            if not accumulated or event.type != "text_delta":
+                return event
+            text = texts.get(event.message_id)
+            if text is None:
+                text = await self._text_before(conversation_id, event.message_id, event.seq)
+            text += event.text
+            texts[event.message_id] = text
+            return event.model_copy(update={"accumulated_text": text})
+
+        while True:
+            run = self._runs.get(conversation_id)
+            if run is not None and (message_id is None or run.message_id == message_id):
+                q, snapshot, first_in_memory = run.subscribe(cursor)
+                try:
+                    # Durable already: from the log, then the snapshot, then the live queue.
+                    async for event in self._logged(conversation_id, cursor, first_in_memory):
+                        yield await fill(event)
+                        cursor = event.seq
+                    for event in snapshot:
+                        if event.seq > cursor:
+                            yield await fill(event)
+                            cursor = event.seq
+                    if not follow:
+                        return
+                    while True:
+                        event = await q.get()
+                        if event is None:
+                            return
+                        if event.seq > cursor:
+                            yield await fill(event)
+                            cursor = event.seq
+                finally:
+                    run.tailers.discard(q)
+
+            page = await self.store.read_events(conversation_id, cursor, PAGE)
+            for event in page:
+                yield await fill(event)
+                cursor = event.seq
+                if await self._is_end(conversation_id, message_id, event):
+                    return
+            if page:
+                continue  # maybe more, or a local run started meanwhile
+            run = self._runs.get(conversation_id)
+            if run is not None and (message_id is None or run.message_id == message_id):
+                continue  # a run started here meanwhile: attach to it
+            if not follow:
+                return
+            # Nothing more in the log and no local run: is a run streaming in another process?
+            if not await self._remote_streaming(conversation_id, message_id):
+                if ended:
+                    return
+                # The final events commit with the release: one more read gets them all.
+                ended = True
+                continue
+            ended = False
+            # Follow the other process's run through this process's one poller for the
+            # conversation (1,000 viewers on a replica cost one query per poll, not 1,000).
+            feed = self._feed(conversation_id, cursor)
+            q = asyncio.Queue()
+            feed.subscribers.add(q)
+            try:
+                # Events up to the feed's cursor are in the log already.
+                async for event in self._logged(conversation_id, cursor, feed.cursor + 1):
+                    yield await fill(event)
+                    cursor = event.seq
+                while (event := await q.get()) is not None:
+                    if event.seq <= cursor:
+                        continue
+                    yield await fill(event)
+                    cursor = event.seq
+                    if await self._is_end(conversation_id, message_id, event):
+                        return
+            finally:
+                feed.subscribers.discard(q)
+
+    async def _logged(self, conversation_id: str, after: int, before: int) -> AsyncIterator[ev.Event]:
+        """The logged events with after < seq < before, a page at a time."""
+        while after < before - 1:
+            page = await self.store.read_events(conversation_id, after, PAGE, before_seq=before)
+            if not page:
+                return
+            for event in page:
+                yield event
+            after = page[-1].seq
+
+    async def _is_end(self, conversation_id: str, message_id: str | None, event: ev.Event) -> bool:
+        """True at the followed message's last message_complete (not one a continuation follows)."""
+        return (
+            event.type == ev.TERMINAL_TYPE
+            and event.message_id == message_id
+            and await self._settled(conversation_id, message_id, event.seq)
+        )
+
+    def _feed(self, conversation_id: str, cursor: int) -> _RemoteFeed:
+        feed = self._feeds.get(conversation_id)
+        if feed is None:
+            feed = _RemoteFeed(cursor)
+            self._feeds[conversation_id] = feed
+            feed.task = asyncio.get_running_loop().create_task(self._poll(conversation_id, feed))
+        return feed
+
+    async def _poll(self, conversation_id: str, feed: _RemoteFeed) -> None:
+        """Read a conversation's log every poll_interval while another process streams into it,
+        and hand the new events to this process's tailers of it."""
+        final = False
+        try:
+            while feed.subscribers:
+                page = await self.store.read_events(conversation_id, feed.cursor, 1000)
+                if page:
+                    feed.cursor = page[-1].seq
+                    for event in page:
+                        for q in feed.subscribers:
+                            q.put_nowait(event)
+                    continue
+                if final:
+                    break
+                if conversation_id in self._runs or not await self._remote_streaming(
+                    conversation_id, None
+                ):
+                    final = True  # the last events commit with the release: read once more
+                    continue
+                await asyncio.sleep(self.poll_interval)
+        except Exception:
+            log.exception("following conversation %s failed", conversation_id)
+        finally:
+            if self._feeds.get(conversation_id) is feed:
+                del self._feeds[conversation_id]
+            for q in feed.subscribers:
+                q.put_nowait(None)  # tailers go back to their own loop
+
+    async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
+        """True when ``seq`` is the message's last event and nothing streams more into it."""
+        if message_id in self._by_message:
+            return False
+        msg = await self.store.get_message(message_id)
+        if msg is not None and msg.status == "streaming":
+            return False
+        return seq >= await self.store.last_seq(conversation_id, message_id=message_id)
+
+    async def _remote_streaming(self, conversation_id: str, message_id: str | None) -> bool:
+        if message_id is not None:
+            msg = await self.store.get_message(message_id)
+            return msg is not None and msg.status == "streaming"
+        conv = await self.store.get_conversation(conversation_id)
+        return conv is not None and conv.active_message_id is not None
+
+    async def _text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
+        run = self._by_message.get(message_id)
+        if run is not None and seq >= run.seq_start:
+            return run.text_before(seq)
+        return await self.store.message_text_before(conversation_id, message_id, seq)
