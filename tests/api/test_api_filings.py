@@ -3,10 +3,6 @@ SOURCES.md lists, as text and as artifacts, over the non-streaming endpoint and 
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import httpx
 import pytest
 from httpx_sse import aconnect_sse
@@ -15,11 +11,7 @@ from finstream import events as ev
 from finstream.api.config import ApiSettings
 from finstream.providers.demo import DemoAnalyst
 from tests.api.api_support import TOKEN, LiveServer, auth
-
-FILINGS = Path(os.environ.get("FINSTREAM_FILINGS_DIR",
-                              Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"))
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("finstream.filings.ingest") is None,
-                                reason="finstream.filings.ingest not built yet")
+from tests.support.filings import FILINGS_DIR as FILINGS
 
 
 @pytest.fixture(scope="module")

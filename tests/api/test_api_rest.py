@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,14 +10,7 @@ import pytest
 from finstream import events as ev
 from tests.api.api_support import TOKEN
 from tests.api.test_api_sse import new_conversation
-
-FILINGS = Path(
-    os.environ.get(
-        "FINSTREAM_FILINGS_DIR", Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"
-    )
-)
-HAS_INGEST = importlib.util.find_spec("finstream.filings.ingest") is not None
-needs_ingest = pytest.mark.skipif(not HAS_INGEST, reason="finstream.filings.ingest not built yet")
+from tests.support.filings import FILINGS_DIR as FILINGS
 
 
 async def test_non_streaming_message_returns_text_artifacts_usage(client):
@@ -181,7 +171,6 @@ async def test_upload_needs_multipart_and_a_file(client):
     assert r.status_code in (415, 422)
 
 
-@needs_ingest
 async def test_upload_good_and_bad_files(client):
     cid = await new_conversation(client)
     csv = (FILINGS / "apple_consolidated.csv").read_bytes()
@@ -208,7 +197,6 @@ async def test_upload_good_and_bad_files(client):
     assert [d["filename"] for d in ok] == ["apple_consolidated.csv"]  # untouched
 
 
-@needs_ingest
 async def test_create_conversation_with_files(client):
     csv = (FILINGS / "apple_consolidated.csv").read_bytes()
     r = await client.post(

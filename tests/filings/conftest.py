@@ -9,14 +9,14 @@ import pytest
 
 from finstream.filings.ingest import ingest
 from finstream.filings.model import Filing
-
-REPO = Path(__file__).resolve().parents[2]
-FILINGS_DIR = Path(os.environ.get("FINSTREAM_FILINGS_DIR", REPO / ".." / "shared" / "filings")).resolve()
+from tests.support.filings import FILINGS_DIR
 
 
 @pytest.fixture(scope="session")
 def filings_dir() -> Path:
     if not FILINGS_DIR.is_dir():
+        if os.environ.get("CI"):  # in CI the filings are always beside the clone: missing is a failure
+            pytest.fail(f"real filings not found at {FILINGS_DIR}")
         pytest.skip(f"real filings not found at {FILINGS_DIR} (set FINSTREAM_FILINGS_DIR)")
     return FILINGS_DIR
 

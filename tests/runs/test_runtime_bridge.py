@@ -11,10 +11,7 @@ import pytest
 import finstream.runtime as runtime_module
 from finstream.runtime import Runtime, get_runtime
 from finstream.settings import Settings, get_settings
-
-FILINGS = Path(os.environ.get(
-    "FINSTREAM_FILINGS_DIR", Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"
-))
+from tests.support.filings import FILINGS_DIR as FILINGS
 
 
 def demo_settings(tmp_path: Path) -> Settings:

@@ -4,13 +4,13 @@ streaming itself is checked in a real browser (test_ui_browser_stream.py)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 from finstream.filings.model import Fact, Filing, Section, Source, Table
 from finstream.providers.base import ProviderError, TextPart
 from finstream.providers.scripted import text_step, tool_step
+from tests.support.filings import FILINGS_DIR as FILINGS
 
 SRC = [{"document": "aapl-20240928.htm", "concept": "us-gaap:Revenues", "period": "FY2024"}]
 QUESTION = "What is the revenue trend?"
@@ -354,9 +354,6 @@ def test_history_page_opens_renames_shares_revokes_and_deletes(ui_runtime, app_t
     assert len(at.get("plotly_chart")) == 1  # the analysis page, with that conversation
 
 
-FILINGS = Path(
-    os.environ.get("FINSTREAM_FILINGS_DIR") or Path(__file__).resolve().parents[2] / ".." / "shared" / "filings"
-)
 
 
 def test_uploads_are_stored_at_once_with_errors_named(ui_runtime, app_test):
