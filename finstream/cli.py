@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 import uuid
-from pathlib import Path
 
 from finstream import events as ev
 
@@ -34,7 +33,7 @@ def _summary(event: ev.Event) -> str | None:
 
 async def _ask(args: argparse.Namespace) -> int:
     from finstream.agent import Turn, run_turn
-    from finstream.filings.ingest import ingest_async
+    from finstream.filings.ingest import ingest_path
     from finstream.filings.model import FilingError
     from finstream.providers import make_provider
     from finstream.settings import get_settings
@@ -43,14 +42,10 @@ async def _ask(args: argparse.Namespace) -> int:
     settings = get_settings()
     filings = []
     for name in args.file or []:
-        path = Path(name)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            print(f"{path.name}: cannot read file ({exc.strerror})", file=sys.stderr)
-            return 2
-        try:
-            filings.append(await ingest_async(path.name, data, max_bytes=settings.max_upload_mb * 2**20))
+            filings.append(
+                await asyncio.to_thread(ingest_path, name, max_bytes=settings.max_upload_mb * 2**20)
+            )
         except FilingError as exc:
             print(str(exc), file=sys.stderr)
             return 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 from finstream.filings.model import Filing, FilingError, Section
 
@@ -155,3 +156,13 @@ def load_text(filename: str, data: bytes) -> Filing:
 async def ingest_async(filename: str, data: bytes, *, max_bytes: int | None = None) -> Filing:
     """ingest() in a worker thread: parsing a large filing never blocks the event loop."""
     return await asyncio.to_thread(ingest, filename, data, max_bytes=max_bytes)
+
+
+def ingest_path(path: str | Path, *, max_bytes: int | None = None) -> Filing:
+    """Read and ingest a local file; an unreadable file is a FilingError like any other."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FilingError(p.name, f"cannot read file ({exc.strerror or exc})") from None
+    return ingest(p.name, data, max_bytes=max_bytes)

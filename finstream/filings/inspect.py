@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from finstream.filings.ingest import ingest
+from finstream.filings.ingest import ingest_path
 from finstream.filings.model import Filing, FilingError
 from finstream.filings.series import SeriesNotFound, financial_series
 
@@ -96,14 +95,8 @@ def _print_text(s: dict[str, Any]) -> None:
 
 def inspect_command(path: str, as_json: bool = False) -> int:
     """Print what was understood of a file; 1 with a clear message on stderr if it cannot be read."""
-    p = Path(path)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        print(f"{p.name}: cannot read file ({exc.strerror or exc})", file=sys.stderr)
-        return 1
-    try:
-        filing = ingest(p.name, data)
+        filing = ingest_path(path)
     except FilingError as exc:
         print(str(exc), file=sys.stderr)
         return 1
