@@ -14,9 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from finstream import events as ev
 from finstream.api.errors import ApiError
 from finstream.filings.model import Filing, FilingError
+from finstream.run_state import RunOptions
 from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
 
 log = logging.getLogger("finstream.api")
@@ -48,8 +51,8 @@ class RuntimeManager:
         self.runtime = runtime
         self.store = runtime.astore
 
-    async def start(self, conversation_id: str, question: str) -> str:
-        return await self.runtime.acall(self.runtime.runs.start(conversation_id, question))
+    async def start(self, conversation_id: str, question: str, options: RunOptions | None = None) -> str:
+        return await self.runtime.acall(self.runtime.runs.start(conversation_id, question, options))
 
     async def stop(self, conversation_id: str) -> bool:
         return await self.runtime.acall(self.runtime.runs.stop(conversation_id))
@@ -183,13 +186,30 @@ class Backend:
                            f"message: {len(message)} characters, the limit is {self.message_max_chars}")
         return message
 
-    async def start(self, conversation_id: str, message: str) -> tuple[str, int]:
-        """Start a run; returns (message_id, the seq just before its first event, at most)."""
+    @staticmethod
+    def parse_options(raw: Any) -> RunOptions | None:
+        """A client's ``options`` object (model, max_tokens, max_rounds); 422 naming the field."""
+        if raw is None:
+            return None
+        try:
+            return RunOptions.model_validate(raw)
+        except ValidationError as exc:
+            parts = []
+            for err in exc.errors()[:5]:
+                loc = ".".join(str(p) for p in ("options", *err.get("loc", ())))
+                parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+            raise ApiError(422, "invalid_request", "; ".join(parts)) from None
+
+    async def start(
+        self, conversation_id: str, message: str, options: RunOptions | None = None
+    ) -> tuple[str, int]:
+        """Start a run; returns (message_id, the seq just before its first event, at most).
+        ``options``: this run's model and limits (None: the server's settings)."""
         self.check_question(message)
         await self.require_conversation(conversation_id)
         floor = await self.store.last_seq(conversation_id)
         try:
-            message_id = await self.manager.start(conversation_id, message)
+            message_id = await self.manager.start(conversation_id, message, options)
         except ConversationBusyError as exc:
             raise ApiError(409, "busy", str(exc), message_id=exc.message_id) from None
         except NotFoundError as exc:

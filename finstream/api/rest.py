@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from finstream import events as ev
 from finstream.api.errors import ApiError, error_body
+from finstream.run_state import RunOptions
 
 router = APIRouter()
 
@@ -21,6 +22,9 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     message: str = Field(description="The question to ask about the conversation's filings.")
+    options: RunOptions | None = Field(
+        None, description="This answer's model and limits; omitted fields use the server's settings."
+    )
 
 
 class ConversationIn(BaseModel):
@@ -154,7 +158,7 @@ async def post_message(
     wait: bool = Query(True, description="false: return 202 at once with the message_id to stream"),
 ) -> Any:
     b = backend(request)
-    message_id, _ = await b.start(conversation_id, body.message)
+    message_id, _ = await b.start(conversation_id, body.message, body.options)
     if not wait:
         return JSONResponse(
             {"conversation_id": conversation_id, "message_id": message_id, "status": "streaming",

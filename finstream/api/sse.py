@@ -101,7 +101,7 @@ async def post_stream(
     accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
 ) -> Response:
     b = request.app.state.backend
-    message_id, floor = await b.start(session_id, body.message)
+    message_id, floor = await b.start(session_id, body.message, body.options)
     events = b.tail(session_id, after=floor, message_id=message_id, only_message=True,
                     accumulated=accumulated)
     return _respond(request, events, accumulated)

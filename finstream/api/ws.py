@@ -1,6 +1,7 @@
 """WebSocket: ``/ws/conversation/{conversation_id}``.
 
-Client frames (JSON text): ``{"type": "user_message", "message": "..."}`` asks;
+Client frames (JSON text): ``{"type": "user_message", "message": "...", "options"?: {...}}`` asks
+(options as in the HTTP API: model, max_tokens, max_rounds);
 ``{"type": "resume", "after": seq, "message_id"?: "..."}`` streams again after a seq;
 ``{"type": "stop"}`` stops the answer. Server frames are protocol events as JSON. A frame the server
 cannot use gets an ``error`` event (code ``bad_request``, ``seq`` 0: not part of the log) and the
@@ -92,7 +93,8 @@ class _Session:
         if not isinstance(message, str):
             await self.send_notice("bad_request", 'user_message: "message" must be a string')
             return
-        message_id, floor = await self.b.start(self.conversation_id, message)
+        options = self.b.parse_options(data.get("options"))
+        message_id, floor = await self.b.start(self.conversation_id, message, options)
         await self.follow(after=floor, message_id=message_id, only=True)
 
     async def resume(self, data: dict) -> None:

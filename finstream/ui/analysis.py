@@ -41,7 +41,7 @@ def _start(conversation_id: str, question: str) -> None:
     if not question:
         return
     try:
-        backend.start_run(conversation_id, question)
+        backend.start_run(conversation_id, question, chrome.run_options(conversation_id))
     except backend.busy_error():
         st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
         return
@@ -52,7 +52,7 @@ def _start(conversation_id: str, question: str) -> None:
 
 def _continue(conversation_id: str, message_id: str) -> None:
     try:
-        backend.continue_run(conversation_id, message_id)
+        backend.continue_run(conversation_id, message_id, chrome.run_options(conversation_id))
     except backend.busy_error():
         st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
 

@@ -88,14 +88,13 @@ def preload_samples(conversation_id: str) -> list[Any]:
 # ---------------------------------------------------------------- runs
 
 
-def start_run(conversation_id: str, question: str) -> str:
-    rt = runtime()
-    return rt.call(rt.runs.start(conversation_id, question))
+def start_run(conversation_id: str, question: str, options: Any = None) -> str:
+    """``options``: a RunOptions (this run's model and limits) or None for the settings'."""
+    return runtime().start(conversation_id, question, options)
 
 
-def continue_run(conversation_id: str, message_id: str) -> str:
-    rt = runtime()
-    return rt.call(rt.runs.continue_message(conversation_id, message_id))
+def continue_run(conversation_id: str, message_id: str, options: Any = None) -> str:
+    return runtime().continue_message(conversation_id, message_id, options)
 
 
 def stop_run(conversation_id: str) -> bool:

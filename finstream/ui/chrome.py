@@ -1,10 +1,24 @@
-"""What every page of the app shares: the demo banner and the settings panel."""
+"""What every page of the app shares: the demo banner and the settings panel.
+
+The panel's model and limits are per conversation: the choice lives in session state (a browser
+tab's), keyed by conversation, and ``run_options`` hands it to each run the page starts. The
+environment (FINSTREAM_MODEL, _MAX_TOKENS, _MAX_TOOL_ROUNDS) gives the defaults.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+from typing import Any
 
+import streamlit as st
+from pydantic import ValidationError
+
+from finstream.run_state import RunOptions
 from finstream.settings import get_settings
+
+# Offered besides the configured model (any other name can be typed in the box).
+CLAUDE_MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-sonnet-4"]
+CHOICES = "_run_options"  # session state: {conversation_id: {"model", "max_tokens", "max_rounds"}}
+_LIMITS = {name: RunOptions.model_fields[name].metadata for name in ("max_tokens", "max_rounds")}
 
 
 def demo_banner() -> None:
@@ -17,20 +31,75 @@ def demo_banner() -> None:
     )
 
 
-def settings_panel() -> None:
-    """Model and limits in the sidebar. They come from the environment (see README), so an
-    operator sets them once for every user; the panel shows what this server runs with."""
+def _bound(name: str, kind: str) -> int:
+    """The ge/le bound RunOptions puts on a field, so the widgets and the API agree."""
+    return next(getattr(m, kind) for m in _LIMITS[name] if hasattr(m, kind))
+
+
+def _within(name: str, value: int) -> int:
+    return min(max(value, _bound(name, "ge")), _bound(name, "le"))
+
+
+def _choices(conversation_id: str) -> dict[str, Any]:
+    return st.session_state.setdefault(CHOICES, {}).setdefault(conversation_id, {})
+
+
+def _remember(conversation_id: str, field: str, key: str) -> None:
+    _choices(conversation_id)[field] = st.session_state.get(key)
+
+
+def run_options(conversation_id: str) -> RunOptions | None:
+    """This conversation's choices for the next run (None: the server's settings). The model
+    counts only with Claude: the demo analyst has no models."""
+    chosen = dict(_choices(conversation_id))
+    if not get_settings().use_claude:
+        chosen.pop("model", None)
+    chosen = {k: v for k, v in chosen.items() if v not in (None, "")}
+    if not chosen:
+        return None
+    try:
+        return RunOptions(**chosen)
+    except ValidationError:  # the widgets bound the values; a stale choice falls back to defaults
+        return None
+
+
+def settings_panel(conversation_id: str | None = None) -> None:
+    """Model and limits in the sidebar, for this conversation's next answers."""
     s = get_settings()
+    conversation_id = conversation_id or st.session_state.get("conversation_id") or "-"
+    chosen = _choices(conversation_id)
+    cid = conversation_id
     with st.sidebar.expander("Settings", icon=":material/tune:"):
         provider = "Claude" if s.use_claude else "Demo analyst (offline)"
         st.text_input("Analyst", provider, disabled=True, key="settings-provider")
-        st.text_input("Model (FINSTREAM_MODEL)", s.model if s.use_claude else "demo", disabled=True,
-                      key="settings-model")
-        st.number_input("Max output tokens (FINSTREAM_MAX_TOKENS)", value=s.max_tokens, disabled=True,
-                        key="settings-max-tokens")
-        st.number_input("Max tool rounds (FINSTREAM_MAX_TOOL_ROUNDS)", value=s.max_tool_rounds,
-                        disabled=True, key="settings-rounds")
+        if s.use_claude:
+            models = list(dict.fromkeys([s.model, *CLAUDE_MODELS]))
+            current = chosen.get("model") or s.model
+            if current not in models:
+                models.append(current)
+            key = f"settings-model-{cid}"
+            st.selectbox("Model", models, index=models.index(current), key=key,
+                         accept_new_options=True, on_change=_remember, args=(cid, "model", key),
+                         help=f"Default: {s.model} (FINSTREAM_MODEL). Type another name to use it.")
+        else:
+            st.text_input("Model", "demo", disabled=True, key="settings-model",
+                          help="The demo analyst has no model to choose; set ANTHROPIC_API_KEY "
+                          "to answer with Claude.")
+            st.caption("Model choice applies to Claude only; the demo analyst ignores it.")
+        key = f"settings-max-tokens-{cid}"
+        st.number_input("Max output tokens", min_value=_bound("max_tokens", "ge"),
+                        max_value=_bound("max_tokens", "le"), step=256,
+                        value=_within("max_tokens", chosen.get("max_tokens") or s.max_tokens), key=key,
+                        on_change=_remember, args=(cid, "max_tokens", key),
+                        help=f"Per model call. Default {s.max_tokens} (FINSTREAM_MAX_TOKENS).")
+        key = f"settings-rounds-{cid}"
+        st.number_input("Max tool rounds", min_value=_bound("max_rounds", "ge"),
+                        max_value=_bound("max_rounds", "le"), step=1,
+                        value=_within("max_rounds", chosen.get("max_rounds") or s.max_tool_rounds), key=key,
+                        on_change=_remember, args=(cid, "max_rounds", key),
+                        help=f"Model calls per answer. Default {s.max_tool_rounds} "
+                        "(FINSTREAM_MAX_TOOL_ROUNDS).")
         st.number_input("Upload limit, MB (FINSTREAM_MAX_UPLOAD_MB)", value=s.max_upload_mb,
                         disabled=True, key="settings-upload")
-        st.caption("Set these in the environment or a .env file and restart the app.")
-
+        st.caption("Model and limits apply to this conversation's next answers in this tab; "
+                   "defaults come from the environment.")

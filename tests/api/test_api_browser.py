@@ -3,26 +3,16 @@ a Plotly chart, a table and a metric. Screenshots go to artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.api.api_support import TOKEN
+from tests.support.browser import launch, needs_chromium
 
-CHROMIUM = os.environ.get("FINSTREAM_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -30,7 +20,7 @@ async def page():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = await launch(pw)
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
         pg = await context.new_page()
         pg.errors = []

@@ -8,7 +8,7 @@ from finstream.settings import Settings
 from finstream.store import AsyncStore
 from finstream.tools.base import Toolbox
 from finstream.tools.outputs import OUTPUT_TOOLS
-from tests.store.dbs import drop_schema, open_test_store
+from tests.support.db import drop_schema, open_test_store, opened_store
 
 TOOLBOX = Toolbox(list(OUTPUT_TOOLS))
 CHART = {"title": "Revenue", "x": ["FY2023", "FY2024"],
@@ -36,18 +36,14 @@ class Env:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
-    st, schema = open_test_store(request.param, tmp_path)
-    yield st
-    st.close()
-    if schema:
-        drop_schema(schema)
+    with opened_store(request.param, tmp_path) as st:
+        yield st
 
 
 @pytest.fixture
 def sqlite_db(tmp_path):
-    st, _ = open_test_store("sqlite", tmp_path)
-    yield st
-    st.close()
+    with opened_store("sqlite", tmp_path) as st:
+        yield st
 
 
 @pytest.fixture

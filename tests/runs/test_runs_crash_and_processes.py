@@ -20,7 +20,7 @@ from finstream.store import AsyncStore
 from finstream.tools import default_toolbox
 from tests.runs.conftest import settings
 from tests.runs.test_runs_tailing import collect, dumps, with_accumulated
-from tests.store.dbs import PG_URL
+from tests.support.db import PG_URL
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("child_runtime.py")

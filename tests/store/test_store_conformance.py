@@ -317,7 +317,7 @@ def test_many_stores_opening_one_fresh_database_at_once_migrate_it_once(store: S
     url = store.url if store.dialect == "sqlite" else None
     schema = None
     if url is None:
-        from tests.store.dbs import PG_URL, fresh_schema
+        from tests.support.db import PG_URL, fresh_schema
 
         url, schema = PG_URL, fresh_schema()
     else:
@@ -344,6 +344,6 @@ def test_many_stores_opening_one_fresh_database_at_once_migrate_it_once(store: S
         for st in opened:
             st.close()
         if schema:
-            from tests.store.dbs import drop_schema
+            from tests.support.db import drop_schema
 
             drop_schema(schema)

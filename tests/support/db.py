@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,15 @@ def open_test_store(kind: str, tmp_path: Path) -> tuple[Store, str | None]:
     require_pg()
     schema = fresh_schema()
     return Store(PG_URL, schema=schema), schema
+
+
+@contextmanager
+def opened_store(kind: str, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on ``kind`` ("sqlite" or "postgresql": a fresh schema, dropped after)."""
+    st, schema = open_test_store(kind, tmp_path)
+    try:
+        yield st
+    finally:
+        st.close()
+        if schema:
+            drop_schema(schema)

@@ -19,20 +19,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.support.browser import launch, needs_chromium
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts"
+pytestmark = needs_chromium
 
 ASSISTANT = (
     "[data-testid='stChatMessage']:has([data-testid='stIconMaterial']:text-is('query_stats'))"
@@ -117,7 +108,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = launch(p)
         try:
             yield chromium
         finally:
