@@ -135,7 +135,7 @@ class Runtime:
         return await self.astore.add_document(conversation_id, filename, data, filing=filing)
 
     def close(self) -> None:
-        """Stop local runs (they end as "stopped"), the loop and the database pool."""
+        """End local runs (as "interrupted", continuable), then the loop and the database pool."""
         if self._closed:
             return
         try:

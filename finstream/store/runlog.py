@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -145,44 +144,33 @@ class RunLogMixin:
 
     def _insert_events(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event]) -> None:
         # The hot path, below SQLAlchemy's per-row processing, one statement per batch
-        # (executemany would be one statement per row). text_delta events, nearly all of a stream,
-        # are not serialised in Python: the database builds their JSON (json_object /
-        # json_build_object, the same fields as event_to_json without accumulated_text) inside the
-        # statement, where the sqlite3 and psycopg drivers have released the GIL the stream needs.
+        # (executemany would be one statement per row).
         if self.dialect == "postgresql":
             # One statement over a JSON array: psycopg's text-array dumper escapes each element
             # with a regex (slow for JSON payloads); json.dumps is C.
             rows = json.dumps(
-                [
-                    [e.seq, e.message_id, e.type, None, e.text]
-                    if e.type == "text_delta" and "\x00" not in e.text  # PG text cannot hold NUL
-                    else [e.seq, e.message_id, e.type, _event_payload(e)]
-                    for e in events
-                ],
+                [[e.seq, e.message_id, e.type, _event_payload(e)] for e in events],
                 ensure_ascii=False, separators=(",", ":"),
             )
             conn.exec_driver_sql(
                 "INSERT INTO events (conversation_id, seq, message_id, type, payload) "
-                "SELECT %s, (r->>0)::integer, r->>1, r->>2, COALESCE(r->>3, json_build_object("
-                "'seq', (r->>0)::integer, 'message_id', r->>1, 'type', r->>2, 'text', r->>4)::text) "
-                "FROM json_array_elements(%s::json) AS r",
+                "SELECT %s, (r->>0)::integer, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) AS r",
                 (conversation_id, rows),
             )
-            return
-        # One multi-row INSERT per 400 events: one sqlite3_step (one GIL release) per chunk
-        # instead of one per row, which matters when a stream is running on the same GIL.
-        for i in range(0, len(events), 400):
-            chunk = events[i : i + 400]
-            params: list[Any] = [conversation_id]
-            shape = []
-            for e in chunk:
-                if e.type == "text_delta":
-                    params += (e.seq, e.message_id, e.text)
-                    shape.append("d")
-                else:
-                    params += (e.seq, e.message_id, e.type, _event_payload(e))
-                    shape.append("o")
-            conn.exec_driver_sql(_sqlite_insert("".join(shape)), tuple(params))
+        else:
+            # One multi-row INSERT per 400 events: one sqlite3_step (one GIL release) per chunk
+            # instead of one per row, which matters when a stream is running on the same GIL.
+            for i in range(0, len(events), 400):
+                chunk = events[i : i + 400]
+                params: list[Any] = []
+                for e in chunk:
+                    params += (conversation_id, e.seq, e.message_id, e.type, _event_payload(e))
+                conn.exec_driver_sql(
+                    "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES "
+                    + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+                    tuple(params),
+                )
+
     def heartbeat(self, message_ids: Sequence[str]) -> None:
         """Show that the runs streaming these messages are alive (see mark_streaming_interrupted)."""
         if not message_ids:
@@ -314,23 +302,3 @@ class RunLogMixin:
         if message_id is not None:
             q = q.where(t.events.c.message_id == message_id)
         return conn.execute(q).scalar_one()
-
-
-@lru_cache(maxsize=64)
-def _sqlite_insert(shape: str) -> str:
-    """The multi-row INSERT for a chunk whose events are, in order, text deltas ("d": seq,
-    message_id, text) and others ("o": seq, message_id, type, payload); ?1 is the conversation.
-    Streams repeat a few shapes (mostly all "d"), so the SQL and sqlite3's prepared statement
-    are reused."""
-    rows, n = [], 2
-    for kind in shape:
-        if kind == "d":
-            rows.append(
-                f"(?1,?{n},?{n + 1},'text_delta',json_object('seq',?{n},'message_id',?{n + 1},"
-                f"'type','text_delta','text',?{n + 2}))"
-            )
-            n += 3
-        else:
-            rows.append(f"(?1,?{n},?{n + 1},?{n + 2},?{n + 3})")
-            n += 4
-    return "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES " + ",".join(rows)

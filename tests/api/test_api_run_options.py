@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 import websockets
 
@@ -30,16 +29,9 @@ class RecordingAnalyst(ChartAnalyst):
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
+    """Overrides conftest's: its ``client`` fixture then talks to this server."""
     with LiveServer(tmp_path_factory.mktemp("opts") / "api.db", provider=RecordingAnalyst()) as server:
         yield server
-
-
-@pytest.fixture
-async def client(live: LiveServer):
-    async with httpx.AsyncClient(
-        base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
-    ) as c:
-        yield c
 
 
 async def test_options_reach_the_model_call_and_limit_rounds(live, client):

@@ -46,14 +46,20 @@ def gated_script(gate: asyncio.Event) -> list:
     return [*first, Gate(gate), *text_step("in fiscal 2024, up two percent.")]
 
 
-@pytest.mark.parametrize("batching", [(1, 0.0), (32, 0.05), (10_000, 60.0)], ids=["each", "default", "never"])
-async def test_tailers_from_start_middle_and_end_while_live(sqlite_db, batching):
-    env = Env(sqlite_db, batch_size=batching[0], flush_interval=batching[1])
+async def gated_run(env: Env, seq: int) -> tuple[str, asyncio.Event]:
+    """A new conversation whose run is live past ``seq`` and holds until the gate is set."""
     gate = asyncio.Event()
     env.provider.add(gated_script(gate))
     cid = env.store.create_conversation().id
     await env.manager.start(cid, "Revenue?")
-    await until_seq(env, cid, 8)
+    await until_seq(env, cid, seq)
+    return cid, gate
+
+
+@pytest.mark.parametrize("batching", [(1, 0.0), (32, 0.05), (10_000, 60.0)], ids=["each", "default", "never"])
+async def test_tailers_from_start_middle_and_end_while_live(sqlite_db, batching):
+    env = Env(sqlite_db, batch_size=batching[0], flush_interval=batching[1])
+    cid, gate = await gated_run(env, 8)
     cursors = [0, 3, 8]
     tasks = [asyncio.create_task(collect(env.manager.tail(cid, after_seq=c))) for c in cursors]
     for _ in range(5):
@@ -89,11 +95,7 @@ async def test_tailers_started_at_random_moments_and_cursors_see_exactly_the_log
 
 
 async def test_fifty_concurrent_tailers_get_the_same_complete_stream(env):
-    gate = asyncio.Event()
-    env.provider.add(gated_script(gate))
-    cid = env.store.create_conversation().id
-    await env.manager.start(cid, "Revenue?")
-    await until_seq(env, cid, 4)
+    cid, gate = await gated_run(env, 4)
     tasks = [asyncio.create_task(collect(env.manager.tail(cid))) for _ in range(50)]
     await asyncio.sleep(0)
     gate.set()
@@ -103,11 +105,7 @@ async def test_fifty_concurrent_tailers_get_the_same_complete_stream(env):
 
 
 async def test_tail_can_skip_accumulated_text_and_stop_without_following(lite):
-    gate = asyncio.Event()
-    lite.provider.add(gated_script(gate))
-    cid = lite.store.create_conversation().id
-    await lite.manager.start(cid, "Revenue?")
-    await until_seq(lite, cid, 5)
+    cid, gate = await gated_run(lite, 5)
     now = await collect(lite.manager.tail(cid, follow=False, accumulated=False))
     assert [e.seq for e in now][:5] == [1, 2, 3, 4, 5]
     assert all(getattr(e, "accumulated_text", None) is None for e in now)
