@@ -110,7 +110,9 @@ class ScriptedProvider:
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Part]:
         # Copy: the agent appends to the same list in later rounds.
         self.requests.append(
-            ProviderRequest(request.system, list(request.messages), request.tools, request.max_tokens)
+            ProviderRequest(
+                request.system, list(request.messages), request.tools, request.max_tokens, request.model
+            )
         )
         if not self.steps:
             raise ScriptError(f"unexpected model call #{len(self.requests)}: no scripted step left")
