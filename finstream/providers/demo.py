@@ -23,9 +23,7 @@ from finstream.providers.demo_plan import (
     plan_for,
     series_from_result,
 )
-from finstream.providers.scripted import ScriptedProvider, text_parts, tool_parts
-
-__all__ = ["DemoAnalyst", "ScriptedProvider"]
+from finstream.providers.scripted import text_parts, tool_parts
 
 CONTINUE_MARK = "previous answer was cut off"  # see finstream.agent.CONTINUE_PROMPT
 
