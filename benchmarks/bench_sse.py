@@ -74,7 +74,7 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
 # ------------------------------------------------------------------------------- server process
 
 
-def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False, local_delay: float = -1) -> None:
+def serve(port: int, replay_url: str, db: str, local_delay: float = -1) -> None:
     """The API in this process: ClaudeProvider against the replay server, text parts stamped."""
     _raise_fd_limit()
     import uvicorn
@@ -118,11 +118,6 @@ def serve(port: int, replay_url: str, db: str, cache_schemas: bool = False, loca
                 yield part
 
     toolbox = default_toolbox()
-    if cache_schemas:
-        # Tool schemas are rebuilt by pydantic on every model call (~80 ms for 7 tools on this
-        # machine); --cache-tool-schemas shows what the stack costs once they are computed once.
-        schemas = toolbox.schemas()
-        toolbox.schemas = lambda: schemas  # type: ignore[method-assign]
     store = Store(f"sqlite:///{db}")
     manager = RunManager(store, lambda: Stamped(), toolbox, settings)
     api = ApiSettings(token=None, max_streams=5000, sse_ping_seconds=15)
@@ -240,11 +235,9 @@ def main() -> None:
     parser.add_argument("--local", action="store_true",
                         help="replace SDK + replay server by an in-memory provider (same words, same delay)")
     parser.add_argument("--local-delay", type=float, default=-1, help=argparse.SUPPRESS)
-    parser.add_argument("--cache-tool-schemas", action="store_true",
-                        help="compute the tools' JSON schemas once instead of per model call")
     args = parser.parse_args()
     if args.serve:
-        serve(args.port, args.replay_url, args.db, args.cache_tool_schemas, args.local_delay)
+        serve(args.port, args.replay_url, args.db, args.local_delay)
         return
     _raise_fd_limit()
     tmp = Path(tempfile.mkdtemp(prefix="bench_sse_"))
@@ -256,16 +249,14 @@ def main() -> None:
         _wait_port(text_port, procs[0])
         _wait_port(stall_port, procs[1])
         text_url, stall_url = f"http://127.0.0.1:{text_port}", f"http://127.0.0.1:{stall_port}"
-        extra = ["--cache-tool-schemas"] if args.cache_tool_schemas else []
-        if args.local:
-            extra += ["--local-delay", str(args.delay)]
+        extra = ["--local-delay", str(args.delay)] if args.local else []
         api = spawn([__file__, "--serve", "--port", str(api_port), "--replay-url", text_url, "--db", str(tmp / "a.db"), *extra])
         procs.append(api)
         _wait_port(api_port, api)
         base = f"http://127.0.0.1:{api_port}"
         asyncio.run(api_round(base, 2))  # warm-up
         print(f"replay delay {args.delay * 1000:.0f} ms/frame; latency = provider hands a delta over -> "
-              f"client has read it; tool schemas {'cached' if args.cache_tool_schemas else 'rebuilt per call'}; "
+              f"client has read it; "
               f"provider: {'in-memory' if args.local else 'ClaudeProvider via the replay server'}")
         print("events/s: SSE events the clients read (the stack may merge text deltas under load); "
               "SDK ev/s: content_block_delta events the bare SDK read")
