@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from finstream.filings.inspect import key_facts
 from finstream.formatting import format_value
 from finstream.ui import backend
 from finstream.ui.artifacts import md_escape
@@ -43,6 +44,20 @@ def facts_frame(filing: Any) -> pd.DataFrame:
     )
 
 
+def key_figures_frame(filing: Any) -> pd.DataFrame:
+    """The headline metrics by period (what `finstream inspect` prints), with their sources."""
+    rows = []
+    for series in key_facts(filing, limit=4).values():
+        for point in series["points"]:
+            src = point.get("source") or {}
+            where = " · ".join(str(v) for v in (src.get("concept"), src.get("section"), src.get("page") and f"page {src['page']}") if v)
+            rows.append({
+                "Metric": series["label"], "Period": point["period"],
+                "Value": format_value(point["value"], series["unit"]), "Source": where,
+            })
+    return pd.DataFrame(rows, columns=["Metric", "Period", "Value", "Source"])
+
+
 def render_filing(filing: Any, key: str) -> None:
     meta = {
         "Company": filing.company, "Form": filing.form, "Format": filing.format,
@@ -55,8 +70,14 @@ def render_filing(filing: Any, key: str) -> None:
     st.markdown("  ·  ".join(f"**{label}:** {md_escape(value)}" for label, value in meta.items() if value))
     for warning in filing.warnings:
         st.warning(md_escape(warning), icon=":material/warning:")
-    tabs = st.tabs([f"Facts ({len(filing.facts)})", f"Tables ({len(filing.tables)})",
-                    f"Sections ({len(filing.sections)})"])
+    key_tab, *tabs = st.tabs(["Key figures", f"Facts ({len(filing.facts)})",
+                              f"Tables ({len(filing.tables)})", f"Sections ({len(filing.sections)})"])
+    with key_tab:
+        figures = key_figures_frame(filing)
+        if figures.empty:
+            st.caption("No revenue, profit, EPS, assets or cash figures recognised in this file.")
+        else:
+            st.dataframe(figures, hide_index=True, key=f"{key}-key")
     with tabs[0]:
         if filing.facts:
             st.dataframe(facts_frame(filing), hide_index=True, key=f"{key}-facts",

@@ -270,7 +270,9 @@ def test_documents_page_lists_parsed_filings_and_errors(ui_runtime, app_test):
     assert "1 of 2 files read" in all_text(at)
     assert any("encrypted PDF" in e.value for e in at.error)
     assert "**Company:** Apple Inc\\." in all_text(at) and "**Form:** 10\\-K" in all_text(at)
-    facts = at.dataframe[0].value
+    key_figures = at.dataframe[0].value
+    assert key_figures["Metric"].tolist() == ["Revenue"] and key_figures["Value"].tolist() == ["$391.0B"]
+    facts = at.dataframe[1].value
     assert facts["Concept"].tolist() == ["us-gaap:Revenues"] and facts["Value"].tolist() == [
         "$391.0B"
     ]
