@@ -137,27 +137,23 @@ def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
         )
         render_sources(data)
         if downloads:
+            formats = [
+                ("CSV", "csv", exports.table_csv, "text/csv"),
+                ("Excel", "xlsx", exports.table_xlsx,
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ]
             with st.container(horizontal=True, gap="small"):
-                st.download_button(
-                    "CSV",
-                    data=_deferred(exports.table_csv, data),
-                    file_name=exports.safe_filename(art.title, "csv"),
-                    mime="text/csv",
-                    key=f"{key_prefix}{art.key}-csv",
-                    on_click="ignore",
-                    icon=":material/download:",
-                    type="tertiary",
-                )
-                st.download_button(
-                    "Excel",
-                    data=_deferred(exports.table_xlsx, data),
-                    file_name=exports.safe_filename(art.title, "xlsx"),
-                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    key=f"{key_prefix}{art.key}-xlsx",
-                    on_click="ignore",
-                    icon=":material/download:",
-                    type="tertiary",
-                )
+                for label, ext, export, mime in formats:
+                    st.download_button(
+                        label,
+                        data=_deferred(export, data),
+                        file_name=exports.safe_filename(art.title, ext),
+                        mime=mime,
+                        key=f"{key_prefix}{art.key}-{ext}",
+                        on_click="ignore",
+                        icon=":material/download:",
+                        type="tertiary",
+                    )
 
 
 def render_artifact(

@@ -15,14 +15,19 @@ from finstream.settings import get_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
+def _offline_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+    """Settings as on a machine with no key: a temp SQLite data dir, no delay between words."""
     monkeypatch.setenv("FINSTREAM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("FINSTREAM_DEMO_DELAY", "0")
     get_settings.cache_clear()
-    settings = get_settings()
+    return get_settings()
+
+
+@pytest.fixture
+def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
+    settings = _offline_settings(tmp_path, monkeypatch)
     provider = ScriptedProvider()
     rt = runtime_module.Runtime(settings, provider_factory=lambda: provider)
     monkeypatch.setattr(runtime_module, "_runtime", rt)
@@ -47,12 +52,7 @@ def app_test(ui_runtime):  # noqa: ANN001, ANN201
 @pytest.fixture
 def demo_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The runtime as `make run` has it: the demo analyst (no API key), with no delay."""
-    monkeypatch.setenv("FINSTREAM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("FINSTREAM_DEMO_DELAY", "0")
-    get_settings.cache_clear()
-    rt = runtime_module.Runtime(get_settings())
+    rt = runtime_module.Runtime(_offline_settings(tmp_path, monkeypatch))
     monkeypatch.setattr(runtime_module, "_runtime", rt)
     try:
         yield rt

@@ -356,8 +356,6 @@ def test_history_page_opens_renames_shares_revokes_and_deletes(ui_runtime, app_t
     assert len(at.get("plotly_chart")) == 1  # the analysis page, with that conversation
 
 
-
-
 def test_uploads_are_stored_at_once_with_errors_named(ui_runtime, app_test):
     rt, provider = ui_runtime
     provider.add(text_step(ANSWER))
