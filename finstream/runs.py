@@ -27,7 +27,6 @@ from finstream.tools.base import Toolbox
 __all__ = ["RunBusyError", "RunManager", "RunOptions"]
 
 log = logging.getLogger(__name__)
-_owner_is_dead = owner_is_dead  # the name tests and older callers use
 
 
 class RunBusyError(ConversationBusyError):

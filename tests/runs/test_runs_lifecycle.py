@@ -205,13 +205,13 @@ def test_dead_owners_are_recognised_without_waiting_for_staleness():
     import os
     import socket
 
-    from finstream.runs import _owner_is_dead
+    from finstream.run_state import owner_is_dead
 
     host = socket.gethostname()
     me = f"{host}:{os.getpid()}:aaaa"
-    assert not _owner_is_dead(me, me)
-    assert _owner_is_dead(f"{host}:{os.getpid()}:bbbb", me)  # an earlier life of this pid
-    assert not _owner_is_dead(f"{host}:{os.getppid()}:cccc", me)  # alive
-    assert _owner_is_dead(f"{host}:999999999:dddd", me)  # no such process
-    assert not _owner_is_dead("elsewhere:1:eeee", me)  # another host: only staleness tells
-    assert not _owner_is_dead("garbage", me)
+    assert not owner_is_dead(me, me)
+    assert owner_is_dead(f"{host}:{os.getpid()}:bbbb", me)  # an earlier life of this pid
+    assert not owner_is_dead(f"{host}:{os.getppid()}:cccc", me)  # alive
+    assert owner_is_dead(f"{host}:999999999:dddd", me)  # no such process
+    assert not owner_is_dead("elsewhere:1:eeee", me)  # another host: only staleness tells
+    assert not owner_is_dead("garbage", me)
