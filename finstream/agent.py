@@ -135,7 +135,7 @@ async def _run_tool(
     if error is None and outcome.artifact_kind and outcome.artifact is not None:
         events.append(out.artifact(outcome.artifact_kind, outcome.artifact))
     if error is None:
-        block = {"type": "tool_result", "tool_use_id": call.tool_id, "content": json.dumps(result)}
+        block = {"type": "tool_result", "tool_use_id": call.tool_id, "content": json.dumps(result, default=str)}
     else:
         content = f"Error: {error}. You sent: {echo_raw(call.raw_json)}"
         block = {"type": "tool_result", "tool_use_id": call.tool_id, "content": content, "is_error": True}
