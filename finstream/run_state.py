@@ -76,7 +76,6 @@ class _Run:
         self.seqs: list[int] = []
         self.durable_seq = seq_start - 1
         self.last_seq = seq_start - 1
-        self.last_type = ""
         # Chunks, not one growing str: `self.text += x` on an attribute copies the whole text.
         self.chunks: list[str] = []
         self.chunk_seqs: list[int] = []
@@ -96,7 +95,6 @@ class _Run:
         self.events.append(event)
         self.seqs.append(event.seq)
         self.last_seq = event.seq
-        self.last_type = event.type
         for q in self.tailers:
             q.put_nowait(event)
 

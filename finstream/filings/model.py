@@ -53,11 +53,6 @@ class Table(BaseModel):
     page: int | None = None
     unit_note: str | None = Field(None, description="e.g. 'in millions, except per-share amounts'.")
 
-    def to_frame(self):  # -> pandas.DataFrame; imported lazily to keep this module light
-        import pandas as pd
-
-        return pd.DataFrame(self.rows, columns=self.columns)
-
 
 class Filing(BaseModel):
     """A parsed document, as stored and as the tools see it."""

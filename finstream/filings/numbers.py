@@ -26,7 +26,7 @@ def parse_number(raw: object) -> float | None:
     """The number a cell shows, or None when it shows none.
 
     ``(4)`` is negative, ``$``/``,``/``%`` go, a lone dash is zero, footnote marks are ignored.
-    Percentages come back as shown (``45%`` -> 45.0); use :func:`is_percent` to know.
+    Percentages come back as shown (``45%`` -> 45.0).
     """
     if raw is None or isinstance(raw, bool):
         return None
@@ -49,10 +49,6 @@ def parse_number(raw: object) -> float | None:
     negative = text.startswith("(")
     value = float(text.strip("()"))
     return -value if negative else value
-
-
-def is_percent(raw: object) -> bool:
-    return isinstance(raw, str) and "%" in raw
 
 
 def scale_from_text(text: str | None) -> int:

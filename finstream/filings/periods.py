@@ -136,9 +136,5 @@ def calendar_from_focus(period_end: date | None, fiscal_year: int | None, fye_md
     return FiscalCalendar()
 
 
-def is_annual(start: date | None, end: date) -> bool:
-    return start is not None and 350 <= (end - start).days <= 380
-
-
 def is_quarter(start: date | None, end: date) -> bool:
     return start is not None and 80 <= (end - start).days <= 100

@@ -87,7 +87,6 @@ class ProviderError(Exception):
 
 class Provider(Protocol):
     name: str
-    is_demo: bool
 
     def stream(self, request: ProviderRequest) -> AsyncIterator[Part]:
         """Yield parts for one model call; raise ProviderError on failure."""

@@ -81,7 +81,6 @@ class ClaudeProvider:
     """The ``Provider`` for Anthropic's Messages API (``AsyncAnthropic``, raw stream events)."""
 
     name = "claude"
-    is_demo = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -102,7 +102,6 @@ def _target_filing(question: str, filings: list) -> Any:
 
 class DemoAnalyst:
     name = "demo"
-    is_demo = True
 
     def __init__(self, delay: float = 0.02) -> None:
         self.delay = delay

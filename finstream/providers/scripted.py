@@ -97,7 +97,6 @@ def tool_step(*calls: tuple[str, Any], text: str = "", stop_reason: str | None =
 
 class ScriptedProvider:
     name = "scripted"
-    is_demo = True
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self.steps: deque[Step] = deque(steps)

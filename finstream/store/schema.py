@@ -11,7 +11,6 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 MESSAGE_STATUSES = ("streaming", "complete", "incomplete", "interrupted", "stopped", "error")
-ARTIFACT_KINDS = ("chart", "table", "metric")
 
 def _conversation_id(**kw: bool) -> sa.Column:
     """The owning conversation: deleting it deletes the row (indexed, or part of the key)."""
