@@ -108,7 +108,7 @@ def serve(port: int, replay_url: str, db: str, local_delay: float = -1) -> None:
     class Stamped:
         """Marks each text delta with the time the provider handed it over."""
 
-        name, is_demo = "stamped-claude", False
+        name = "stamped-claude"
 
         async def stream(self, request):  # noqa: ANN001, ANN201
             source = local(request) if local_delay >= 0 else claude.stream(request)

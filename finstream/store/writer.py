@@ -61,7 +61,6 @@ class EventLogWriter:
         self.chunks: list[str] = []
         self.error: dict[str, Any] | None = None
         self.final: dict[str, Any] | None = None  # set once the terminal event is written
-        self.batches = 0
         self._urgent = False
         self._task: asyncio.Task | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -149,7 +148,6 @@ class EventLogWriter:
                 await asyncio.sleep(0.1 * failures)
                 continue
             failures = 0
-            self.batches += 1
             if self.on_durable is not None:
                 self.on_durable(batch[-1].seq)
             if patch is not None:

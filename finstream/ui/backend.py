@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from finstream import events as ev
-from finstream.settings import get_settings
 from finstream.ui.view import Artifact, MessageView
 
 
@@ -23,10 +22,6 @@ def runtime() -> Any:
 
 def store() -> Any:
     return runtime().store
-
-
-def is_demo() -> bool:
-    return not get_settings().use_claude
 
 
 # ---------------------------------------------------------------- conversations

@@ -57,7 +57,6 @@ class ChartAnalyst:
     sentence. ``delay`` seconds between parts keeps a run live long enough to cut it mid-stream."""
 
     name = "chart-analyst"
-    is_demo = True
 
     def __init__(self, words: int = 12, delay: float = 0.0, *, tools: bool = True) -> None:
         self.words = words
