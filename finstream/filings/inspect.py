@@ -29,15 +29,7 @@ def key_facts(filing: Filing, limit: int = 6) -> dict[str, Any]:
 
 def summary(filing: Filing) -> dict[str, Any]:
     return {
-        "filename": filing.filename,
-        "format": filing.format,
-        "company": filing.company,
-        "cik": filing.cik,
-        "ticker": filing.ticker,
-        "form": filing.form,
-        "fiscal_period": filing.fiscal_period,
-        "period_end": filing.period_end.isoformat() if filing.period_end else None,
-        "filing_date": filing.filing_date.isoformat() if filing.filing_date else None,
+        **filing.metadata(),
         "sections": [{"title": s.title, "page": s.page, "chars": len(s.text)} for s in filing.sections],
         "tables": [
             {"index": i, "title": t.title, "rows": len(t.rows), "columns": t.columns, "page": t.page, "section": t.section}

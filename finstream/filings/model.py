@@ -82,6 +82,14 @@ class Filing(BaseModel):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
+    def metadata(self) -> dict[str, Any]:
+        """The identifying fields as JSON-ready values (for inspect and list_filings)."""
+        return self.model_dump(
+            mode="json",
+            include={"filename", "format", "company", "cik", "ticker", "form", "fiscal_period",
+                     "period_end", "filing_date"},
+        )
+
 
 class FilingError(Exception):
     """A file that cannot be read. ``str()`` names the file and the reason."""

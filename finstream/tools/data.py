@@ -106,15 +106,7 @@ def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
     out = []
     for f in ctx.filings:
         out.append({
-            "filename": f.filename,
-            "format": f.format,
-            "company": f.company,
-            "cik": f.cik,
-            "ticker": f.ticker,
-            "form": f.form,
-            "fiscal_period": f.fiscal_period,
-            "period_end": f.period_end.isoformat() if f.period_end else None,
-            "filing_date": f.filing_date.isoformat() if f.filing_date else None,
+            **f.metadata(),
             "sections": [s.title for s in f.sections[:40]],
             "tables": [f"{i}: {t.title[:80]}" for i, t in enumerate(f.tables[:40])],
             "table_count": len(f.tables),
