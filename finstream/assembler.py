@@ -24,6 +24,11 @@ from finstream.providers.base import (
 RAW_ECHO_LIMIT = 2000  # how much of a broken input is echoed back to the model
 
 
+def _refuse_constant(name: str) -> Any:
+    # RFC 8259 JSON has no NaN or Infinity; Python's json accepts them unless told not to.
+    raise ValueError(f"{name} is not valid JSON")
+
+
 @dataclass
 class ToolCall:
     """A tool_use block whose input is complete (or known to be broken)."""
@@ -63,9 +68,11 @@ def parse_tool_input(raw: str) -> tuple[dict[str, Any] | None, str | None]:
     """Strictly parse a tool's complete input. Returns (input, None) or (None, reason)."""
     text = raw.strip() or "{}"  # a tool with no parameters streams no fragments at all
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return None, f"tool input is not valid JSON ({exc.msg} at position {exc.pos})"
+    except ValueError as exc:
+        return None, f"tool input is not valid JSON ({exc})"
     if not isinstance(value, dict):
         return None, f"tool input must be a JSON object, got {type(value).__name__}"
     return value, None
