@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8501
 export FINSTREAM_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test api bench lint format clean
+.PHONY: run test api bench lint format mutate clean
 
 run: $(VENV)/.runtime ## start the Streamlit app (demo analyst unless ANTHROPIC_API_KEY is set)
 	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
@@ -25,6 +25,12 @@ bench: $(VENV)/.dev ## run every benchmark and print its figures
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check finstream tests benchmarks app.py pages
 
+mutate: $(VENV)/.dev ## mutation testing of the core modules against their fast tests; prints scores
+	$(PY) -m pip install --quiet 'mutmut>=3.3,<4'
+	rm -rf mutants
+	$(VENV)/bin/mutmut run > mutants.log 2>&1 || (tail -20 mutants.log; exit 1)
+	$(PY) scripts/mutation_score.py
+
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format finstream tests benchmarks app.py pages
 
@@ -41,4 +47,4 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	touch $(VENV)/.runtime $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts mutants mutants.log

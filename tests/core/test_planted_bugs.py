@@ -136,3 +136,59 @@ def test_finish_closes_every_open_block_as_truncated():
     actions = asm.feed(Finish("max_tokens", {}))
     assert len(actions) == 1 and "cut off" in actions[0].call.error
     assert actions[0].call.input is None
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("USD", "$2.5B"), ("usd", "$2.5B"), ("$", "$2.5B"), ("Dollars", "$2.5B"), (" USD ", "$2.5B"),
+        ("USD/shares", "$2,500,000,000.00"), ("USD per share", "$2,500,000,000.00"),
+        ("usd/share", "$2,500,000,000.00"), ("EPS", "$2,500,000,000.00"),
+        ("%", "2,500,000,000.0%"), ("percent", "2,500,000,000.0%"), ("PCT", "2,500,000,000.0%"),
+        ("", "2.5B"), (None, "2.5B"), ("pure", "2.5B"), ("Ratio", "2.5B"), ("x", "2.5B"),
+        ("shares", "2.5B shares"), ("EUR", "2.5B EUR"),
+    ],
+)
+def test_every_unit_spelling_formats_the_same_way(unit, expected):
+    assert format_value(2.5e9, unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (0, "USD", "$0"), (0.5, "USD", "$0.50"), (-0.5, "USD", "-$0.50"),
+        (0, "", "0.00"), (999.5, "ratio", "999.50"), (1000, "ratio", "1.0K"), (-1000, "", "-1.0K"),
+        (1.5, "x", "1.50"), (12.345, None, "12.35"), (1500, "shares", "1.5K shares"),
+    ],
+)
+def test_small_values_and_the_thousand_threshold(value, unit, expected):
+    assert format_value(value, unit) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, "0"), (0.5, "0.50"), (-0.5, "-0.50"), (-0.0, "0")])
+def test_compact_number_near_zero(value, expected):
+    assert compact_number(value) == expected
+
+
+def test_broken_input_is_echoed_in_full_up_to_the_limit_then_shortened():
+    from finstream.assembler import RAW_ECHO_LIMIT, echo_raw
+
+    exact = "x" * RAW_ECHO_LIMIT
+    assert echo_raw(exact) == exact
+    longer = "y" * (RAW_ECHO_LIMIT + 7)
+    assert echo_raw(longer) == "y" * RAW_ECHO_LIMIT + "... (7 more characters)"
+
+
+def test_assembler_keeps_the_calls_and_the_text_it_saw():
+    asm = Assembler()
+    from finstream.providers.base import TextPart
+
+    asm.feed(TextPart("Revenue "))
+    asm.feed(TextPart("grew."))
+    asm.feed(ToolUseStart(1, "toolu_9", "echo"))
+    asm.feed(ToolInputDelta(1, '{"word": "a"}'))
+    asm.feed(BlockStop(1))
+    assert asm.text == "Revenue grew."
+    assert [(c.tool_id, c.name, c.input) for c in asm.tool_calls] == [("toolu_9", "echo", {"word": "a"})]
+    _, error = parse_tool_input("[NaN]")
+    assert error and "NaN" in error
