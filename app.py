@@ -5,6 +5,6 @@ It routes with st.navigation (finstream/ui/router.py) to the pages in pages/. Th
 beside it. A URL with ``?share=<token>`` opens only the read-only dashboard.
 """
 
-from finstream.ui.router import navigation
+from finstream.ui.router import run_app
 
-navigation().run()
+run_app()

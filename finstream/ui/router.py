@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import streamlit as st
@@ -40,19 +41,31 @@ def navigation() -> Any:
     )
 
 
+_routing = threading.local()  # each script run has its own thread
+
+
+def run_app() -> None:
+    """app.py's body: register the navigation and run the page it selects."""
+    page = navigation()
+    _routing.active = True
+    try:
+        page.run()
+    finally:
+        _routing.active = False
+
+
 def ensure_router() -> None:
     """Make sure app.py's navigation is in charge, even on a deep link right after a restart.
 
-    Streamlit 1.67 starts an app that has a ``pages/`` folder in its old multipage mode, and only
-    leaves it once ``st.navigation`` has run. So if the first visitor after a restart opens
-    ``/history`` (a reload, a bookmark), Streamlit runs pages/history.py on its own: no app.py, no
-    wide layout, a folder listing for navigation. Each page calls this first: it ends that mode,
-    registers the real navigation and runs the requested page through it, in this same run (a
-    rerun would drop the values of buttons and the chat input that triggered this run).
+    Streamlit starts an app that has a ``pages/`` folder beside its entry point in the legacy
+    multipage mode, and leaves it as soon as any session calls ``st.navigation`` (documented in
+    the st.navigation reference). So if the first visitor after a restart opens ``/history`` (a
+    reload, a bookmark), Streamlit runs pages/history.py on its own: no app.py, no wide layout, a
+    folder listing for navigation. Each page calls this first: when it was not reached through
+    ``run_app``, it calls the app's navigation itself (which ends the legacy mode for every
+    session) and runs the requested page through it, in this same run (a rerun would drop the
+    values of buttons and the chat input that triggered this run).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        navigation().run()
+    if not getattr(_routing, "active", False):
+        run_app()
         st.stop()

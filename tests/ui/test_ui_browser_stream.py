@@ -295,7 +295,7 @@ def test_answer_through_the_real_sdk_shows_chart_and_metric(replay_app, page):  
 
 def test_deep_link_right_after_start_goes_through_the_app_navigation(tmp_path, browser):  # noqa: ANN001
     # Streamlit starts an app with a pages/ folder in its old multipage mode; a first visit to a
-    # page URL must still get app.py's navigation and layout (see finstream.ui.chrome.ensure_router).
+    # page URL must still get app.py's navigation and layout (see finstream.ui.router.ensure_router).
     proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log")
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
