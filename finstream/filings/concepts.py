@@ -61,7 +61,13 @@ METRICS: tuple[Metric, ...] = (
             "ifrs-full:ProfitLoss",
             "us-gaap:NetIncomeLossAvailableToCommonStockholdersBasic",
         ),
-        (r"net (income|loss|earnings)( \(loss\))?", r"net income \(loss\) attributable to .*", r"net (loss|income) attributable to .*"),
+        (
+            # The parent's share first: "attributable to Intel/3M/Walmart", never to noncontrolling interests.
+            r"(consolidated )?net (income|loss|earnings)( \((income|loss|earnings)\))? attributable to "
+            r"(?!(the )?non-?controlling|minority).*",
+            r"(consolidated )?net (income|loss|earnings)( \((income|loss|earnings)\))?",
+            r"(consolidated )?net (income|loss|earnings)( \((income|loss|earnings)\))? including non-?controlling.*",
+        ),
     ),
     Metric(
         "eps",

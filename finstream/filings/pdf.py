@@ -13,7 +13,8 @@ import threading
 
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import scale_from_text
-from finstream.filings.periods import parse_date
+from finstream.filings.pdf_statements import Statement, cover_period_end, find_statements, release_quarter
+from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, parse_date
 from finstream.filings.table_facts import facts_from_table
 from finstream.filings.tables import build_rows, rows_from_plain
 
@@ -106,16 +107,28 @@ def _headings(page_text: str, first_label: str, ncols: int) -> list[str]:
 
 
 def _metadata(filing: Filing, first_pages: str) -> None:
+    """Company, form and period from the first pages: a 10-K/10-Q cover or an earnings release."""
     m = re.search(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F)\b", first_pages, re.I)
     filing.form = m.group(1).upper() if m else None
-    m = re.search(r"fiscal\s+year\s+ended\s+([A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})", first_pages, re.I) or re.search(
-        r"quarterly\s+period\s+ended\s+([A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})", first_pages, re.I
-    )
-    filing.period_end = parse_date(m.group(1)) if m else None
-    if filing.period_end and filing.form == "10-K":
-        filing.fiscal_period = f"FY{filing.period_end.year}"
-    m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO)\.?)\s*\n", first_pages)
-    filing.company = m.group(1).strip().title().replace("Inc", "Inc") if m else None
+    filing.period_end = cover_period_end(first_pages)
+    if filing.form is None and _RELEASE_WORDS.search(first_pages[:3000]):
+        filing.form = "EX-99.1" if re.search(r"exhibit\s+99\.?1", first_pages[:3000], re.I) else "earnings release"
+    m = re.search(r"\n\s*([^\n]{2,80}?)\s*\n[^\n]*\(exact name of registrant", first_pages, re.I)
+    if m:
+        filing.company = " ".join(m.group(1).split())
+    else:
+        m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO|COMPANY)\.?)\s*\n", first_pages)
+        filing.company = m.group(1).strip() if m else None
+    if filing.company is None:
+        m = re.search(
+            r"^[ \t]*([A-Z][\w.&\-]*(?:[ \t]+[A-Z][\w.&\-]*){0,3}?)(?:[ \t]+(?:Inc|Corp(?:oration)?|Company)\.?,?)?[ \t]+"
+            r"(?:Reports|Announces|Posts)\b",
+            first_pages[:2000], re.M,
+        )
+        filing.company = m.group(1).strip() if m else None
+
+
+_RELEASE_WORDS = re.compile(r"\b(reports|announces)\b[^\n]{0,80}\bresults\b|\bearnings\s+release\b", re.I)
 
 
 _ITEM_LINE = re.compile(r"^\s*(?:PART\s+[IV]+[,.\s]*)?(ITEM\s+\d{1,2}[A-C]?\.?\s+[^\r\n]{3,150}?)\s*\r?$", re.I | re.M)
@@ -144,6 +157,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     filing = Filing(filename=filename, format="pdf")
     filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
+    statements = find_statements(texts)
     pages = statement_pages(texts)
     if pages:
         import pdfplumber  # slow to import; only needed when a page has statement tables
@@ -158,6 +172,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
                     page.close()
         except Exception as exc:  # pdfminer raises many kinds on odd content; text is still good
             filing.warnings.append(f"table extraction stopped: {type(exc).__name__}")
+    add_statement_facts(filing, statements, "\n".join(texts[:3]))
     return filing
 
 
@@ -180,3 +195,67 @@ def _add_table(filing: Filing, raw: list[list[object]], page_text: str, page: in
     filing.facts.extend(
         facts_from_table(table, filing.filename, scale=scale, context=page_text[:0], form=filing.form)
     )
+
+
+def add_statement_facts(filing: Filing, statements: list[Statement], first_pages: str) -> None:
+    """Facts from the primary statements, which replace those read from other tables (MD&A,
+    selected data); labelled with the calendar the cover or the release states."""
+    if not statements:
+        if filing.facts:
+            filing.warnings.append(
+                "no primary financial statement (income statement, balance sheet, cash flows) found by its "
+                "title; figures come from other tables (MD&A or selected data) and may be partial"
+            )
+        return
+    calendar = _calendar(filing, statements, first_pages)
+    facts = []
+    for st in statements:
+        table = Table(
+            title=f"{st.title} (page {st.page})", columns=["Item", *st.columns], rows=st.rows, page=st.page,
+            section=next((s.title for s in filing.sections if s.page == st.page), f"Page {st.page}"),
+            unit_note={6: "in millions", 3: "in thousands", 9: "in billions"}.get(st.scale),
+        )
+        filing.tables.append(table)
+        facts.extend(facts_from_table(
+            table, filing.filename, scale=st.scale, shares_scale=st.shares_scale, context=st.header,
+            calendar=calendar, form=filing.form,
+        ))
+        if not st.scale_known:
+            filing.warnings.append(f"page {st.page}: {st.title!r} states no scale; its values are kept as printed")
+        if st.skipped_rows > 3:
+            filing.warnings.append(
+                f"page {st.page}: {st.skipped_rows} lines of {st.title!r} could not be split into its "
+                f"{len(st.columns)} columns and were left out"
+            )
+    filing.facts = facts
+    if calendar is not None:
+        filing.calendar = calendar_info(calendar, "cover page and statement headings")
+    if not any(st.kind == "income" for st in statements):
+        filing.warnings.append("no income statement found by its title; revenue and net income may be missing")
+
+
+def _calendar(filing: Filing, statements: list[Statement], first_pages: str) -> FiscalCalendar | None:
+    ends = [e for st in statements for h in st.columns if (e := parse_date(h))]
+    latest = max(ends) if ends else filing.period_end
+    if latest is None:
+        return None
+    released = release_quarter(first_pages[:3000]) if filing.form not in ("10-K", "20-F", "40-F") else None
+    if released is not None:
+        quarter, fiscal_year = released
+        cal = calendar_from_focus(latest, fiscal_year, None, f"Q{quarter}", filing.warnings)
+        if fiscal_year is None:
+            cal = FiscalCalendar(cal.fye_month, cal.fye_day, 0, year_known=False, weeks_52_53=cal.weeks_52_53)
+        # A release's period is its income statement's latest column, not a date in its outlook.
+        income = [e for st in statements if st.kind == "income" for h in st.columns if (e := parse_date(h))]
+        filing.period_end = max(income) if income else latest
+    elif filing.form in ("10-K", "20-F", "40-F"):
+        cal = calendar_from_focus(filing.period_end or latest, None, None, "FY", filing.warnings)
+    elif filing.form == "10-Q":
+        return None
+    else:
+        filing.warnings.append("the document does not say which fiscal period it covers; labels assume a year "
+                               f"ending {latest:%B %-d}")
+        cal = calendar_from_focus(latest, None, None, "FY")
+    filing.period_end = filing.period_end or latest
+    _, _, filing.fiscal_period = cal.label(None, filing.period_end)
+    return cal

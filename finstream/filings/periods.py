@@ -213,7 +213,7 @@ def calendar_from_focus(
     if md is None and period_end is not None:
         q = _QUARTER.get(fp)
         if q is not None:
-            md = _add_months(period_end, 3 * (4 - q))
+            md = _snap_to_month_end(_add_months(period_end, 3 * (4 - q)), period_end.year)
         else:
             md = (period_end.month, period_end.day)
             if fye_md:
@@ -253,6 +253,21 @@ def _add_months(day: date, months: int) -> tuple[int, int]:
         nxt = date(year + (month == 12), month % 12 + 1, 1)
         return month, (nxt - timedelta(days=1)).day
     return month, min(day.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+
+
+def _snap_to_month_end(md: tuple[int, int], year: int) -> tuple[int, int]:
+    """A year end inferred from a 52/53-week quarter (Apr 1 + 9 months = Jan 1) is the month end
+    it falls within a week of (Dec 31)."""
+    month, day = md
+    try:
+        d = date(year, month, day)
+    except ValueError:
+        return md
+    for delta in range(-7, 8):
+        x = d + timedelta(days=delta)
+        if (x + timedelta(days=1)).day == 1:
+            return x.month, x.day
+    return md
 
 
 def _is_52_53(cal: FiscalCalendar, period_end: date) -> bool:

@@ -1,0 +1,216 @@
+"""Primary financial statements read from a PDF's text: titles, scale, column periods and rows.
+
+A statement page starts with its title ("CONSOLIDATED STATEMENTS OF INCOME", "INCOME STATEMENTS",
+"Consolidated Balance Sheets") near the top, then a scale line ("(In millions, except per share
+data)", "(Millions, …)", "(000s)") and its column headings ("Years Ended December 2, 2022 …",
+"Fiscal Years Ended January 31, 2023 2022 2021", "Three Months Ended Apr 1, 2023 Apr 2, 2022").
+Each following line is a line item and one number per column. MD&A and selected-data tables
+have no such title, and a page that restates the statement "as a percentage of revenue" is not
+read as amounts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from finstream.filings.numbers import clean_text, parse_number
+from finstream.filings.periods import _MONTHS
+
+_TITLE = re.compile(
+    r"\b(?:statements?\s+of\s+(?:consolidated\s+)?(?:operations|income|earnings|comprehensive\s+(?:income|loss)|"
+    r"cash\s+flows|financial\s+position|financial\s+condition)|balance\s+sheets?|income\s+statements?)\b",
+    re.I,
+)
+_HEADING = re.compile(
+    r"^(?:[A-Z][\w.,&'\- ]{1,60}?\s+)??(?:(?:condensed|consolidated|combined|interim)\s+){0,3}"
+    r"(?:statements?\s+of\s+(?:consolidated\s+)?(?:operations|income|earnings|comprehensive\s+(?:income|loss)|"
+    r"(?:income|loss|operations)\s+and\s+comprehensive\s+(?:income|loss)|cash\s+flows|financial\s+position|"
+    r"financial\s+condition)|balance\s+sheets?|(?:comprehensive\s+)?income\s+statements?)"
+    r"(?:\s+and\s+other\s+information)?(?:\s*\((?:unaudited|continued)\))?\s*$",
+    re.I,
+)
+_KIND = (("balance", re.compile(r"balance|financial position|financial condition", re.I)),
+         ("cash flows", re.compile(r"cash flows", re.I)),
+         ("comprehensive income", re.compile(r"comprehensive", re.I)),
+         ("income", re.compile(r".", re.I)))
+_NOT_AMOUNTS = re.compile(r"percent(age)?\s+of|as a %|% of (total )?(net )?revenue", re.I)
+_SCALE = re.compile(
+    r"(?:\bin\s+|\(\s*|amounts\s+in\s+|dollars\s+in\s+|\$\s*in\s+)(billions|millions|thousands)\b|\((000)s?\)|\bin\s+(000)s\b",
+    re.I,
+)
+_EXCEPT_SHARES = re.compile(r"except\s+(?:for\s+)?(?:number\s+of\s+)?shares?\b(?!\s*(?:data|amounts))", re.I)
+_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_MONTH_DAY = re.compile(r"\bended\s+([A-Za-z]{3,9})\.?\s+(\d{1,2})\b", re.I)
+_DURATION = re.compile(
+    r"\b(three|six|nine|twelve|3|6|9|12)\s+months\s+ended|\b(13|26|39|52|53|thirteen|twenty-six|thirty-nine|fifty-two|"
+    r"fifty-three)\s+weeks\s+ended|\b(?:fiscal\s+)?years?\s+ended|\bquarters?\s+ended",
+    re.I,
+)
+_VALUE = re.compile(r"^\(?-?\$?[\d,]*\d(?:\.\d+)?\)?%?$|^[—–-]$")
+
+
+@dataclass
+class Statement:
+    kind: str  # income, balance, cash flows, comprehensive income
+    title: str
+    page: int
+    columns: list[str]  # headings that name each column's period
+    rows: list[list[object]]  # [line item, value per column]
+    scale: int
+    shares_scale: int
+    header: str
+    skipped_rows: int = 0
+    scale_known: bool = True
+
+
+def _scale(text: str) -> int | None:
+    m = _SCALE.search(text)
+    if not m:
+        return None
+    if m.group(1):
+        return {"billions": 9, "millions": 6, "thousands": 3}[m.group(1).lower()]
+    return 3  # "(000s)"
+
+
+def _values(line: str) -> tuple[str, list[str]]:
+    """(label, trailing value tokens) of one text line ("Net income $ 199 $ 28")."""
+    tokens = line.split()
+    vals: list[str] = []
+    while tokens:
+        tok = tokens[-1]
+        if tok == "$":
+            tokens.pop()
+            continue
+        if tok == "%":
+            tokens.pop()
+            vals.insert(0, "%")
+            continue
+        if _VALUE.match(tok.replace("$", "")) and not re.fullmatch(r"\(\d\)", tok):
+            vals.insert(0, tok)
+            tokens.pop()
+            continue
+        break
+    label = " ".join(tokens).rstrip(" $")
+    return label, vals
+
+
+def _column_headings(header: str, n: int, kind: str) -> list[str] | None:
+    """One heading per value column: "Three Months Ended April 30, 2023", "December 2, 2022"."""
+    dates = [(m.group(0), m) for m in _DATE.finditer(header) if m.group(1).lower() in _MONTHS]
+    years = _YEAR.findall(header)
+    if len(dates) >= n:
+        ends = [d for d, _m in dates[-n:]]
+    elif len(years) >= n:
+        md = _MONTH_DAY.search(header) or next((m for _d, m in dates), None)
+        if md is None or md.group(1).lower() not in _MONTHS:
+            return None
+        ends = [f"{md.group(1)} {md.group(2)}, {y}" for y in years[-n:]]
+    else:
+        return None
+    if kind == "balance":
+        return ends
+    phrases = [m.group(0) for m in _DURATION.finditer(header)]
+    if not phrases:
+        phrases = ["Year Ended"]
+    per = max(1, n // len(phrases)) if len(phrases) <= n else n
+    return [f"{phrases[min(i // per, len(phrases) - 1)]} {end}" for i, end in enumerate(ends)]
+
+
+def find_statements(texts: list[str]) -> list[Statement]:
+    """Every primary statement printed in the pages' text (at most one per page)."""
+    out: list[Statement] = []
+    for page, text in enumerate(texts, start=1):
+        lines = [clean_text(x) for x in text.splitlines() if x.strip()]
+        title_at = next(
+            (i for i, ln in enumerate(lines[:14])
+             if len(ln) < 130 and _HEADING.match(ln) and not re.search(r"\bnotes?\s+to\b|\bindex\b", ln, re.I)),
+            None,
+        )
+        if title_at is None:
+            continue
+        statement = _read(lines, title_at, page)
+        if statement is not None:
+            out.append(statement)
+    return out
+
+
+def _read(lines: list[str], title_at: int, page: int) -> Statement | None:
+    title = lines[title_at]
+    kind = next(k for k, rx in _KIND if rx.search(title))
+    body_at = None
+    for i in range(title_at + 1, min(len(lines), title_at + 25)):
+        label, vals = _values(lines[i])
+        if (vals and label and not all(_YEAR.fullmatch(v) for v in vals) and not _DATE.search(label)
+                and not _DURATION.search(lines[i]) and label.split()[-1].lower().rstrip(".,") not in _MONTHS):
+            body_at = i
+            break
+    if body_at is None:
+        return None
+    header = " ".join(lines[title_at:body_at])
+    if _NOT_AMOUNTS.search(header):
+        return None  # the statement again, as percentages of revenue
+    counts: dict[int, int] = {}
+    parsed = []
+    for ln in lines[body_at:]:
+        label, vals = _values(ln)
+        parsed.append((label, vals))
+        if vals and label:
+            counts[len(vals)] = counts.get(len(vals), 0) + 1
+    if not counts:
+        return None
+    n = max(counts, key=lambda k: (counts[k], k))
+    if n < 1 or n > 6 or counts[n] < 5:
+        return None
+    columns = _column_headings(header, n, kind)
+    if columns is None:
+        return None
+    rows: list[list[object]] = []
+    skipped = 0
+    for label, vals in parsed:
+        if not label:
+            continue
+        if not vals:
+            rows.append([label] + [None] * n)
+            continue
+        if any("%" in v for v in vals):
+            skipped += 1
+            continue
+        if len(vals) < n:
+            skipped += 1
+            continue
+        rows.append([label] + [parse_number(v) for v in vals[-n:]])
+    scale = _scale(" ".join(lines[max(0, title_at - 2) : body_at]))
+    shares = 0 if _EXCEPT_SHARES.search(header) else (scale or 0)
+    return Statement(kind, title, page, columns, rows, scale or 0, shares, header, skipped, scale is not None)
+
+
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_RELEASE = re.compile(
+    r"\b(first|second|third|fourth)[\s\-]+(?:fiscal\s+)?quarter(?:\s+(?:of\s+)?(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d\d))?"
+    r"|\bQ([1-4])\s+(?:fiscal\s+|FY\s*)?((?:19|20)\d\d)",
+    re.I,
+)
+
+
+def release_quarter(text: str) -> tuple[int, int | None] | None:
+    """(quarter, fiscal year or None) an earnings release announces ("first quarter fiscal 2024")."""
+    m = _RELEASE.search(text)
+    if not m:
+        return None
+    if m.group(1):
+        return _ORDINAL[m.group(1).lower()], int(m.group(2)) if m.group(2) else None
+    return int(m.group(3)), int(m.group(4))
+
+
+def cover_period_end(text: str) -> date | None:
+    from finstream.filings.periods import parse_date
+
+    m = re.search(
+        r"(?:fiscal\s+year|quarterly\s+period|quarter|period|year)\s+ended\s*:?\s*([A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})",
+        text,
+        re.I,
+    )
+    return parse_date(m.group(1)) if m else None
