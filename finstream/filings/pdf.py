@@ -13,7 +13,13 @@ import threading
 
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import scale_from_text
-from finstream.filings.pdf_statements import Statement, cover_period_end, find_statements, release_quarter
+from finstream.filings.pdf_statements import (
+    Statement,
+    cover_period_end,
+    find_statements,
+    release_company,
+    release_quarter,
+)
 from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, parse_date
 from finstream.filings.table_facts import facts_from_table
 from finstream.filings.tables import build_rows, rows_from_plain
@@ -113,19 +119,14 @@ def _metadata(filing: Filing, first_pages: str) -> None:
     filing.period_end = cover_period_end(first_pages)
     if filing.form is None and _RELEASE_WORDS.search(first_pages[:3000]):
         filing.form = "EX-99.1" if re.search(r"exhibit\s+99\.?1", first_pages[:3000], re.I) else "earnings release"
-    m = re.search(r"\n\s*([^\n]{2,80}?)\s*\n[^\n]*\(exact name of registrant", first_pages, re.I)
+    m = re.search(r"\n[ \t_]*([A-Za-z][^\n]{1,80}?)[ \t_]*\n[^\n]*\(exact name of registrant", first_pages, re.I)
     if m:
         filing.company = " ".join(m.group(1).split())
     else:
         m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO|COMPANY)\.?)\s*\n", first_pages)
         filing.company = m.group(1).strip() if m else None
-    if filing.company is None:
-        m = re.search(
-            r"^[ \t]*([A-Z][\w.&\-]*(?:[ \t]+[A-Z][\w.&\-]*){0,3}?)(?:[ \t]+(?:Inc|Corp(?:oration)?|Company)\.?,?)?[ \t]+"
-            r"(?:Reports|Announces|Posts)\b",
-            first_pages[:2000], re.M,
-        )
-        filing.company = m.group(1).strip() if m else None
+    if filing.company is None or not re.search(r"[A-Za-z]", filing.company):
+        filing.company = release_company(first_pages[:2000])
 
 
 _RELEASE_WORDS = re.compile(r"\b(reports|announces)\b[^\n]{0,80}\bresults\b|\bearnings\s+release\b", re.I)

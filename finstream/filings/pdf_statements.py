@@ -214,3 +214,16 @@ def cover_period_end(text: str) -> date | None:
         re.I,
     )
     return parse_date(m.group(1)) if m else None
+
+
+_RELEASE_COMPANY = re.compile(
+    r"^[ \t]*([A-Z][\w.&\-]*(?:[ \t]+[A-Z][\w.&\-]*){0,3}?)(?:,?[ \t]+(?:Inc|Corp(?:oration)?|Company)\.?,?)?[ \t]+"
+    r"(?:Reports|Announces|Posts)\b",
+    re.M,
+)
+
+
+def release_company(text: str) -> str | None:
+    """The company in an earnings release's headline ("Adobe Reports Record Revenue …")."""
+    m = _RELEASE_COMPANY.search(text)
+    return m.group(1).strip() if m else None
