@@ -271,9 +271,12 @@ def _snap_to_month_end(md: tuple[int, int], year: int) -> tuple[int, int]:
 
 
 def _is_52_53(cal: FiscalCalendar, period_end: date) -> bool:
-    """A period that does not end on a month end nor on the nominal day points to 52/53-week years."""
-    month_end = (period_end + timedelta(days=1)).day == 1
-    return not month_end and period_end.day != cal.fye_day
+    """Month-end years have month-end periods; anything else (a Saturday, the 1st of December)
+    is a 52/53-week year that ends near its nominal day."""
+    def month_end(d: date) -> bool:
+        return (d + timedelta(days=1)).day == 1
+
+    return not (month_end(cal.nominal_end(period_end.year)) and month_end(period_end))
 
 
 def is_quarter(start: date | None, end: date) -> bool:

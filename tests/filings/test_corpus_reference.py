@@ -186,7 +186,7 @@ def test_wells_fargo_10k_has_no_income_statement(corpus):
     ("unh-10-k-2024-12-31.html", "--12-31", False, 0),
     ("wfc-10-k-2024-12-31.html", "--12-31", False, 0),
     ("crm-10-k-2025-01-31.html", "--01-31", False, 0),
-    ("hd-10-k-2025-02-02.html", "--01-28", True, -1),
+    ("hd-10-k-2025-02-02.html", "--02-02", True, -1),  # the 10-K cover writes "February 2"
     ("msft-10-q-2015-09-30.xml", "--06-30", False, 0),
 ])
 def test_fiscal_calendar_from_the_cover_in_every_written_form(corpus, name, fye, weeks, offset):
