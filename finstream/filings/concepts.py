@@ -78,7 +78,8 @@ METRICS: tuple[Metric, ...] = (
             "us-gaap:EarningsPerShareDiluted", "us-gaap:EarningsPerShareBasicAndDiluted", "ifrs-full:DilutedEarningsLossPerShare",
             "us-gaap:EarningsPerShareBasic", "ifrs-full:BasicEarningsLossPerShare", "ifrs-full:BasicAndDilutedEarningsLossPerShare",
         ),
-        (r".*diluted.*(per share|eps).*", r"earnings per share[:\s\-]*diluted", r".*per share.*diluted.*", r"diluted"),
+        (r".*diluted.*(per (common |ordinary )?share|eps).*", r"earnings per share[:\s\-]*diluted",
+         r".*per (common |ordinary )?share.*diluted.*", r"diluted"),
         unit="USD/shares",
     ),
     Metric(
@@ -86,7 +87,8 @@ METRICS: tuple[Metric, ...] = (
         "Basic EPS",
         ("us-gaap:EarningsPerShareBasic", "us-gaap:EarningsPerShareBasicAndDiluted", "ifrs-full:BasicEarningsLossPerShare",
          "ifrs-full:BasicAndDilutedEarningsLossPerShare"),
-        (r".*basic.*(per share|eps).*", r"earnings per share[:\s\-]*basic", r"basic"),
+        (r".*basic.*(per (common |ordinary )?share|eps).*", r"earnings per share[:\s\-]*basic",
+         r".*per (common |ordinary )?share.*basic.*", r"basic"),
         unit="USD/shares",
     ),
     Metric(

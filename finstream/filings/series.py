@@ -86,9 +86,18 @@ def _rank(metric: Metric | None, concept: str, fact: Fact) -> int | None:
     if metric is not None:
         if fact.concept in metric.concepts:
             return metric.concepts.index(fact.concept)
-        if not _XBRL.match(fact.concept) and label_matches(metric, fact.concept):
+        if _XBRL.match(fact.concept):
+            return None
+        if label_matches(metric, fact.concept):
             return len(metric.concepts) + next(
                 (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(fact.concept))), 0
+            )
+        # A line item printed under a group heading ("Costs and expenses: Operating income") is
+        # still that line item, ranked after the ones printed on their own.
+        own = fact.concept.rsplit(": ", 1)[-1]
+        if own != fact.concept and label_matches(metric, own):
+            return len(metric.concepts) + len(metric.patterns) + next(
+                (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(own))), 0
             )
         return None
     want = concept.lower()

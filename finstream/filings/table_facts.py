@@ -72,8 +72,8 @@ def _start(end: date, months: int) -> date:
 def _unit_for(label: str, is_pct: bool) -> tuple[str, bool]:
     """(unit, takes the money scale?) for a line item."""
     low = label.lower()
-    if "per share" in low or "per diluted share" in low or "per basic share" in low:
-        return "USD/shares", False
+    if re.search(r"\bper\s+(?:[\w-]+\s+){0,3}shares?\b|\bper\s+(?:ads|adr|unit)\b|\beps\b", low):
+        return "USD/shares", False  # per share, per common share, per diluted share: never scaled
     if is_pct or low.endswith("%") or "percent" in low or "margin %" in low:
         return "%", False
     if re.search(r"\bshares\b|\bin shares\b", low) and "per" not in low:
