@@ -236,27 +236,59 @@ def add_statement_facts(filing: Filing, statements: list[Statement], first_pages
 
 
 def _calendar(filing: Filing, statements: list[Statement], first_pages: str) -> FiscalCalendar | None:
+    """The fiscal calendar a PDF states: a 10-K's "fiscal year ended", a release's "first quarter
+    fiscal 2024", or, for a 10-Q, its own columns (the longest year-to-date column starts the
+    fiscal year; the balance sheet's comparative date is the last year end)."""
     ends = [e for st in statements for h in st.columns if (e := parse_date(h))]
-    latest = max(ends) if ends else filing.period_end
+    income = [e for st in statements if st.kind == "income" for h in st.columns if (e := parse_date(h))]
+    latest = max(income or ends) if (income or ends) else filing.period_end
     if latest is None:
         return None
-    released = release_quarter(first_pages[:3000]) if filing.form not in ("10-K", "20-F", "40-F") else None
-    if released is not None:
-        quarter, fiscal_year = released
-        cal = calendar_from_focus(latest, fiscal_year, None, f"Q{quarter}", filing.warnings)
-        if fiscal_year is None:
-            cal = FiscalCalendar(cal.fye_month, cal.fye_day, 0, year_known=False, weeks_52_53=cal.weeks_52_53)
-        # A release's period is its income statement's latest column, not a date in its outlook.
-        income = [e for st in statements if st.kind == "income" for h in st.columns if (e := parse_date(h))]
-        filing.period_end = max(income) if income else latest
-    elif filing.form in ("10-K", "20-F", "40-F"):
+    if filing.form in ("10-K", "20-F", "40-F"):
         cal = calendar_from_focus(filing.period_end or latest, None, None, "FY", filing.warnings)
-    elif filing.form == "10-Q":
-        return None
+        filing.period_end = filing.period_end or latest
     else:
-        filing.warnings.append("the document does not say which fiscal period it covers; labels assume a year "
-                               f"ending {latest:%B %-d}")
-        cal = calendar_from_focus(latest, None, None, "FY")
-    filing.period_end = filing.period_end or latest
+        released = release_quarter(first_pages[:3000])
+        quarter, fiscal_year = released if released else (_quarter_from_columns(statements, latest), None)
+        prior_end = _prior_year_end(statements, latest)
+        if quarter is not None:
+            cal = calendar_from_focus(latest, fiscal_year, None, f"Q{quarter}", filing.warnings)
+        elif prior_end is not None:
+            cal = calendar_from_focus(latest, fiscal_year, f"--{prior_end.month:02d}-{prior_end.day:02d}", None)
+        else:
+            filing.warnings.append(
+                "the document does not say which fiscal period it covers; labels assume a fiscal year "
+                f"ending {latest:%B %-d}"
+            )
+            cal = calendar_from_focus(latest, None, None, "FY")
+        if fiscal_year is None and filing.form != "10-Q":
+            # A release that does not number its fiscal year: name periods by their end dates.
+            cal = FiscalCalendar(cal.fye_month, cal.fye_day, 0, year_known=False, weeks_52_53=cal.weeks_52_53)
+        # The period is the income statement's latest column, not a date in an outlook.
+        filing.period_end = latest
     _, _, filing.fiscal_period = cal.label(None, filing.period_end)
     return cal
+
+
+def _quarter_from_columns(statements: list[Statement], latest) -> int | None:
+    """Q2 when the income statement has a six-month column ending with its latest quarter, Q3 for
+    nine months; None when only three-month columns say nothing of the year."""
+    from finstream.filings.periods import duration_months
+
+    months = [
+        duration_months(h) or 0
+        for st in statements if st.kind == "income" for h in st.columns if parse_date(h) == latest
+    ]
+    longest = max(months, default=0)
+    return {6: 2, 9: 3}.get(longest)
+
+
+def _prior_year_end(statements: list[Statement], latest):
+    """A quarterly balance sheet compares the quarter end with the last fiscal year end."""
+    for st in statements:
+        if st.kind != "balance":
+            continue
+        dates = [d for h in st.columns if (d := parse_date(h)) and 60 <= (latest - d).days <= 300]
+        if dates:
+            return max(dates)
+    return None

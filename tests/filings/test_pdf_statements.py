@@ -1,0 +1,172 @@
+"""Primary statements read from page text: titles, scale, column periods, rows (pdf_statements.py).
+
+The pages below are written the way EDGAR's PDF renderers lay statements out (one line per line
+item, the values at the end); the expectations follow from what each heading says.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from finstream.filings.model import Filing
+from finstream.filings.pdf import add_statement_facts
+from finstream.filings.pdf_statements import find_statements, release_company, release_quarter
+from finstream.filings.series import financial_series
+
+TEN_Q = """Example Corp
+CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS
+(in thousands, except share and per share data)
+(Unaudited)
+Three Months Ended September 30, Nine Months Ended September 30,
+2023 2022 2023 2022
+Revenue $ 120,500 $ 100,250 $ 350,000 $ 290,100
+Cost of revenue 60,000 50,000 170,000 150,000
+Gross profit 60,500 50,250 180,000 140,100
+Operating expenses:
+Research and development 10,000 9,000 30,000 27,000
+Total operating expenses 30,000 25,000 85,000 75,000
+Income (loss) from operations 30,500 25,250 95,000 65,100
+Net income (loss) $ (1,200) $ 4,000 $ 12,000 $ 20,000
+Net income (loss) per share—diluted $ (0.01) $ 0.04 $ 0.11 $ 0.19
+Weighted-average shares used—diluted 110,000,000 105,000,000 109,000,000 104,000,000
+"""
+
+BALANCE = """Example Corp
+CONDENSED CONSOLIDATED BALANCE SHEETS
+(000s)
+September 30, 2023 December 31, 2022
+Cash and cash equivalents $ 50,000 $ 40,000
+Accounts receivable 20,000 18,000
+Inventories 10,000 9,000
+Other current assets 5,000 4,000
+Total current assets 85,000 71,000
+Total assets 300,000 280,000
+"""
+
+PERCENT = """Example Corp
+CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS
+As a percentage of total revenues
+Three Months Ended September 30,
+2023 2022
+Revenue 100 % 100 %
+Cost of revenue 50 50
+Gross profit 50 50
+Operating expenses 25 25
+Income from operations 25 25
+Net income (1) % 4 %
+"""
+
+MDNA = """ITEM 7. MANAGEMENT'S DISCUSSION AND ANALYSIS
+The following table summarizes our consolidated statements of operations (in millions):
+Year Ended December 31, 2023 2022 % Change
+Revenue 1,000 900 11 %
+Operating income 100 90 11 %
+Net income 80 70 14 %
+Other 1 2 3 %
+More 1 2 3 %
+"""
+
+
+def _filing(form: str | None, pages: list[str]) -> Filing:
+    f = Filing(filename="x.pdf", format="pdf", form=form)
+    add_statement_facts(f, find_statements(pages), "\n".join(pages[:1]))
+    return f
+
+
+def test_ten_q_columns_quarters_and_year_to_date():
+    [st] = find_statements([TEN_Q])
+    assert st.kind == "income" and st.scale == 3 and st.shares_scale == 0
+    assert st.columns == [
+        "Three Months Ended September 30, 2023", "Three Months Ended September 30, 2022",
+        "Nine Months Ended September 30, 2023", "Nine Months Ended September 30, 2022",
+    ]
+    f = _filing("10-Q", [TEN_Q, BALANCE])
+    # The nine-month column starts the fiscal year: January 1, so the quarter is Q3 FY2023.
+    assert f.fiscal_period == "Q3 FY2023" and f.period_end == date(2023, 9, 30)
+    assert f.calendar.fiscal_year_end == "--12-31"
+    q = financial_series([f], "revenue", period_type="quarterly")["points"]
+    assert [(p["period"], p["value"]) for p in q] == [("Q3 FY2022", 100_250_000), ("Q3 FY2023", 120_500_000)]
+    ytd = [p for p in financial_series([f], "revenue", period_type="all")["points"] if p["period"].startswith("9M")]
+    assert [(p["period"], p["value"]) for p in ytd] == [("9M FY2022", 290_100_000), ("9M FY2023", 350_000_000)]
+    ni = financial_series([f], "net income", period_type="quarterly")["points"][-1]
+    assert ni["value"] == -1_200_000
+    eps = financial_series([f], "eps", period_type="quarterly")["points"][-1]
+    assert (eps["value"], eps["period"]) == (-0.01, "Q3 FY2023")  # per-share: never scaled
+    shares = [x for x in f.facts if x.unit == "shares"]
+    assert shares and max(x.value for x in shares) == 110_000_000  # "except share … data": as printed
+
+
+def test_balance_sheet_instants_and_000s_scale():
+    [st] = find_statements([BALANCE])
+    assert (st.kind, st.scale, st.columns) == ("balance", 3, ["September 30, 2023", "December 31, 2022"])
+    f = _filing("10-Q", [BALANCE])
+    assets = {p["period"]: p["value"] for p in financial_series([f], "total assets", period_type="quarterly")["points"]}
+    assert assets == {"FY2022": 280_000_000, "Q3 FY2023": 300_000_000}
+    annual = financial_series([f], "total assets", period_type="annual")["points"]
+    assert [p["end"] for p in annual] == ["2022-12-31"]  # the quarter-end balance is not annual
+
+
+def test_a_statement_restated_as_percentages_is_not_read():
+    assert find_statements([PERCENT]) == []
+
+
+def test_a_sentence_naming_a_statement_is_not_a_statement():
+    assert find_statements([MDNA]) == []
+    f = Filing(filename="x.pdf", format="pdf", form="10-K")
+    f.facts = []
+    add_statement_facts(f, [], MDNA)
+    assert f.facts == []
+
+
+def test_a_filing_whose_figures_come_from_other_tables_is_warned():
+    from finstream.filings.model import Fact, Source
+
+    f = Filing(filename="x.pdf", format="pdf", form="10-K")
+    f.facts = [Fact(concept="Revenue", label="Revenue", value=1.0, period_end=date(2023, 12, 31),
+                    source=Source(document="x.pdf"))]
+    add_statement_facts(f, [], "")
+    assert f.warnings and "no primary financial statement" in f.warnings[0]
+
+
+def test_a_statement_without_a_scale_is_warned():
+    page = TEN_Q.replace("(in thousands, except share and per share data)\n", "")
+    f = _filing("10-Q", [page])
+    assert any("states no scale" in w for w in f.warnings)
+
+
+def test_earnings_release_headline():
+    assert release_quarter("Salesforce Announces Strong First Quarter Fiscal 2024 Results") == (1, 2024)
+    assert release_quarter("Adobe Reports Record Revenue in Q1 Fiscal 2023") == (1, 2023)
+    assert release_quarter("Intel Reports First-Quarter 2023 Financial Results") == (1, 2023)
+    assert release_quarter("results for the third quarter ended November 2") == (3, None)
+    assert release_company("Intel Reports First-Quarter 2023 Financial Results") == "Intel"
+    assert release_company("Acme Widgets, Inc. Announces Third Quarter Results") == "Acme Widgets"
+
+
+RELEASE = """Example Corp Reports Third Quarter Results
+CONSOLIDATED STATEMENTS OF INCOME
+(In millions, except per share amounts)
+Three Months Ended
+Oct 28, 2023 Oct 29, 2022
+Net sales $ 1,205 $ 1,002
+Cost of sales 600 500
+Gross profit 605 502
+Operating income 300 250
+Net income $ 120 $ 100
+Diluted earnings per share $ 1.20 $ 1.00
+"""
+
+
+def test_release_without_a_fiscal_year_number_names_periods_by_date():
+    f = _filing(None, [RELEASE])
+    rev = financial_series([f], "revenue", period_type="quarterly")["points"]
+    assert [(p["period"], p["value"]) for p in rev] == [
+        ("Q3 ended 2022-10-29", 1_002_000_000), ("Q3 ended 2023-10-28", 1_205_000_000)
+    ]
+    assert f.period_end == date(2023, 10, 28) and f.calendar.weeks_52_53 and not f.calendar.year_known
+
+
+def test_release_with_a_fiscal_year_number():
+    f = _filing(None, [RELEASE.replace("Third Quarter Results", "Third Quarter Fiscal 2024 Results")])
+    assert f.fiscal_period == "Q3 FY2024"
+    assert financial_series([f], "net income", period_type="quarterly")["points"][-1]["value"] == 120_000_000
