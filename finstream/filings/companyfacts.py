@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from finstream.filings.model import Fact, Filing, FilingError, Revision, Section, Source
 from finstream.filings.periods import FiscalCalendar, calendar_info
 
-
 _ANNUAL_FORMS = ("10-K", "10-KT", "20-F", "40-F")
 _QUARTER = {"Q1": 1, "Q2": 2, "Q3": 3}
 

@@ -25,6 +25,7 @@ from finstream.filings.table_facts import facts_from_table
 from finstream.filings.tables import build_rows, rows_from_plain
 
 MAX_TABLE_PAGES = 12
+MAX_TABLE_PAGES_BESIDE_STATEMENTS = 6
 _STATEMENT = re.compile(r"(Years?|Months|Weeks|Quarters?)\s+Ended", re.I)
 _REVENUE = re.compile(r"\b(Revenues?|Net sales|Total net revenue)\b", re.I)
 _NUM = re.compile(r"\d[\d,]{2,}")
@@ -159,7 +160,11 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
     statements = find_statements(texts)
-    pages = statement_pages(texts)
+    # Pages read as statements from their text need no second, slower reading by pdfplumber.
+    done = {st.page - 1 for st in statements}
+    pages = [i for i in statement_pages(texts) if i not in done]
+    if statements:  # the other tables (MD&A, segments) are for reading, not for figures: fewer of them
+        pages = pages[:MAX_TABLE_PAGES_BESIDE_STATEMENTS]
     if pages:
         import pdfplumber  # slow to import; only needed when a page has statement tables
 

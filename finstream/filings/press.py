@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from finstream.filings import html_doc
+from finstream.filings.html_doc import STATEMENT_TITLE
 from finstream.filings.model import Filing
 from finstream.filings.numbers import clean_text, scale_from_text
-from finstream.filings.html_doc import STATEMENT_TITLE
 from finstream.filings.pdf_statements import release_company, release_quarter
 from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, is_quarter
 from finstream.filings.safe_xml import parse_html

@@ -12,8 +12,8 @@ from finstream.filings.xbrl_common import (
     RawFact,
     add_dei,
     apply_dei,
-    parse_decimals,
     parse_contexts,
+    parse_decimals,
     parse_units,
     to_facts,
 )
