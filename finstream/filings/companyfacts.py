@@ -50,7 +50,7 @@ def _calendar(entries: list[dict]) -> FiscalCalendar:
                 quarterly[e["accn"]] = (end, fy, _QUARTER[fp])
     if own:
         ends = [end for end, _fy in own.values()]
-        month, day = Counter((d.month, d.day) for d in ends).most_common(1)[0][0]
+        month, day = _nominal(ends)
         base = FiscalCalendar(month, day)
         offsets = Counter(fy - base.year_end_on_or_after(end).year for end, fy in own.values())
         weeks = any((d + timedelta(days=1)).day != 1 for d in ends) and len({(d.month, d.day) for d in ends}) > 1
@@ -67,6 +67,19 @@ def _calendar(entries: list[dict]) -> FiscalCalendar:
         return FiscalCalendar()
     offset = offsets.most_common(1)[0][0]
     return FiscalCalendar(month, day, offset if abs(offset) <= 1 else 0, weeks_52_53=weeks)
+
+
+def _nominal(ends: list[date]) -> tuple[int, int]:
+    """The year end's nominal (month, day): the middle of the days the years actually ended on
+    (Apple's 52/53-week years end between September 24 and 30: nominal September 27)."""
+    month = Counter(d.month for d in ends).most_common(1)[0][0]
+    offsets = []
+    for d in ends:
+        delta = (d - date(d.year, month, 1)).days
+        offsets.append(delta - 365 if delta > 180 else delta + 365 if delta < -180 else delta)
+    offsets.sort()
+    middle = date(2001, month, 1) + timedelta(days=offsets[len(offsets) // 2])
+    return middle.month, middle.day
 
 
 def _month_end(d: date) -> tuple[int, int]:

@@ -121,10 +121,12 @@ def _metadata(filing: Filing, first_pages: str) -> None:
     if filing.form is None and _RELEASE_WORDS.search(first_pages[:3000]):
         filing.form = "EX-99.1" if re.search(r"exhibit\s+99\.?1", first_pages[:3000], re.I) else "earnings release"
     m = re.search(r"\n[ \t_]*([A-Za-z][^\n]{1,80}?)[ \t_]*\n[^\n]*\(exact name of registrant", first_pages, re.I)
+    # The registrant's name: above "(Exact name of registrant…)", or below the commission file number.
+    m = m or re.search(r"commission\s+file\s+(?:number|no\.?)[^\n]*\n[ \t_]*([A-Za-z0-9][^\n]{1,80}?)\s*\n", first_pages, re.I)
     if m:
         filing.company = " ".join(m.group(1).split())
     else:
-        m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO|COMPANY)\.?)\s*\n", first_pages)
+        m = re.search(r"\n\s*([A-Z0-9][A-Z0-9&.,' \-]{1,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO|COMPANY)\.?)\s*\n", first_pages)
         filing.company = m.group(1).strip() if m else None
     if filing.company is None or not re.search(r"[A-Za-z]", filing.company):
         filing.company = release_company(first_pages[:2000])

@@ -114,6 +114,9 @@ class FiscalCalendar:
     # instead of guessing a fiscal year number (Buckle's "fiscal 2024" ends in February 2025).
     year_known: bool = True
     weeks_52_53: bool = False
+    # False when nothing states the fiscal year (an 8-K's cover): periods are then named by their
+    # span and end date ("3 months ended 2024-11-02"), never given a guessed quarter number.
+    quarters_known: bool = True
 
     def nominal_end(self, year: int) -> date:
         day = self.fye_day
@@ -134,13 +137,17 @@ class FiscalCalendar:
     def fiscal_year(self, end: date) -> int:
         return self.year_end_on_or_after(end).year + self.year_offset
 
-    def label(self, start: date | None, end: date) -> tuple[int, str, str]:
+    def label(self, start: date | None, end: date) -> tuple[int, str | None, str]:
         """(fiscal_year, fiscal_period, label) for a duration (start..end) or an instant (end).
 
         fiscal_period is FY, Q1-Q4 (three months), H1 (six months from the year's start), 9M
         (nine months from the year's start), H2, TTM (twelve months ending mid-year) or nM for
         other spans; an instant is labelled by the period it closes (Q2, or FY at the year end).
         """
+        if not self.quarters_known:
+            if start is None:
+                return end.year, None, f"as of {end.isoformat()}"
+            return end.year, None, f"{round(months_between(start, end))} months ended {end.isoformat()}"
         fy_end = self.year_end_on_or_after(end)
         fy = fy_end.year + self.year_offset
         fy_start = self.nominal_end(fy_end.year - 1) + timedelta(days=1)
@@ -170,6 +177,8 @@ class FiscalCalendar:
 
     def describe(self) -> str:
         """'fiscal year ends --09-30 (52/53-week), named after the year in which it ends'."""
+        if not self.quarters_known:
+            return "fiscal year end not stated; periods are named by their span and end date"
         weeks = " (52/53-week years)" if self.weeks_52_53 else ""
         if not self.year_known:
             naming = "fiscal year number not stated"
@@ -199,6 +208,7 @@ def calendar_from_focus(
     fye_md: str | None,
     fiscal_period: str | None = None,
     warnings: list[str] | None = None,
+    annual: bool = False,
 ) -> FiscalCalendar:
     """The calendar a cover states: CurrentFiscalYearEndDate (any written form), the document
     period end, DocumentFiscalYearFocus (how the company names its year) and
@@ -214,10 +224,14 @@ def calendar_from_focus(
         q = _QUARTER.get(fp)
         if q is not None:
             md = _snap_to_month_end(_add_months(period_end, 3 * (4 - q)), period_end.year)
-        else:
+        elif annual or fp == "FY":
             md = (period_end.month, period_end.day)
             if fye_md:
                 notes.append(f"fiscal year end {fye_md!r} not understood; assumed the period end {period_end}")
+        else:
+            if fye_md:
+                notes.append(f"fiscal year end {fye_md!r} not understood; periods are named by their dates")
+            return FiscalCalendar(quarters_known=False)
     if md is None:
         return FiscalCalendar()
     cal = FiscalCalendar(md[0], md[1])

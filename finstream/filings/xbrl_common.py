@@ -116,8 +116,10 @@ def apply_dei(filing: Filing, dei: dict[str, str], contexts: dict[str, Context] 
     fye = dei.get("CurrentFiscalYearEndDate")
     if not fye and contexts:
         fye = _annual_end(contexts, period_end)
-    cal = calendar_from_focus(period_end, fiscal_year, fye, fp, filing.warnings)
-    filing.calendar = calendar_info(cal, "cover (dei)" if dei.get("CurrentFiscalYearEndDate") else "period focus and contexts")
+    annual = str(filing.form or "").split("/")[0] in ("10-K", "10-KT", "20-F", "40-F")
+    cal = calendar_from_focus(period_end, fiscal_year, fye, fp, filing.warnings, annual=annual)
+    source = "cover (dei)" if dei.get("CurrentFiscalYearEndDate") else "period focus and contexts"
+    filing.calendar = calendar_info(cal, source) if cal.quarters_known else None
     return cal
 
 

@@ -186,3 +186,18 @@ def test_xbrl_instance_keeps_dei_numbers_and_typed_dimensions(parsed):
     typed = [x for x in f.facts if any(v and ":" not in v for v in x.dimensions.values())]
     assert typed and all(all(v for v in x.dimensions.values()) for x in typed)
     assert f.dei["DocumentFiscalPeriodFocus"] == "Q2"
+
+
+def test_a_cover_without_fiscal_year_or_period_claims_no_calendar(parsed):
+    # Buckle's 8-K cover has a period end (the event date) but no fiscal year end or focus.
+    f = parsed("BuckleInc.8-K.html")
+    assert f.calendar is None and f.fiscal_period is None
+    cal = calendar_from_focus(date(2024, 11, 22), None, None, None)
+    assert cal.label(date(2024, 8, 4), date(2024, 11, 2)) == (2024, None, "3 months ended 2024-11-02")
+    assert cal.label(None, date(2024, 11, 2))[2] == "as of 2024-11-02"
+
+
+def test_companyfacts_year_end_is_the_middle_of_the_days_years_ended(parsed):
+    # Apple's years end on the last Saturday of September: the 24th to the 30th.
+    cal = parsed("CIK0000320193.json").calendar
+    assert (cal.fiscal_year_end, cal.weeks_52_53, cal.year_offset) == ("--09-27", True, 0)
