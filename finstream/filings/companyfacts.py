@@ -123,9 +123,9 @@ def _latest_per_period(taxonomies: dict) -> list[tuple]:
         _q, unit, start_s, end_s = key
         earlier = [
             Revision(value=float(h["val"]), filed=h.get("filed"), context=f"accn {h.get('accn')}, {h.get('form')}")
-            for h in sorted(history.get(key, []), key=lambda h: str(h.get("filed", "")))
+            for h in sorted(history[key], key=lambda h: str(h.get("filed", "")))
             if h["val"] != e["val"]
-        ]
+        ] if key in history else []
         rows.append((qname, label, unit, start_s, end_s, e["val"], e.get("accn"), e.get("form"), e.get("filed"), earlier))
     return rows
 
@@ -167,6 +167,7 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
         return dates[text]
 
     facts: list[Fact] = []
+    labels: dict[tuple, tuple] = {}
     latest_filed = ""
     for qname, label, unit, start_s, end_s, val, accn, form, filed, earlier in rows:
         try:
@@ -174,7 +175,10 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
             end = day(end_s)
         except ValueError:
             continue
-        fy, fp, period = calendar.label(start, end)
+        span = (start, end)
+        if span not in labels:  # thousands of facts share a few hundred periods
+            labels[span] = calendar.label(start, end)
+        fy, fp, period = labels[span]
         latest_filed = max(latest_filed, str(filed or ""))
         facts.append(
             Fact(
