@@ -51,7 +51,8 @@ METRICS: tuple[Metric, ...] = (
         "operating income",
         "Operating income",
         ("us-gaap:OperatingIncomeLoss", "ifrs-full:ProfitLossFromOperatingActivities"),
-        (r"(total )?operating income( \(loss\))?", r"income \(loss\) from operations", r"(income|loss) from operations", r"operating (loss|profit)"),
+        (r"(total )?operating income( \(loss\))?", r"income \(loss\) from operations", r"(income|loss) from operations", r"operating (loss|profit)",
+         r"(profit|income) from operating activities", r"profit from operations"),
     ),
     Metric(
         "net income",
@@ -69,6 +70,10 @@ METRICS: tuple[Metric, ...] = (
             r"(?!(the )?non-?controlling|minority).*",
             r"(consolidated )?net (income|loss|earnings)( \((income|loss|earnings)\))?",
             r"(consolidated )?net (income|loss|earnings)( \((income|loss|earnings)\))? including non-?controlling.*",
+            # IFRS wording: "Profit for the year attributable to owners of the parent".
+            r"(net )?profit( \(loss\))?( for the (year|period))? attributable to (the )?(owners|equity holders|"
+            r"shareholders|stockholders) of the (parent|company)",
+            r"(net )?profit( \(loss\))? for the (year|period)",
         ),
     ),
     Metric(

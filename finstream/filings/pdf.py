@@ -226,7 +226,7 @@ def add_statement_facts(filing: Filing, statements: list[Statement], first_pages
         filing.tables.append(table)
         facts.extend(facts_from_table(
             table, filing.filename, scale=st.scale, shares_scale=st.shares_scale, context=st.header,
-            calendar=calendar, form=filing.form,
+            calendar=calendar, form=filing.form, currency=st.currency,
         ))
         if not st.scale_known:
             filing.warnings.append(f"page {st.page}: {st.title!r} states no scale; its values are kept as printed")

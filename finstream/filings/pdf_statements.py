@@ -17,6 +17,7 @@ from datetime import date
 
 from finstream.filings.numbers import clean_text, parse_number
 from finstream.filings.periods import _MONTHS
+from finstream.filings.table_facts import currency_from_text
 
 _TITLE = re.compile(
     r"\b(?:statements?\s+of\s+(?:consolidated\s+)?(?:operations|income|earnings|comprehensive\s+(?:income|loss)|"
@@ -26,6 +27,7 @@ _TITLE = re.compile(
 _HEADING = re.compile(
     r"^(?:[A-Z][\w.,&'\- ]{1,60}?\s+)??(?:(?:condensed|consolidated|combined|interim)\s+){0,3}"
     r"(?:statements?\s+of\s+(?:consolidated\s+)?(?:operations|income|earnings|comprehensive\s+(?:income|loss)|"
+    r"profit\s+or\s+loss(?:\s+and\s+other\s+comprehensive\s+income)?|"
     r"(?:income|loss|operations)\s+and\s+comprehensive\s+(?:income|loss)|cash\s+flows|financial\s+position|"
     r"financial\s+condition)|balance\s+sheets?|(?:comprehensive\s+)?income\s+statements?)"
     r"(?:\s+and\s+other\s+information)?(?:\s*\((?:unaudited|continued)\))?\s*$",
@@ -42,6 +44,8 @@ _SCALE = re.compile(
 )
 _EXCEPT_SHARES = re.compile(r"except\s+(?:for\s+)?(?:number\s+of\s+)?shares?\b(?!\s*(?:data|amounts))", re.I)
 _DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)\b")
+_DATE_DMY = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+((?:19|20)\d\d)\b")
+_MONTH_DAY_DM = re.compile(r"\bended\s+(\d{1,2})\s+([A-Za-z]{3,9})\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _MONTH_DAY = re.compile(r"\bended\s+([A-Za-z]{3,9})\.?\s+(\d{1,2})\b", re.I)
 _DURATION = re.compile(
@@ -63,6 +67,7 @@ class Statement:
     shares_scale: int
     header: str
     skipped_rows: int = 0
+    currency: str = "USD"
     scale_known: bool = True
 
 
@@ -97,17 +102,46 @@ def _values(line: str) -> tuple[str, list[str]]:
     return label, vals
 
 
+def _dates(header: str) -> list[date]:
+    """Dates in a heading, in order, written month first ("Apr 1, 2023") or day first ("31 December 2023")."""
+    found = []
+    for m in _DATE.finditer(header):
+        if m.group(1).lower() in _MONTHS:
+            found.append((m.start(), _MONTHS[m.group(1).lower()], int(m.group(2)), int(m.group(3))))
+    for m in _DATE_DMY.finditer(header):
+        if m.group(2).lower() in _MONTHS:
+            found.append((m.start(), _MONTHS[m.group(2).lower()], int(m.group(1)), int(m.group(3))))
+    out = []
+    for _pos, month, day, year in sorted(found):
+        try:
+            out.append(date(year, month, day))
+        except ValueError:
+            continue
+    return out
+
+
+def _month_day(header: str) -> tuple[int, int] | None:
+    m = _MONTH_DAY.search(header)
+    if m and m.group(1).lower() in _MONTHS:
+        return _MONTHS[m.group(1).lower()], int(m.group(2))
+    m = _MONTH_DAY_DM.search(header)
+    if m and m.group(2).lower() in _MONTHS:
+        return _MONTHS[m.group(2).lower()], int(m.group(1))
+    return None
+
+
 def _column_headings(header: str, n: int, kind: str) -> list[str] | None:
     """One heading per value column: "Three Months Ended April 30, 2023", "December 2, 2022"."""
-    dates = [(m.group(0), m) for m in _DATE.finditer(header) if m.group(1).lower() in _MONTHS]
+    dates = _dates(header)
     years = _YEAR.findall(header)
     if len(dates) >= n:
-        ends = [d for d, _m in dates[-n:]]
+        ends = [f"{d:%B} {d.day}, {d.year}" for d in dates[-n:]]
     elif len(years) >= n:
-        md = _MONTH_DAY.search(header) or next((m for _d, m in dates), None)
-        if md is None or md.group(1).lower() not in _MONTHS:
+        md = _month_day(header) or ((dates[0].month, dates[0].day) if dates else None)
+        if md is None:
             return None
-        ends = [f"{md.group(1)} {md.group(2)}, {y}" for y in years[-n:]]
+        month = date(2001, md[0], 1).strftime("%B")
+        ends = [f"{month} {md[1]}, {y}" for y in years[-n:]]
     else:
         return None
     if kind == "balance":
@@ -184,7 +218,8 @@ def _read(lines: list[str], title_at: int, page: int) -> Statement | None:
         rows.append([label] + [parse_number(v) for v in vals[-n:]])
     scale = _scale(" ".join(lines[max(0, title_at - 2) : body_at]))
     shares = 0 if _EXCEPT_SHARES.search(header) else (scale or 0)
-    return Statement(kind, title, page, columns, rows, scale or 0, shares, header, skipped, scale is not None)
+    currency = currency_from_text(" ".join(lines[max(0, title_at - 2) : body_at]))
+    return Statement(kind, title, page, columns, rows, scale or 0, shares, header, skipped, currency, scale is not None)
 
 
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}

@@ -170,3 +170,30 @@ def test_release_with_a_fiscal_year_number():
     f = _filing(None, [RELEASE.replace("Third Quarter Results", "Third Quarter Fiscal 2024 Results")])
     assert f.fiscal_period == "Q3 FY2024"
     assert financial_series([f], "net income", period_type="quarterly")["points"][-1]["value"] == 120_000_000
+
+
+IFRS = """Example Holdings plc
+Consolidated statement of profit or loss
+(in thousands of euros)
+For the year ended 31 December
+2023 2022
+Revenue 50,000 45,000
+Cost of sales (20,000) (18,000)
+Gross profit 30,000 27,000
+Operating profit 10,000 9,000
+Finance costs (1,000) (900)
+Profit for the year 7,000 6,500
+Profit for the year attributable to owners of the parent 6,800 6,300
+Basic earnings per share (in euros) 0.68 0.63
+"""
+
+
+def test_an_ifrs_statement_of_profit_or_loss():
+    [st] = find_statements([IFRS])
+    assert st.kind == "income" and st.scale == 3
+    f = _filing("20-F", [IFRS])
+    ni = financial_series([f], "net income")["points"]
+    assert [(p["period"], p["value"]) for p in ni] == [("FY2022", 6_300_000), ("FY2023", 6_800_000)]
+    assert financial_series([f], "operating income")["points"][-1]["value"] == 10_000_000
+    assert financial_series([f], "basic eps")["points"][-1]["value"] == 0.68
+    assert financial_series([f], "revenue")["unit"] == "EUR"
