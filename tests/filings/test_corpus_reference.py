@@ -318,3 +318,54 @@ def test_tsmc_ifrs_companyfacts_give_the_common_metrics(corpus):
     assert financial_series([f], "eps")["unit"].endswith("/shares")
     # TSMC's 2020 revenue is listed with fy=2022 (a comparative): it is still FY2020.
     assert _point(f, "revenue", "FY2020", "annual")["end"] == "2020-12-31"
+
+
+def _hd_companyfacts() -> bytes:
+    """A companyfacts document shaped like SEC's for Home Depot: fy names the filing's fiscal year,
+    which HD names after the year it begins (the 10-K for the year ended 2025-02-02 has fy=2024)."""
+    import json
+
+    def e(start, end, val, accn, fy, fp, form, filed):
+        return {"start": start, "end": end, "val": val, "accn": accn, "fy": fy, "fp": fp, "form": form, "filed": filed}
+
+    k25, k24, q23 = "0000354950-25-000010", "0000354950-24-000010", "0000354950-23-000185"
+    revenue = [
+        e("2022-01-31", "2023-01-29", 157_403 * M, k24, 2023, "FY", "10-K", "2024-03-13"),
+        e("2023-01-30", "2024-01-28", 152_669 * M, k24, 2023, "FY", "10-K", "2024-03-13"),
+        e("2023-01-30", "2024-01-28", 152_669 * M, k25, 2024, "FY", "10-K", "2025-03-21"),
+        e("2024-01-29", "2025-02-02", 159_514 * M, k25, 2024, "FY", "10-K", "2025-03-21"),
+        e("2023-05-01", "2023-07-30", 42_916 * M, q23, 2023, "Q2", "10-Q", "2023-08-29"),
+        e("2023-01-30", "2023-07-30", 80_173 * M, q23, 2023, "Q2", "10-Q", "2023-08-29"),
+    ]
+    doc = {"cik": 354950, "entityName": "HOME DEPOT, INC.", "facts": {"us-gaap": {
+        "RevenueFromContractWithCustomerExcludingAssessedTax": {"label": "Revenue", "units": {"USD": revenue}}}}}
+    return json.dumps(doc).encode()
+
+
+def test_companyfacts_names_years_as_the_company_does_and_agrees_with_its_10k(corpus):
+    from finstream.filings.ingest import ingest
+
+    cf = ingest("hd-companyfacts.json", _hd_companyfacts())
+    assert cf.calendar.year_offset == -1 and cf.calendar.weeks_52_53
+    rev = {p["period"]: p["value"] for p in financial_series([cf], "revenue", limit=40)["points"]}
+    assert rev == {"FY2022": 157_403 * M, "FY2023": 152_669 * M, "FY2024": 159_514 * M}
+    assert _point(cf, "revenue", "Q2 FY2023", "quarterly")["value"] == 42_916 * M
+    assert _point(cf, "revenue", "H1 FY2023")["value"] == 80_173 * M
+    # With the 10-K loaded too, each year is one point under one label, the same in both files.
+    tenk = corpus("hd-10-k-2025-02-02.html")
+    both = financial_series([cf, tenk], "revenue", limit=40)["points"]
+    labels = [p["period"] for p in both]
+    assert len(labels) == len(set(labels))
+    assert {p["period"]: p["value"] for p in both}["FY2024"] == 159_514 * M
+    q10 = corpus("hd-10-q-2023-07-30.html")
+    quarters = financial_series([cf, q10], "revenue", period_type="quarterly", limit=40)["points"]
+    assert [p["period"] for p in quarters].count("Q2 FY2023") == 1
+
+
+def test_companyfacts_and_the_10k_of_the_same_company_give_one_point_per_year(parsed):
+    both = financial_series([parsed("CIK0000320193.json"), parsed("aapl-10-k-2024-11-01.html")], "revenue", limit=40)
+    labels = [p["period"] for p in both["points"]]
+    assert len(labels) == len(set(labels))
+    by = {p["period"]: (p["start"], p["end"], p["value"]) for p in both["points"]}
+    assert by["FY2024"] == ("2023-10-01", "2024-09-28", 391_035 * M)
+    assert by["FY2023"] == ("2022-09-25", "2023-09-30", 383_285 * M)
