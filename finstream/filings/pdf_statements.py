@@ -190,6 +190,9 @@ def _read(lines: list[str], title_at: int, page: int) -> Statement | None:
     parsed = []
     for ln in lines[body_at:]:
         label, vals = _values(ln)
+        # A long line item wraps: "Net income attributable to common" / "stockholders $ 1 $ 2".
+        if parsed and not parsed[-1][1] and label[:1].islower() and not parsed[-1][0].endswith(":"):
+            label = f"{parsed.pop()[0]} {label}"
         parsed.append((label, vals))
         if vals and label:
             counts[len(vals)] = counts.get(len(vals), 0) + 1

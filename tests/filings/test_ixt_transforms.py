@@ -201,3 +201,38 @@ def test_companyfacts_year_end_is_the_middle_of_the_days_years_ended(parsed):
     # Apple's years end on the last Saturday of September: the 24th to the 30th.
     cal = parsed("CIK0000320193.json").calendar
     assert (cal.fiscal_year_end, cal.weeks_52_53, cal.year_offset) == ("--09-27", True, 0)
+
+
+def test_a_printed_figure_never_replaces_a_tagged_one():
+    from finstream.filings.model import Fact, Filing, Source
+    from finstream.filings.series import financial_series
+
+    start, end = date(2023, 4, 2), date(2023, 7, 1)
+    text = Filing(filename="release.htm", format="html", period_end=end, facts=[
+        Fact(concept="Revenue", label="Revenue", value=22.0e9, period_start=start, period_end=end, fiscal_period="Q3",
+             source=Source(document="release.htm", period="Q3 FY2023")),
+    ])
+    tagged = Filing(filename="10q.htm", format="ixbrl", period_end=date(2023, 6, 30), facts=[
+        Fact(concept="us-gaap:Revenues", label="Revenues", value=22_038e6, decimals=-6, period_start=start,
+             period_end=end, fiscal_period="Q3", source=Source(document="10q.htm", period="Q3 FY2023")),
+    ])
+    for order in ([text, tagged], [tagged, text]):
+        point = financial_series(order, "revenue", period_type="quarterly")["points"][-1]
+        assert (point["value"], point["source"]["document"]) == (22_038e6, "10q.htm")
+
+
+def test_a_restating_later_filing_wins_among_equally_tagged_facts():
+    from finstream.filings.model import Fact, Filing, Source
+    from finstream.filings.series import financial_series
+
+    start, end = date(2022, 1, 1), date(2022, 12, 31)
+
+    def filing(name, period_end, value):
+        return Filing(filename=name, format="ixbrl", period_end=period_end, facts=[
+            Fact(concept="us-gaap:NetIncomeLoss", label="Net income", value=value, decimals=-6, period_start=start,
+                 period_end=end, fiscal_period="FY", source=Source(document=name, period="FY2022")),
+        ])
+
+    old, new = filing("2022.htm", date(2022, 12, 31), 100e6), filing("2023.htm", date(2023, 12, 31), 90e6)
+    for order in ([old, new], [new, old]):
+        assert financial_series(order, "net income")["points"][-1]["value"] == 90e6

@@ -197,3 +197,10 @@ def test_an_ifrs_statement_of_profit_or_loss():
     assert financial_series([f], "operating income")["points"][-1]["value"] == 10_000_000
     assert financial_series([f], "basic eps")["points"][-1]["value"] == 0.68
     assert financial_series([f], "revenue")["unit"] == "EUR"
+
+
+def test_a_wrapped_line_item_keeps_its_whole_label():
+    page = TEN_Q.replace("Net income (loss) $ (1,200)", "Net income (loss) attributable to common\nstockholders $ (1,200)")
+    [st] = find_statements([page])
+    row = next(r for r in st.rows if str(r[0]).startswith("Net income"))
+    assert row == ["Net income (loss) attributable to common stockholders", -1200.0, 4000.0, 12000.0, 20000.0]
