@@ -13,6 +13,7 @@ from finstream.filings.xbrl_common import (
     RawFact,
     add_dei,
     apply_dei,
+    concept_name,
     parse_contexts,
     parse_decimals,
     parse_units,
@@ -70,7 +71,7 @@ def load_ixbrl_tree(filename: str, root: etree._Element) -> Filing:
     units = parse_units(root)
     dei: dict[str, str] = {}
     for el in _ix_elements(root, "nonNumeric"):
-        name = el.get("name") or ""
+        name = concept_name(el.get("name") or "", el.nsmap)
         if name.startswith("dei:"):
             value = ixt.text_value("".join(el.itertext()), el.get("format"))
             add_dei(dei, name[4:], value, contexts.get(el.get("contextRef") or ""))
@@ -87,7 +88,7 @@ def load_ixbrl_tree(filename: str, root: etree._Element) -> Filing:
             continue
         unit = units.get(el.get("unitRef") or "", el.get("unitRef") or "")
         raw.append(
-            RawFact(el.get("name") or "", el.get("contextRef") or "", unit, value, _scale(el), n,
+            RawFact(concept_name(el.get("name") or "", el.nsmap), el.get("contextRef") or "", unit, value, _scale(el), n,
                     parse_decimals(el.get("decimals")))
         )
         # Marker so the text pass can tell this fact its section and table (see html_doc).

@@ -17,6 +17,7 @@ from finstream.filings.pdf_statements import (
     Statement,
     cover_period_end,
     find_statements,
+    fiscal_year_named,
     release_company,
     release_quarter,
 )
@@ -161,7 +162,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     filing = Filing(filename=filename, format="pdf")
     filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
-    statements = find_statements(texts)
+    statements = find_statements(texts, filing.period_end if filing.form in ("10-K", "20-F", "40-F") else None)
     # Pages read as statements from their text need no second, slower reading by pdfplumber.
     done = {st.page - 1 for st in statements}
     pages = [i for i in statement_pages(texts) if i not in done]
@@ -252,7 +253,8 @@ def _calendar(filing: Filing, statements: list[Statement], first_pages: str) -> 
     if latest is None:
         return None
     if filing.form in ("10-K", "20-F", "40-F"):
-        cal = calendar_from_focus(filing.period_end or latest, None, None, "FY", filing.warnings)
+        fiscal_year = fiscal_year_named(statements, filing.period_end or latest)
+        cal = calendar_from_focus(filing.period_end or latest, fiscal_year, None, "FY", filing.warnings)
         filing.period_end = filing.period_end or latest
     else:
         released = release_quarter(first_pages[:3000])

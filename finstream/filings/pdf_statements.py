@@ -130,14 +130,29 @@ def _month_day(header: str) -> tuple[int, int] | None:
     return None
 
 
-def _column_headings(header: str, n: int, kind: str) -> list[str] | None:
-    """One heading per value column: "Three Months Ended April 30, 2023", "December 2, 2022"."""
+_FISCAL_YEAR = re.compile(r"\bfiscal\s+(?:year\s+)?((?:19|20)\d\d)\b", re.I)
+
+
+def _column_headings(header: str, n: int, kind: str, year_end: date | None = None) -> list[str] | None:
+    """One heading per value column: "Three Months Ended April 30, 2023", "December 2, 2022".
+
+    Columns headed only "Fiscal 2023 Fiscal 2022" end on the cover's fiscal year end; the latest
+    column is the cover's year (a company may call the year ended January 2024 "fiscal 2023").
+    """
     dates = _dates(header)
     years = _YEAR.findall(header)
+    fiscal = _FISCAL_YEAR.findall(header)
     if len(dates) >= n:
         ends = [f"{d:%B} {d.day}, {d.year}" for d in dates[-n:]]
+    elif len(fiscal) >= n and year_end is not None and kind != "balance":
+        shift = year_end.year - max(int(y) for y in fiscal[-n:])
+        if abs(shift) > 1:
+            return None
+        ends = [f"{year_end:%B} {year_end.day}, {int(y) + shift}" for y in fiscal[-n:]]
     elif len(years) >= n:
         md = _month_day(header) or ((dates[0].month, dates[0].day) if dates else None)
+        if md is None and year_end is not None:
+            md = (year_end.month, year_end.day)
         if md is None:
             return None
         month = date(2001, md[0], 1).strftime("%B")
@@ -153,8 +168,9 @@ def _column_headings(header: str, n: int, kind: str) -> list[str] | None:
     return [f"{phrases[min(i // per, len(phrases) - 1)]} {end}" for i, end in enumerate(ends)]
 
 
-def find_statements(texts: list[str]) -> list[Statement]:
-    """Every primary statement printed in the pages' text (at most one per page)."""
+def find_statements(texts: list[str], year_end: date | None = None) -> list[Statement]:
+    """Every primary statement printed in the pages' text (at most one per page); ``year_end`` is
+    the cover's fiscal year end, for columns headed by a year alone ("Fiscal 2023")."""
     out: list[Statement] = []
     for page, text in enumerate(texts, start=1):
         lines = [clean_text(x) for x in text.splitlines() if x.strip()]
@@ -165,13 +181,13 @@ def find_statements(texts: list[str]) -> list[Statement]:
         )
         if title_at is None:
             continue
-        statement = _read(lines, title_at, page)
+        statement = _read(lines, title_at, page, year_end)
         if statement is not None:
             out.append(statement)
     return out
 
 
-def _read(lines: list[str], title_at: int, page: int) -> Statement | None:
+def _read(lines: list[str], title_at: int, page: int, year_end: date | None = None) -> Statement | None:
     title = lines[title_at]
     kind = next(k for k, rx in _KIND if rx.search(title))
     body_at = None
@@ -201,7 +217,7 @@ def _read(lines: list[str], title_at: int, page: int) -> Statement | None:
     n = max(counts, key=lambda k: (counts[k], k))
     if n < 1 or n > 6 or counts[n] < 5:
         return None
-    columns = _column_headings(header, n, kind)
+    columns = _column_headings(header, n, kind, year_end)
     if columns is None:
         return None
     rows: list[list[object]] = []
@@ -265,3 +281,15 @@ def release_company(text: str) -> str | None:
     """The company in an earnings release's headline ("Adobe Reports Record Revenue …")."""
     m = _RELEASE_COMPANY.search(text)
     return m.group(1).strip() if m else None
+
+
+def fiscal_year_named(statements: list[Statement], year_end: date | None) -> int | None:
+    """The fiscal year number a 10-K's statements give its latest year ("Fiscal 2023" columns
+    ending on the cover's January 2024 year end: 2023), or None when they only print dates."""
+    if year_end is None:
+        return None
+    for st in statements:
+        named = [int(y) for y in _FISCAL_YEAR.findall(st.header)]
+        if named and abs(year_end.year - max(named)) <= 1:
+            return max(named)
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,6 +13,32 @@ from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calen
 
 XBRLI = "http://www.xbrl.org/2003/instance"
 XBRLDI = "http://xbrl.org/2006/xbrldi"
+
+
+_STANDARD_PREFIXES = (
+    (re.compile(r"^https?://fasb\.org/us-gaap/"), "us-gaap"),
+    (re.compile(r"^https?://xbrl\.ifrs\.org/taxonomy/[^/]+/ifrs-full$"), "ifrs-full"),
+    (re.compile(r"^https?://xbrl\.sec\.gov/dei/"), "dei"),
+    (re.compile(r"^https?://fasb\.org/srt/"), "srt"),
+)
+
+
+def standard_prefix(namespace: str | None, prefix: str) -> str:
+    """The usual prefix for a standard taxonomy's namespace, whatever the filer called it
+    (an IFRS filer may write ``ifrs:Revenue``; concepts.py knows ``ifrs-full:Revenue``)."""
+    for pattern, name in _STANDARD_PREFIXES:
+        if namespace and pattern.match(namespace):
+            return name
+    return prefix
+
+
+def concept_name(name: str, nsmap: dict) -> str:
+    """``prefix:Local`` with the prefix made standard for standard taxonomies."""
+    prefix, sep, local = name.partition(":")
+    if not sep:
+        return name
+    canonical = standard_prefix(nsmap.get(prefix), prefix)
+    return name if canonical == prefix else f"{canonical}:{local}"
 
 
 @dataclass
@@ -192,7 +219,5 @@ def to_facts(
 
 def _label(concept: str) -> str:
     """'us-gaap:NetIncomeLoss' -> 'Net Income Loss' (XBRL label linkbases are not in the file)."""
-    import re
-
     local_name = concept.split(":")[-1]
     return " ".join(re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z]?[a-z0-9]+|[A-Z]+", local_name)) or local_name

@@ -15,6 +15,7 @@ from finstream.filings.xbrl_common import (
     parse_contexts,
     parse_decimals,
     parse_units,
+    standard_prefix,
     to_facts,
 )
 
@@ -34,7 +35,7 @@ def load_xbrl_instance(filename: str, root: etree._Element) -> Filing:
         qn = etree.QName(el)
         if qn.namespace in _SKIP_NS:
             continue
-        prefix = prefixes.get(qn.namespace or "", "")
+        prefix = standard_prefix(qn.namespace, prefixes.get(qn.namespace or "", ""))
         concept = f"{prefix}:{qn.localname}" if prefix else qn.localname
         text = (el.text or "").strip()
         unit_ref = el.get("unitRef")

@@ -236,3 +236,13 @@ def test_a_restating_later_filing_wins_among_equally_tagged_facts():
     old, new = filing("2022.htm", date(2022, 12, 31), 100e6), filing("2023.htm", date(2023, 12, 31), 90e6)
     for order in ([old, new], [new, old]):
         assert financial_series(order, "net income")["points"][-1]["value"] == 90e6
+
+
+def test_a_standard_taxonomy_under_another_prefix_is_still_that_taxonomy():
+    doc = _doc(fact("5", "ixt:num-dot-decimal", 6)).replace(b'xmlns:us-gaap="http://fasb.org/us-gaap/2024"',
+                                                            b'xmlns:gaap="http://fasb.org/us-gaap/2024"')
+    doc = doc.replace(b'name="us-gaap:X"', b'name="gaap:X"')
+    ifrs = doc.replace(b'xmlns:gaap="http://fasb.org/us-gaap/2024"',
+                       b'xmlns:gaap="https://xbrl.ifrs.org/taxonomy/2023-03-23/ifrs-full"')
+    assert [f.concept for f in ingest("t.htm", doc).facts] == ["us-gaap:X"]
+    assert [f.concept for f in ingest("t.htm", ifrs).facts] == ["ifrs-full:X"]

@@ -204,3 +204,43 @@ def test_a_wrapped_line_item_keeps_its_whole_label():
     [st] = find_statements([page])
     row = next(r for r in st.rows if str(r[0]).startswith("Net income"))
     assert row == ["Net income (loss) attributable to common stockholders", -1200.0, 4000.0, 12000.0, 20000.0]
+
+
+RETAIL = """Example Stores, Inc.
+CONSOLIDATED STATEMENTS OF EARNINGS
+(Amounts in millions, except per share data)
+Fiscal 2023 Fiscal 2022 Fiscal 2021
+Net sales $ 10,500 $ 10,000 $ 9,000
+Cost of sales 7,000 6,800 6,100
+Gross profit 3,500 3,200 2,900
+Operating income 1,200 1,100 1,000
+Net earnings $ 800 $ 750 $ 700
+Diluted earnings per share $ 4.00 $ 3.75 $ 3.50
+"""
+
+COVER = "FORM 10-K\nANNUAL REPORT\nFor the fiscal year ended January 28, 2024\nExample Stores, Inc.\n"
+
+
+def test_fiscal_year_columns_end_on_the_covers_year_end_and_keep_the_companys_year_names():
+    from finstream.filings.pdf import _metadata
+
+    f = Filing(filename="x.pdf", format="pdf")
+    _metadata(f, COVER)
+    assert (f.form, f.period_end) == ("10-K", date(2024, 1, 28))
+    add_statement_facts(f, find_statements([RETAIL], f.period_end), COVER)
+    sales = financial_series([f], "revenue")["points"]
+    # "Fiscal 2023" is the year ended January 28, 2024, as the company names it.
+    assert [(p["period"], p["end"], p["value"]) for p in sales] == [
+        ("FY2021", "2022-01-28", 9_000_000_000), ("FY2022", "2023-01-28", 10_000_000_000),
+        ("FY2023", "2024-01-28", 10_500_000_000),
+    ]
+    assert f.fiscal_period == "FY2023" and f.calendar.year_offset == -1
+
+
+def test_52_weeks_ended_headings():
+    page = RETAIL.replace("Fiscal 2023 Fiscal 2022 Fiscal 2021",
+                          "52 Weeks Ended 53 Weeks Ended 52 Weeks Ended\nAugust 29, 2021 August 30, 2020 August 25, 2019")
+    [st] = find_statements([page])
+    assert st.columns == ["52 Weeks Ended August 29, 2021", "53 Weeks Ended August 30, 2020", "52 Weeks Ended August 25, 2019"]
+    f = _filing("10-K", [page])
+    assert [p["period"] for p in financial_series([f], "revenue")["points"]] == ["FY2019", "FY2020", "FY2021"]
