@@ -174,8 +174,12 @@ def find_statements(texts: list[str], year_end: date | None = None) -> list[Stat
     out: list[Statement] = []
     for page, text in enumerate(texts, start=1):
         lines = [clean_text(x) for x in text.splitlines() if x.strip()]
+        for i in range(min(len(lines) - 1, 18)):
+            # A title broken over two lines: "CONSOLIDATED STATEMENTS OF" / "OPERATIONS".
+            if re.search(r"\b(of|and)$", lines[i], re.I) and len(lines[i]) + len(lines[i + 1]) < 120:
+                lines[i : i + 2] = [f"{lines[i]} {lines[i + 1]}"]
         title_at = next(
-            (i for i, ln in enumerate(lines[:14])
+            (i for i, ln in enumerate(lines[:18])
              if len(ln) < 130 and _HEADING.match(ln) and not re.search(r"\bnotes?\s+to\b|\bindex\b", ln, re.I)),
             None,
         )

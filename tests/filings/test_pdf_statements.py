@@ -244,3 +244,9 @@ def test_52_weeks_ended_headings():
     assert st.columns == ["52 Weeks Ended August 29, 2021", "53 Weeks Ended August 30, 2020", "52 Weeks Ended August 25, 2019"]
     f = _filing("10-K", [page])
     assert [p["period"] for p in financial_series([f], "revenue")["points"]] == ["FY2019", "FY2020", "FY2021"]
+
+
+def test_a_title_broken_over_two_lines():
+    page = TEN_Q.replace("CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS", "CONDENSED CONSOLIDATED STATEMENTS OF\nOPERATIONS")
+    [st] = find_statements([page])
+    assert st.title == "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS" and st.kind == "income"
