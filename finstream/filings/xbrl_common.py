@@ -78,14 +78,18 @@ def parse_units(root: etree._Element) -> dict[str, str]:
     def name(measure: str) -> str:
         return measure.strip().split(":")[-1]
 
+    def measures(el: etree._Element | None) -> str:
+        # A product of measures (rare: "USD*shares") is written with "*", as Arelle does.
+        return "*".join(name(m.text or "") for m in el.iter(f"{{{XBRLI}}}measure")) if el is not None else ""
+
     out: dict[str, str] = {}
     for unit in root.iter(f"{{{XBRLI}}}unit"):
         num = unit.find(f".//{{{XBRLI}}}unitNumerator")
         den = unit.find(f".//{{{XBRLI}}}unitDenominator")
         if num is not None and den is not None:
-            out[unit.get("id", "")] = f"{name(num.findtext(f'{{{XBRLI}}}measure') or '')}/{name(den.findtext(f'{{{XBRLI}}}measure') or '')}"
+            out[unit.get("id", "")] = f"{measures(num)}/{measures(den)}"
         else:
-            out[unit.get("id", "")] = name(unit.findtext(f"{{{XBRLI}}}measure") or "")
+            out[unit.get("id", "")] = measures(unit)
     return out
 
 
