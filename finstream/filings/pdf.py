@@ -162,7 +162,8 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     filing = Filing(filename=filename, format="pdf")
     filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
-    statements = find_statements(texts, filing.period_end if filing.form in ("10-K", "20-F", "40-F") else None)
+    annual = filing.form in ("10-K", "20-F", "40-F")
+    statements = find_statements(texts, filing.period_end if annual else None, filing.warnings)
     # Pages read as statements from their text need no second, slower reading by pdfplumber.
     done = {st.page - 1 for st in statements}
     pages = [i for i in statement_pages(texts) if i not in done]

@@ -168,9 +168,12 @@ def _column_headings(header: str, n: int, kind: str, year_end: date | None = Non
     return [f"{phrases[min(i // per, len(phrases) - 1)]} {end}" for i, end in enumerate(ends)]
 
 
-def find_statements(texts: list[str], year_end: date | None = None) -> list[Statement]:
+def find_statements(
+    texts: list[str], year_end: date | None = None, notes: list[str] | None = None
+) -> list[Statement]:
     """Every primary statement printed in the pages' text (at most one per page); ``year_end`` is
-    the cover's fiscal year end, for columns headed by a year alone ("Fiscal 2023")."""
+    the cover's fiscal year end, for columns headed by a year alone ("Fiscal 2023"). A statement
+    whose columns cannot be given periods is left out and told in ``notes``."""
     out: list[Statement] = []
     for page, text in enumerate(texts, start=1):
         lines = [clean_text(x) for x in text.splitlines() if x.strip()]
@@ -185,13 +188,15 @@ def find_statements(texts: list[str], year_end: date | None = None) -> list[Stat
         )
         if title_at is None:
             continue
-        statement = _read(lines, title_at, page, year_end)
+        statement = _read(lines, title_at, page, year_end, notes)
         if statement is not None:
             out.append(statement)
     return out
 
 
-def _read(lines: list[str], title_at: int, page: int, year_end: date | None = None) -> Statement | None:
+def _read(
+    lines: list[str], title_at: int, page: int, year_end: date | None = None, notes: list[str] | None = None
+) -> Statement | None:
     title = lines[title_at]
     kind = next(k for k, rx in _KIND if rx.search(title))
     body_at = None
@@ -223,6 +228,11 @@ def _read(lines: list[str], title_at: int, page: int, year_end: date | None = No
         return None
     columns = _column_headings(header, n, kind, year_end)
     if columns is None:
+        if notes is not None:
+            notes.append(
+                f"page {page}: {title!r} has {n} columns whose periods its headings do not state; "
+                "its figures are left out"
+            )
         return None
     rows: list[list[object]] = []
     skipped = 0

@@ -250,3 +250,10 @@ def test_a_title_broken_over_two_lines():
     page = TEN_Q.replace("CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS", "CONDENSED CONSOLIDATED STATEMENTS OF\nOPERATIONS")
     [st] = find_statements([page])
     assert st.title == "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS" and st.kind == "income"
+
+
+def test_a_statement_whose_columns_have_no_periods_is_left_out_and_told():
+    page = RETAIL  # "Fiscal 2023 …" columns, but no cover year end to put them on
+    notes: list[str] = []
+    assert find_statements([page], None, notes) == []
+    assert notes and "page 1" in notes[0] and "left out" in notes[0]
