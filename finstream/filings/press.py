@@ -77,7 +77,15 @@ def load_html(filename: str, data: bytes) -> Filing:
     if calendar is not None:
         filing.calendar = calendar_info(calendar, "the release's headline and statement columns")
     facts = []
-    for t in filing.tables:
+    # The statements' figures, not those of non-GAAP reconciliations, outlooks or MD&A-like tables;
+    # a document without a titled statement keeps all its tables' figures, and says so.
+    statements = [t for t in filing.tables if STATEMENT_TITLE.search(t.title)]
+    sources = statements or filing.tables
+    if not statements and filing.tables and any(len(t.rows) >= 3 for t in filing.tables):
+        filing.warnings.append(
+            "no financial statement found by its title; figures come from the document's other tables"
+        )
+    for t in sources:
         if _FORWARD.search(t.title) or _FORWARD.search(" ".join(t.columns)):
             continue  # targets and outlook are not reported figures
         # Press releases print thousands unless they say otherwise (Buckle: "in thousands").
