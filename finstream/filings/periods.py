@@ -156,7 +156,10 @@ class FiscalCalendar:
         if start is None:
             period = "FY" if at_year_end else f"Q{quarter}"
         else:
-            span = round(months_between(start, end))
+            months = months_between(start, end)
+            # Retail calendars have 12- and 16-week quarters (Kroger's first quarter is 16 weeks):
+            # a period of 2.5 to 4.6 months is a quarter, 5-7 a half, 8-10 nine months.
+            span = 3 if 2.5 <= months <= 4.6 else 6 if 5 <= months <= 7 else 9 if 8 <= months <= 10 else round(months)
             from_year_start = abs((start - fy_start).days) <= _NEAR
             if span == 12:
                 period = "FY" if at_year_end else "TTM"

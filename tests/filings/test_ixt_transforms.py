@@ -246,3 +246,13 @@ def test_a_standard_taxonomy_under_another_prefix_is_still_that_taxonomy():
                        b'xmlns:gaap="https://xbrl.ifrs.org/taxonomy/2023-03-23/ifrs-full"')
     assert [f.concept for f in ingest("t.htm", doc).facts] == ["us-gaap:X"]
     assert [f.concept for f in ingest("t.htm", ifrs).facts] == ["ifrs-full:X"]
+
+
+def test_twelve_and_sixteen_week_quarters_are_quarters():
+    # A retailer's year ending near January 31: a 16-week first quarter, then 12-week quarters.
+    cal = calendar_from_focus(date(2023, 5, 20), 2023, "--01-31", "Q1")
+    assert cal.label(date(2023, 1, 29), date(2023, 5, 20))[2] == "Q1 FY2023"  # 16 weeks
+    assert cal.label(date(2023, 5, 21), date(2023, 8, 12))[2] == "Q2 FY2023"  # 12 weeks
+    assert cal.label(date(2023, 1, 29), date(2023, 8, 12))[2] == "H1 FY2023"  # 28 weeks
+    assert cal.label(date(2023, 1, 29), date(2023, 11, 4))[2] == "9M FY2023"  # 40 weeks
+    assert cal.label(date(2023, 11, 5), date(2024, 2, 3))[2] == "Q4 FY2023"  # 13 weeks to the 53rd
