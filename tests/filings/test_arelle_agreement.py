@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.filings.xbrl_compare import compare
+from tests.filings.xbrl_compare import compare, primary_keys
 from tests.support.filings import FILINGS_DIR
 
 pytest.importorskip("arelle", reason="arelle-release (requirements-dev.txt) is the oracle")
@@ -38,7 +38,14 @@ FILES = _xbrl_files() if FILINGS_DIR.is_dir() else []
 def agreements(parsed, filings_dir):
     from tests.filings.arelle_oracle import arelle_facts
 
-    return {name: compare(name, parsed(name), arelle_facts(Path(filings_dir) / name)) for name in FILES}
+    out = {}
+    for name in FILES:
+        primary = None
+        sibling = name.replace("_htm.xml", ".htm")  # EDGAR's instance extracted from the iXBRL document
+        if sibling != name and sibling in FILES:
+            primary = primary_keys(parsed(sibling))
+        out[name] = compare(name, parsed(name), arelle_facts(Path(filings_dir) / name), primary)
+    return out
 
 
 def test_the_corpus_holds_the_xbrl_files_the_issue_names(agreements):
@@ -60,6 +67,8 @@ def test_at_least_999_per_mille_of_all_facts_agree(agreements):
     assert agree / total >= 0.999, f"{agree}/{total}"
     primary = sum(r.primary for r in agreements.values())
     assert primary > 2_500 and sum(r.primary_agree for r in agreements.values()) == primary
+    # The instances extracted from iXBRL documents are checked on the same statement facts.
+    assert agreements["aapl-20250329_htm.xml"].primary == agreements["aapl-20250329.htm"].primary > 200
 
 
 def test_facts_arelle_cannot_value_are_only_sec_registry_formats(agreements):

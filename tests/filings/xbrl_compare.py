@@ -66,21 +66,29 @@ class Agreement:
         return self.agree / total if total else 1.0
 
 
-def compare(name: str, filing: Filing, arelle: dict) -> Agreement:
+def primary_keys(filing: Filing) -> set[tuple]:
+    """Keys of the non-dimensional facts finstream located in a primary statement's table."""
+    return {k for k, f in finstream_keyed(filing).items() if not f.dimensions and STATEMENT.search(f.source.table or "")}
+
+
+def compare(name: str, filing: Filing, arelle: dict, primary: set[tuple] | None = None) -> Agreement:
+    """``primary``: the primary-statement keys when the file has no tables of its own (an XBRL
+    instance takes those of the inline-XBRL document it was extracted from)."""
     theirs, unvalued = arelle_keyed(arelle["facts"])
     ours = finstream_keyed(filing)
+    primary = primary_keys(filing) if primary is None else primary
     result = Agreement(name, arelle=len(theirs), unvalued=unvalued)
     unvalued_keys = {(f["concept"], f["start"], f["end"], tuple(sorted(f["dims"].items())), f["unit"]) for f in unvalued}
     for key, f in theirs.items():
         mine = ours.get(key)
-        primary = not f["dims"] and mine is not None and bool(STATEMENT.search(mine.source.table or ""))
-        result.primary += primary
+        in_primary = key in primary
+        result.primary += in_primary
         if mine is None:
             result.missing.append((key, f["value"]))
         elif Decimal(str(mine.value)) != Decimal(f["value"]):
             result.wrong.append((key, f["value"], mine.value))
         else:
             result.agree += 1
-            result.primary_agree += primary
+            result.primary_agree += in_primary
     result.extra = [k for k in ours if k not in theirs and k not in unvalued_keys]
     return result
