@@ -98,7 +98,8 @@ def _values(line: str) -> tuple[str, list[str]]:
             tokens.pop()
             continue
         break
-    label = " ".join(tokens).rstrip(" $")
+    # Footnote marks after a line item ("Restructuring (3)", "Revenue (a)", "Net sales*") go.
+    label = re.sub(r"(?:\s*(?:\((?:[a-z]|\d{1,2})\)|[*†‡]))+$", "", " ".join(tokens).rstrip(" $"))
     return label, vals
 
 

@@ -257,3 +257,11 @@ def test_a_statement_whose_columns_have_no_periods_is_left_out_and_told():
     notes: list[str] = []
     assert find_statements([page], None, notes) == []
     assert notes and "page 1" in notes[0] and "left out" in notes[0]
+
+
+def test_footnote_marks_after_a_line_item_are_not_part_of_it():
+    page = TEN_Q.replace("Revenue $ 120,500", "Revenue (a) $ 120,500").replace("Gross profit 60,500", "Gross profit (1)* 60,500")
+    [st] = find_statements([page])
+    labels = [r[0] for r in st.rows]
+    assert "Revenue" in labels and "Gross profit" in labels
+    assert next(r for r in st.rows if r[0] == "Revenue")[1:] == [120500.0, 100250.0, 350000.0, 290100.0]
