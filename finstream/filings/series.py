@@ -59,8 +59,8 @@ def derived_q4(facts: list[Fact]) -> list[Fact]:
         reported_q4 = {f.period_end for f in group if f.fiscal_period == "Q4"}
         nine = [f for f in group if f.fiscal_period == "9M"]
         for fy in (f for f in group if f.fiscal_period == "FY" and f.period_end not in reported_q4):
-            ytd = next((g for g in nine if abs((g.period_start - fy.period_start).days) <= 10
-                        and 70 <= (fy.period_end - g.period_end).days <= 110), None)
+            # A 9M label already means nine months from the year's start: the same start is the same year.
+            ytd = next((g for g in nine if abs((g.period_start - fy.period_start).days) <= 10), None)
             if ytd is None:
                 continue
             label = (fy.source.period or f"FY{fy.fiscal_year}").replace("FY", "Q4 FY", 1)

@@ -256,3 +256,11 @@ def test_twelve_and_sixteen_week_quarters_are_quarters():
     assert cal.label(date(2023, 1, 29), date(2023, 8, 12))[2] == "H1 FY2023"  # 28 weeks
     assert cal.label(date(2023, 1, 29), date(2023, 11, 4))[2] == "9M FY2023"  # 40 weeks
     assert cal.label(date(2023, 11, 5), date(2024, 2, 3))[2] == "Q4 FY2023"  # 13 weeks to the 53rd
+
+
+def test_an_exact_copy_beats_any_rounded_one():
+    exact = fact("22,038,123", "ixt:num-dot-decimal", 0, decimals="INF")
+    rounded = fact("22,038", "ixt:num-dot-decimal", 3, decimals="-3")
+    for order in ((rounded, exact), (exact, rounded)):
+        facts = ingest("t.htm", _doc(*order)).facts
+        assert [(f.value, f.decimals) for f in facts] == [(22_038_123, "INF")]

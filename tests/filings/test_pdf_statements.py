@@ -265,3 +265,26 @@ def test_footnote_marks_after_a_line_item_are_not_part_of_it():
     labels = [r[0] for r in st.rows]
     assert "Revenue" in labels and "Gross profit" in labels
     assert next(r for r in st.rows if r[0] == "Revenue")[1:] == [120500.0, 100250.0, 350000.0, 290100.0]
+
+
+def test_the_year_to_date_column_alone_fixes_the_quarter():
+    f = _filing("10-Q", [TEN_Q])  # no balance sheet to give the last year end
+    assert f.fiscal_period == "Q3 FY2023" and f.calendar.fiscal_year_end == "--12-31"
+
+
+NCI = """Example Corp
+CONSOLIDATED STATEMENTS OF INCOME
+(In millions)
+Year Ended December 31, 2023 2022
+Revenue 5,000 4,000
+Operating income 1,500 1,200
+Income before income taxes 1,400 1,100
+Net income 1,000 800
+Net income attributable to noncontrolling interests 20 15
+Net income attributable to Example Corp 980 785
+"""
+
+
+def test_net_income_is_the_parents_share_never_the_noncontrolling_interests():
+    f = _filing("10-K", [NCI])
+    assert financial_series([f], "net income")["points"][-1]["value"] == 980_000_000
