@@ -1,6 +1,11 @@
-"""Ingest time and peak memory for each real filing, and PDF text beside bare pypdfium2.
+"""Ingest time and peak memory for each real filing (shared/filings and its corpus/), beside
+Arelle's time on the same file for the XBRL and inline-XBRL ones, and PDF text beside bare pypdfium2.
 
-    python benchmarks/bench_ingest.py [FILINGS_DIR]
+    python benchmarks/bench_ingest.py [FILINGS_DIR] [--no-arelle]
+
+Arelle (arelle-release, a test-only dependency) loads each file in its own subprocess, offline,
+beside the stand-in schema of tests/filings/arelle_oracle.py; its column is that load plus
+reading every numeric fact, without the oracle's cache.
 
 Each file is ingested in its own subprocess (a warm-up run, then a measured run) so one file's
 memory does not hide another's; peak memory is tracemalloc's peak of Python allocations during a
@@ -54,6 +59,34 @@ def measure(path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+ARELLE_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from tests.filings.arelle_oracle import _run_arelle
+t = time.perf_counter()
+r = _run_arelle(Path(sys.argv[1]))
+print(json.dumps({"seconds": time.perf_counter() - t, "facts": len(r["facts"])}))
+"""
+
+
+def is_xbrl(path: Path) -> bool:
+    head = path.read_bytes()[:3_000_000]
+    return path.suffix.lower() in (".htm", ".html", ".xml") and (
+        b"ix:header" in head or b"<xbrl" in head[:5000] or b":xbrl" in head[:5000]
+    )
+
+
+def measure_arelle(path: Path) -> dict | None:
+    out = subprocess.run(
+        [sys.executable, "-c", ARELLE_CHILD, str(path), str(REPO)], capture_output=True, text=True, cwd=REPO,
+        check=False,
+    )
+    if out.returncode != 0:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bare_pdfium(data: bytes) -> int:
     import pypdfium2 as pdfium
 
@@ -75,20 +108,33 @@ def finstream_pdf_text(data: bytes) -> int:
 
 
 def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    with_arelle = "--no-arelle" not in sys.argv
     default = REPO / ".." / "shared" / "filings"
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FINSTREAM_FILINGS_DIR", default)).resolve()
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.name != "SOURCES.md")
-    print(f"{'file':<28} {'format':<12} {'size':>9} {'ingest s':>9} {'peak MB':>8} {'peak/size':>9} {'RSS+ MB':>8} {'facts':>6} {'tables':>6}")
+    root = Path(args[0] if args else os.environ.get("FINSTREAM_FILINGS_DIR", default)).resolve()
+    files = sorted(p for d in (root, root / "corpus") if d.is_dir() for p in d.iterdir()
+                   if p.is_file() and p.name != "SOURCES.md")
+    print(f"{'file':<34} {'format':<12} {'size':>9} {'ingest s':>9} {'peak MB':>8} {'peak/size':>9} "
+          f"{'RSS+ MB':>8} {'facts':>6} {'tables':>6} {'Arelle s':>9} {'ratio':>6}")
+    ours_total = arelle_total = 0.0
     for p in files:
         r = measure(p)
         size = p.stat().st_size
         if "error" in r:
-            print(f"{p.name:<28} error: {r['error']}")
+            print(f"{p.name:<34} error: {r['error']}")
             continue
+        a = measure_arelle(p) if with_arelle and is_xbrl(p) else None
+        arelle = f"{a['seconds']:>9.3f} {a['seconds'] / r['seconds']:>5.1f}x" if a else f"{'':>9} {'':>6}"
+        if a:
+            ours_total += r["seconds"]
+            arelle_total += a["seconds"]
         print(
-            f"{p.name:<28} {r['format']:<12} {size / 1e6:>8.2f}M {r['seconds']:>9.3f} {r['peak'] / 1e6:>8.1f} "
-            f"{r['peak'] / size:>8.1f}x {r['rss_growth'] / 1e6:>8.1f} {r['facts']:>6} {r['tables']:>6}"
+            f"{p.name:<34} {r['format']:<12} {size / 1e6:>8.2f}M {r['seconds']:>9.3f} {r['peak'] / 1e6:>8.1f} "
+            f"{r['peak'] / size:>8.1f}x {r['rss_growth'] / 1e6:>8.1f} {r['facts']:>6} {r['tables']:>6} {arelle}"
         )
+    if arelle_total:
+        print(f"\nXBRL/iXBRL files: finstream {ours_total:.2f} s in all, Arelle {arelle_total:.2f} s "
+              f"({arelle_total / ours_total:.1f}x)")
     pdfs = [p for p in files if p.suffix.lower() == ".pdf"]
     for p in pdfs:
         data = p.read_bytes()

@@ -3,8 +3,9 @@
 Each fact is listed once per filing that reported it, and ``fy``/``fp`` there name the *filing's*
 fiscal period, not the fact's: Apple's FY2023 revenue appears under fy=2023 and again under
 fy=2024 and 2025. So facts are de-duplicated by (concept, unit, start, end), keeping the latest
-filing's value (restated figures win), and periods are labelled from a fiscal calendar learned
-from the 10-K facts whose period is the filing's own year.
+filing's value (restated figures win; earlier different values stay in ``Fact.history``), and
+each is labelled from its own start/end dates with the company's fiscal calendar, learned from
+the periods its annual reports close.
 """
 
 from __future__ import annotations
@@ -12,43 +13,89 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
-from finstream.filings.model import Fact, Filing, FilingError, Section, Source
-from finstream.filings.periods import FiscalCalendar, calendar_from
+from finstream.filings.model import Fact, Filing, FilingError, Revision, Section, Source
+from finstream.filings.periods import FiscalCalendar, calendar_info
+
+_ANNUAL_FORMS = ("10-K", "10-KT", "20-F", "40-F")
+_QUARTER = {"Q1": 1, "Q2": 2, "Q3": 3}
 
 
 def _calendar(entries: list[dict]) -> FiscalCalendar:
-    """Most common (fiscal year-end, fy offset) among 10-K annual facts that close their fy."""
-    votes: Counter = Counter()
+    """The company's fiscal calendar, from the periods its own annual reports close.
+
+    SEC's ``fy``/``fp`` name the *filing's* fiscal year: an annual report's comparatives carry its
+    fy too. So each annual report (one accession) gives one pair: the end of its latest
+    twelve-month period and its fy. Their month/day is the year end; fy minus the end's year is
+    how the company names its years (Home Depot: -1). Without annual reports, quarterly reports
+    give the year end from their latest period and quarter number.
+    """
+    own: dict[str, tuple[date, int]] = {}
+    quarterly: dict[str, tuple[date, int, int]] = {}
     for e in entries:
-        if e.get("fp") != "FY" or not str(e.get("form", "")).startswith("10-K") or not e.get("start"):
+        fy, fp, form = e.get("fy"), e.get("fp"), str(e.get("form") or "")
+        if not isinstance(fy, int) or not e.get("start") or not e.get("accn"):
             continue
         try:
             start, end = date.fromisoformat(e["start"]), date.fromisoformat(e["end"])
         except (KeyError, ValueError):
             continue
-        if not 350 <= (end - start).days <= 380:
-            continue
-        fy = e.get("fy")
-        # The filing's own year is its latest annual period; earlier ones are comparatives.
-        votes[(end.month, end.day if end.day <= 28 else 28, fy - end.year if isinstance(fy, int) else 0, end)] += 1
-    if not votes:
+        days = (end - start).days
+        if fp == "FY" and form.split("/")[0] in _ANNUAL_FORMS and 350 <= days <= 380:
+            if e["accn"] not in own or end > own[e["accn"]][0]:
+                own[e["accn"]] = (end, fy)
+        elif fp in _QUARTER and 80 <= days <= 100:
+            if e["accn"] not in quarterly or end > quarterly[e["accn"]][0]:
+                quarterly[e["accn"]] = (end, fy, _QUARTER[fp])
+    if own:
+        ends = [end for end, _fy in own.values()]
+        month, day = _nominal(ends)
+        base = FiscalCalendar(month, day)
+        offsets = Counter(fy - base.year_end_on_or_after(end).year for end, fy in own.values())
+        weeks = any((d + timedelta(days=1)).day != 1 for d in ends) and len({(d.month, d.day) for d in ends}) > 1
+    elif quarterly:
+        end, _fy, q = max(quarterly.values())
+        nominal = end + timedelta(days=round((4 - q) * 91.31))
+        month, day = nominal.month, nominal.day
+        if (end + timedelta(days=1)).day == 1:  # month-end quarters: a month-end year end
+            month, day = _month_end(nominal)
+        base = FiscalCalendar(month, day)
+        offsets = Counter(fy - base.year_end_on_or_after(e).year for e, fy, _q in quarterly.values())
+        weeks = any((e + timedelta(days=1)).day != 1 for e, _f, _q in quarterly.values())
+    else:
         return FiscalCalendar()
-    latest_per_offset: Counter = Counter()
-    for (month, _day, offset, _end), n in votes.items():
-        latest_per_offset[(month, offset)] += n
-    # Comparatives give offsets of +1/+2; the filing's own year gives the true one, which is the
-    # smallest offset seen for a year-end month.
-    month = Counter(m for (m, _o) in latest_per_offset.elements()).most_common(1)[0][0]
-    offset = min(o for (m, o) in latest_per_offset if m == month)
-    day = Counter(d for (m, d, _o, _e) in votes.elements() if m == month).most_common(1)[0][0]
-    return calendar_from(None) if month is None else FiscalCalendar(month, day, offset)
+    offset = offsets.most_common(1)[0][0]
+    return FiscalCalendar(month, day, offset if abs(offset) <= 1 else 0, weeks_52_53=weeks)
+
+
+def _nominal(ends: list[date]) -> tuple[int, int]:
+    """The year end's nominal (month, day): the middle of the days the years actually ended on
+    (Apple's 52/53-week years end between September 24 and 30: nominal September 27)."""
+    month = Counter(d.month for d in ends).most_common(1)[0][0]
+    offsets = []
+    for d in ends:
+        delta = (d - date(d.year, month, 1)).days
+        offsets.append(delta - 365 if delta > 180 else delta + 365 if delta < -180 else delta)
+    offsets.sort()
+    middle = date(2001, month, 1) + timedelta(days=offsets[len(offsets) // 2])
+    return middle.month, middle.day
+
+
+def _month_end(d: date) -> tuple[int, int]:
+    """(month, last day) of the month nearest to d."""
+    if d.day < 15:
+        d = d.replace(day=1) - timedelta(days=1)
+    else:
+        d = (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return d.month, d.day
 
 
 def _latest_per_period(taxonomies: dict) -> list[tuple]:
-    """One row per (concept, unit, start, end): the value from the latest filing."""
+    """One row per (concept, unit, start, end): the value from the latest filing (a restatement
+    wins), with the earlier, different values kept as its history."""
     best: dict[tuple, tuple[dict, str, str]] = {}
+    history: dict[tuple, list[dict]] = {}
     for prefix, taxonomy in taxonomies.items():
         if not isinstance(taxonomy, dict):
             continue
@@ -63,12 +110,23 @@ def _latest_per_period(taxonomies: dict) -> list[tuple]:
                         continue
                     key = (qname, unit, e.get("start"), e["end"])
                     old = best.get(key)
-                    if old is None or str(e.get("filed", "")) >= str(old[0].get("filed", "")):
+                    if old is None:
                         best[key] = (e, qname, label)
-    rows = [
-        (qname, label, unit, start_s, end_s, e["val"], e.get("accn"), e.get("form"), e.get("filed"))
-        for (_q, unit, start_s, end_s), (e, qname, label) in best.items()
-    ]
+                    elif str(e.get("filed", "")) >= str(old[0].get("filed", "")):
+                        if e["val"] != old[0]["val"]:
+                            history.setdefault(key, []).append(old[0])
+                        best[key] = (e, qname, label)
+                    elif e["val"] != old[0]["val"]:
+                        history.setdefault(key, []).append(e)
+    rows = []
+    for key, (e, qname, label) in best.items():
+        _q, unit, start_s, end_s = key
+        earlier = [
+            Revision(value=float(h["val"]), filed=h.get("filed"), context=f"accn {h.get('accn')}, {h.get('form')}")
+            for h in sorted(history[key], key=lambda h: str(h.get("filed", "")))
+            if h["val"] != e["val"]
+        ] if key in history else []
+        rows.append((qname, label, unit, start_s, end_s, e["val"], e.get("accn"), e.get("form"), e.get("filed"), earlier))
     return rows
 
 
@@ -97,6 +155,7 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
         if isinstance(e, dict)
     ]
     calendar = _calendar(all_entries)
+    filing.calendar = calendar_info(calendar, "the periods of the company's own annual and quarterly reports")
     rows = _latest_per_period(doc["facts"])
     # The parsed JSON is several times the file's size: let it go before the facts are built.
     del doc, all_entries
@@ -108,14 +167,18 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
         return dates[text]
 
     facts: list[Fact] = []
+    labels: dict[tuple, tuple] = {}
     latest_filed = ""
-    for qname, label, unit, start_s, end_s, val, accn, form, filed in rows:
+    for qname, label, unit, start_s, end_s, val, accn, form, filed, earlier in rows:
         try:
             start = day(start_s) if start_s else None
             end = day(end_s)
         except ValueError:
             continue
-        fy, fp, period = calendar.label(start, end)
+        span = (start, end)
+        if span not in labels:  # thousands of facts share a few hundred periods
+            labels[span] = calendar.label(start, end)
+        fy, fp, period = labels[span]
         latest_filed = max(latest_filed, str(filed or ""))
         facts.append(
             Fact(
@@ -128,6 +191,7 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
                 fiscal_year=fy,
                 fiscal_period=fp,
                 form=form,
+                history=earlier,
                 source=Source(
                     document=filename,
                     concept=qname,
@@ -140,9 +204,9 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
     facts.sort(key=lambda f: (f.concept, f.period_end, f.period_start or f.period_end))
     filing.facts = facts
     if facts:
-        filing.period_end = max(f.period_end for f in facts if f.concept.startswith("us-gaap:")) if any(
-            f.concept.startswith("us-gaap:") for f in facts
-        ) else max(f.period_end for f in facts)
+        reported = [f.period_end for f in facts if not f.concept.startswith("dei:") and f.period_start is not None
+                    and str(f.form or "").split("/")[0] in (*_ANNUAL_FORMS, "10-Q")]
+        filing.period_end = max(reported) if reported else max(f.period_end for f in facts)
         fy, fp, period = calendar.label(None, filing.period_end)
         filing.fiscal_period = period
     try:

@@ -23,6 +23,11 @@ _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "ta
 _CELLS = {"td", "th"}
 MARK = re.compile("\ue000(\\d+)\ue001")
 _ITEM = re.compile(r"^(?:part\s+(i{1,3}|iv)[\s,.\-–—]*)?item\s+(\d{1,2}[a-c]?)\s*[.:\-–—]?\s*(.*)$", re.I)
+STATEMENT_TITLE = re.compile(
+    r"\b(statements?|statement) of (consolidated )?(operations|income|earnings|comprehensive (income|loss)|"
+    r"cash flows|financial position|financial condition)\b|\bbalance sheets?\b|\bincome statements?\b",
+    re.I,
+)
 _PART = re.compile(r"^part\s+(i{1,3}|iv)\b", re.I)
 
 
@@ -123,7 +128,10 @@ def extract(body: etree._Element, *, title_hint: str = "Document") -> HtmlConten
         t = re.match("\ue002(\\d+)\ue003", line)
         if t:
             idx = int(t.group(1))
-            caption = " ".join(x for x in recent[-2:] if len(x) < 200)
+            # A statement's title may sit three or four lines up, above its date and unit lines.
+            titled = next((i for i in range(len(recent) - 1, -1, -1) if len(recent[i]) < 150 and STATEMENT_TITLE.search(recent[i])), None)
+            near = recent[titled:][:3] if titled is not None else recent[-2:]
+            caption = " ".join(x for x in near if len(x) < 200)
             table_titles[idx] = (caption or f"Table {idx + 1}", title)
             for m in raw_tables[idx][2]:
                 out.located[m] = (title, idx)
@@ -147,7 +155,7 @@ def extract(body: etree._Element, *, title_hint: str = "Document") -> HtmlConten
         if line:
             current.append(line)
             recent.append(line)
-            recent = recent[-3:]
+            recent = recent[-5:]
     flush()
     out.sections = _merge_duplicates(out.sections)
     # Layout tables with no rows are dropped; facts located in tables follow the renumbering.

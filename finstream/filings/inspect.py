@@ -36,6 +36,7 @@ def summary(filing: Filing) -> dict[str, Any]:
             for i, t in enumerate(filing.tables)
         ],
         "fact_count": len(filing.facts),
+        "calendar": filing.calendar.model_dump() if filing.calendar else None,
         "key_facts": key_facts(filing),
         "warnings": filing.warnings,
     }
@@ -55,6 +56,11 @@ def _print_text(s: dict[str, Any]) -> None:
     for key in ("company", "cik", "ticker", "form", "fiscal_period", "period_end", "filing_date"):
         if s[key]:
             p(f"  {key.replace('_', ' ')}: {s[key]}")
+    cal = s.get("calendar")
+    if cal:
+        p(f"  calendar: {cal['description']} (from {cal['source']})")
+    else:
+        p("  calendar: not stated; periods are named by their end dates")
     sections = s["sections"]
     p(f"\nSections ({len(sections)}):")
     for sec in sections[:40]:
@@ -80,7 +86,9 @@ def _print_text(s: dict[str, Any]) -> None:
                 str(x) for x in (src.get("section"), f"p.{src['page']}" if src.get("page") else None,
                                  src.get("table"), src.get("context")) if x
             )
-            p(f"    {pt['period']:<22} {_money(pt['value'], series['unit']):>16}   {where[:110]}")
+            derived = "  (derived: " + " minus ".join(x.get("period", "?") for x in pt["derived_from"]) + ")" if pt.get(
+                "derived") else ""
+            p(f"    {pt['period']:<22} {_money(pt['value'], series['unit']):>16}   {where[:110]}{derived}")
     for w in s["warnings"]:
         p(f"\nwarning: {w}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -22,6 +22,25 @@ class Source(BaseModel):
     period: str | None = Field(None, description="Human label of the period, e.g. FY2024, Q2 FY2025.")
 
 
+class Revision(BaseModel):
+    """A value one filing reported for a fact before a later filing restated it."""
+
+    value: float
+    filed: str | None = Field(None, description="Filing date of the earlier report.")
+    context: str | None = Field(None, description="Where it was reported (accession, form).")
+
+
+class FiscalCalendarInfo(BaseModel):
+    """The fiscal calendar a filing's periods were labelled with (shown by inspect)."""
+
+    fiscal_year_end: str = Field(description="Nominal fiscal year end as --MM-DD.")
+    weeks_52_53: bool = Field(False, description="Years of 52 or 53 weeks ending near the nominal day.")
+    year_offset: int = Field(0, description="Fiscal year number minus the calendar year in which the year ends.")
+    year_known: bool = True
+    description: str = ""
+    source: str = Field("", description="What the calendar was read from (cover, companyfacts 10-Ks, headings).")
+
+
 class Fact(BaseModel):
     """One reported number."""
 
@@ -35,8 +54,18 @@ class Fact(BaseModel):
     fiscal_year: int | None = None
     fiscal_period: str | None = Field(None, description="FY, Q1..Q4, H1, 9M ...")
     form: str | None = None
-    dimensions: dict[str, str] = Field(default_factory=dict, description="Axis -> member; empty = total.")
+    dimensions: dict[str, str] = Field(
+        default_factory=dict, description="Axis -> member (explicit) or value (typed); empty = total."
+    )
     source: Source
+    decimals: int | Literal["INF"] | None = Field(
+        None, description="XBRL precision: digits after the point the value is exact to (-6 = millions); None if not stated."
+    )
+    derived: bool = Field(False, description="Computed from other facts (e.g. Q4 = FY - 9M), not reported.")
+    derived_from: list[Source] = Field(default_factory=list, description="The reported facts a derived value comes from.")
+    history: list[Revision] = Field(
+        default_factory=list, description="Earlier reported values of the same fact that a later filing replaced."
+    )
 
 
 class Section(BaseModel):
@@ -71,6 +100,8 @@ class Filing(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    calendar: FiscalCalendarInfo | None = Field(None, description="The fiscal calendar its periods are labelled with.")
+    dei: dict[str, str] = Field(default_factory=dict, description="Cover (dei:) text facts, e.g. DocumentFiscalPeriodFocus.")
     # The search index (finstream.filings.search), built on first use; never serialized.
     _search_index: Any = PrivateAttr(default=None)
 

@@ -13,11 +13,20 @@ import threading
 
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import scale_from_text
-from finstream.filings.periods import parse_date
+from finstream.filings.pdf_statements import (
+    Statement,
+    cover_period_end,
+    find_statements,
+    fiscal_year_named,
+    release_company,
+    release_quarter,
+)
+from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, parse_date
 from finstream.filings.table_facts import facts_from_table
 from finstream.filings.tables import build_rows, rows_from_plain
 
 MAX_TABLE_PAGES = 12
+MAX_TABLE_PAGES_BESIDE_STATEMENTS = 6
 _STATEMENT = re.compile(r"(Years?|Months|Weeks|Quarters?)\s+Ended", re.I)
 _REVENUE = re.compile(r"\b(Revenues?|Net sales|Total net revenue)\b", re.I)
 _NUM = re.compile(r"\d[\d,]{2,}")
@@ -106,16 +115,25 @@ def _headings(page_text: str, first_label: str, ncols: int) -> list[str]:
 
 
 def _metadata(filing: Filing, first_pages: str) -> None:
+    """Company, form and period from the first pages: a 10-K/10-Q cover or an earnings release."""
     m = re.search(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F)\b", first_pages, re.I)
     filing.form = m.group(1).upper() if m else None
-    m = re.search(r"fiscal\s+year\s+ended\s+([A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})", first_pages, re.I) or re.search(
-        r"quarterly\s+period\s+ended\s+([A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})", first_pages, re.I
-    )
-    filing.period_end = parse_date(m.group(1)) if m else None
-    if filing.period_end and filing.form == "10-K":
-        filing.fiscal_period = f"FY{filing.period_end.year}"
-    m = re.search(r"\n\s*([A-Z][A-Z0-9&.,' \-]{2,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO)\.?)\s*\n", first_pages)
-    filing.company = m.group(1).strip().title().replace("Inc", "Inc") if m else None
+    filing.period_end = cover_period_end(first_pages)
+    if filing.form is None and _RELEASE_WORDS.search(first_pages[:3000]):
+        filing.form = "EX-99.1" if re.search(r"exhibit\s+99\.?1", first_pages[:3000], re.I) else "earnings release"
+    m = re.search(r"\n[ \t_]*([A-Za-z][^\n]{1,80}?)[ \t_]*\n[^\n]*\(exact name of registrant", first_pages, re.I)
+    # The registrant's name: above "(Exact name of registrant…)", or below the commission file number.
+    m = m or re.search(r"commission\s+file\s+(?:number|no\.?)[^\n]*\n[ \t_]*([A-Za-z0-9][^\n]{1,80}?)\s*\n", first_pages, re.I)
+    if m:
+        filing.company = " ".join(m.group(1).split())
+    else:
+        m = re.search(r"\n\s*([A-Z0-9][A-Z0-9&.,' \-]{1,60}(?:INC|CORP|CORPORATION|LTD|PLC|CO|COMPANY)\.?)\s*\n", first_pages)
+        filing.company = m.group(1).strip() if m else None
+    if filing.company is None or not re.search(r"[A-Za-z]", filing.company):
+        filing.company = release_company(first_pages[:2000])
+
+
+_RELEASE_WORDS = re.compile(r"\b(reports|announces)\b[^\n]{0,80}\bresults\b|\bearnings\s+release\b", re.I)
 
 
 _ITEM_LINE = re.compile(r"^\s*(?:PART\s+[IV]+[,.\s]*)?(ITEM\s+\d{1,2}[A-C]?\.?\s+[^\r\n]{3,150}?)\s*\r?$", re.I | re.M)
@@ -144,7 +162,13 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     filing = Filing(filename=filename, format="pdf")
     filing.sections = _page_sections(texts)
     _metadata(filing, "\n".join(texts[:3]))
-    pages = statement_pages(texts)
+    annual = filing.form in ("10-K", "20-F", "40-F")
+    statements = find_statements(texts, filing.period_end if annual else None, filing.warnings)
+    # Pages read as statements from their text need no second, slower reading by pdfplumber.
+    done = {st.page - 1 for st in statements}
+    pages = [i for i in statement_pages(texts) if i not in done]
+    if statements:  # the other tables (MD&A, segments) are for reading, not for figures: fewer of them
+        pages = pages[:MAX_TABLE_PAGES_BESIDE_STATEMENTS]
     if pages:
         import pdfplumber  # slow to import; only needed when a page has statement tables
 
@@ -158,6 +182,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
                     page.close()
         except Exception as exc:  # pdfminer raises many kinds on odd content; text is still good
             filing.warnings.append(f"table extraction stopped: {type(exc).__name__}")
+    add_statement_facts(filing, statements, "\n".join(texts[:3]))
     return filing
 
 
@@ -180,3 +205,100 @@ def _add_table(filing: Filing, raw: list[list[object]], page_text: str, page: in
     filing.facts.extend(
         facts_from_table(table, filing.filename, scale=scale, context=page_text[:0], form=filing.form)
     )
+
+
+def add_statement_facts(filing: Filing, statements: list[Statement], first_pages: str) -> None:
+    """Facts from the primary statements, which replace those read from other tables (MD&A,
+    selected data); labelled with the calendar the cover or the release states."""
+    if not statements:
+        if filing.facts:
+            filing.warnings.append(
+                "no primary financial statement (income statement, balance sheet, cash flows) found by its "
+                "title; figures come from other tables (MD&A or selected data) and may be partial"
+            )
+        return
+    calendar = _calendar(filing, statements, first_pages)
+    facts = []
+    for st in statements:
+        table = Table(
+            title=f"{st.title} (page {st.page})", columns=["Item", *st.columns], rows=st.rows, page=st.page,
+            section=next((s.title for s in filing.sections if s.page == st.page), f"Page {st.page}"),
+            unit_note={6: "in millions", 3: "in thousands", 9: "in billions"}.get(st.scale),
+        )
+        filing.tables.append(table)
+        facts.extend(facts_from_table(
+            table, filing.filename, scale=st.scale, shares_scale=st.shares_scale, context=st.header,
+            calendar=calendar, form=filing.form, currency=st.currency,
+        ))
+        if not st.scale_known:
+            filing.warnings.append(f"page {st.page}: {st.title!r} states no scale; its values are kept as printed")
+        if st.skipped_rows > 3:
+            filing.warnings.append(
+                f"page {st.page}: {st.skipped_rows} lines of {st.title!r} could not be split into its "
+                f"{len(st.columns)} columns and were left out"
+            )
+    filing.facts = facts
+    if calendar is not None:
+        filing.calendar = calendar_info(calendar, "cover page and statement headings")
+    if not any(st.kind == "income" for st in statements):
+        filing.warnings.append("no income statement found by its title; revenue and net income may be missing")
+
+
+def _calendar(filing: Filing, statements: list[Statement], first_pages: str) -> FiscalCalendar | None:
+    """The fiscal calendar a PDF states: a 10-K's "fiscal year ended", a release's "first quarter
+    fiscal 2024", or, for a 10-Q, its own columns (the longest year-to-date column starts the
+    fiscal year; the balance sheet's comparative date is the last year end)."""
+    ends = [e for st in statements for h in st.columns if (e := parse_date(h))]
+    income = [e for st in statements if st.kind == "income" for h in st.columns if (e := parse_date(h))]
+    latest = max(income or ends) if (income or ends) else filing.period_end
+    if latest is None:
+        return None
+    if filing.form in ("10-K", "20-F", "40-F"):
+        fiscal_year = fiscal_year_named(statements, filing.period_end or latest)
+        cal = calendar_from_focus(filing.period_end or latest, fiscal_year, None, "FY", filing.warnings)
+        filing.period_end = filing.period_end or latest
+    else:
+        released = release_quarter(first_pages[:3000])
+        quarter, fiscal_year = released if released else (_quarter_from_columns(statements, latest), None)
+        prior_end = _prior_year_end(statements, latest)
+        if quarter is not None:
+            cal = calendar_from_focus(latest, fiscal_year, None, f"Q{quarter}", filing.warnings)
+        elif prior_end is not None:
+            cal = calendar_from_focus(latest, fiscal_year, f"--{prior_end.month:02d}-{prior_end.day:02d}", None)
+        else:
+            filing.warnings.append(
+                "the document does not say which fiscal period it covers; labels assume a fiscal year "
+                f"ending {latest:%B %-d}"
+            )
+            cal = calendar_from_focus(latest, None, None, "FY")
+        if fiscal_year is None and filing.form != "10-Q":
+            # A release that does not number its fiscal year: name periods by their end dates.
+            cal = FiscalCalendar(cal.fye_month, cal.fye_day, 0, year_known=False, weeks_52_53=cal.weeks_52_53)
+        # The period is the income statement's latest column, not a date in an outlook.
+        filing.period_end = latest
+    _, _, filing.fiscal_period = cal.label(None, filing.period_end)
+    return cal
+
+
+def _quarter_from_columns(statements: list[Statement], latest) -> int | None:
+    """Q2 when the income statement has a six-month column ending with its latest quarter, Q3 for
+    nine months; None when only three-month columns say nothing of the year."""
+    from finstream.filings.periods import duration_months
+
+    months = [
+        duration_months(h) or 0
+        for st in statements if st.kind == "income" for h in st.columns if parse_date(h) == latest
+    ]
+    longest = max(months, default=0)
+    return {6: 2, 9: 3}.get(longest)
+
+
+def _prior_year_end(statements: list[Statement], latest):
+    """A quarterly balance sheet compares the quarter end with the last fiscal year end."""
+    for st in statements:
+        if st.kind != "balance":
+            continue
+        dates = [d for h in st.columns if (d := parse_date(h)) and 60 <= (latest - d).days <= 300]
+        if dates:
+            return max(dates)
+    return None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 from typing import Any, Literal
 
 from finstream.filings.concepts import Metric, find_metric, label_matches
 from finstream.filings.model import Fact, Filing
+from finstream.filings.xbrl_common import precision_rank
 
 _XBRL = re.compile(r"^[\w\-]+:[A-Za-z]\w*$")  # prefix:LocalName; line items are anything else
 PeriodType = Literal["annual", "quarterly", "all"]
@@ -17,15 +19,66 @@ class SeriesNotFound(LookupError):
     """No facts for the asked metric or concept; the message says what exists instead."""
 
 
+_QUARTERS = {"Q1", "Q2", "Q3", "Q4"}
+
+
 def _period_ok(fact: Fact, period_type: PeriodType, instant: bool) -> bool:
+    """Annual = fiscal years (and balances at a fiscal year end, never at a quarter end);
+    quarterly = three-month periods and balances at any quarter end; all = everything,
+    year-to-date (H1, 9M) included."""
     if period_type == "all":
         return True
     if fact.period_start is None:
         if not instant:
             return False
         return fact.fiscal_period == "FY" if period_type == "annual" else True
+    if fact.fiscal_period:
+        return fact.fiscal_period == "FY" if period_type == "annual" else fact.fiscal_period in _QUARTERS
     days = (fact.period_end - fact.period_start).days
     return 350 <= days <= 380 if period_type == "annual" else 80 <= days <= 100
+
+
+def _unit_ok(metric: Metric, unit: str) -> bool:
+    if metric.unit == "USD/shares":  # per-share in any currency (TWD/shares for an IFRS filer)
+        return unit.endswith("/shares")
+    return unit == metric.unit
+
+
+def derived_q4(facts: list[Fact]) -> list[Fact]:
+    """Fourth quarters that no filing reports, as the fiscal year minus its first nine months.
+
+    Both sources are kept on the derived fact; a Q4 that is reported is never replaced. Only for
+    flows (not balances) and not per-share figures, which do not subtract.
+    """
+    by_concept: dict[tuple[str, str], list[Fact]] = {}
+    for f in facts:
+        if f.period_start is not None and not f.unit.endswith("/shares"):
+            by_concept.setdefault((f.concept, f.unit), []).append(f)
+    out: list[Fact] = []
+    for (_concept, _unit), group in by_concept.items():
+        reported_q4 = {f.period_end for f in group if f.fiscal_period == "Q4"}
+        nine = [f for f in group if f.fiscal_period == "9M"]
+        for fy in (f for f in group if f.fiscal_period == "FY" and f.period_end not in reported_q4):
+            # A 9M label already means nine months from the year's start: the same start is the same year.
+            ytd = next((g for g in nine if abs((g.period_start - fy.period_start).days) <= 10), None)
+            if ytd is None:
+                continue
+            label = (fy.source.period or f"FY{fy.fiscal_year}").replace("FY", "Q4 FY", 1)
+            out.append(fy.model_copy(update={
+                "value": fy.value - ytd.value,
+                "period_start": ytd.period_end + timedelta(days=1),
+                "fiscal_period": "Q4",
+                "derived": True,
+                "derived_from": [fy.source, ytd.source],
+                "decimals": None,
+                "history": [],
+                "source": fy.source.model_copy(update={
+                    "period": label,
+                    "context": f"derived: {fy.source.period} minus {ytd.source.period}",
+                }),
+            }))
+            reported_q4.add(fy.period_end)
+    return out
 
 
 def _rank(metric: Metric | None, concept: str, fact: Fact) -> int | None:
@@ -33,9 +86,18 @@ def _rank(metric: Metric | None, concept: str, fact: Fact) -> int | None:
     if metric is not None:
         if fact.concept in metric.concepts:
             return metric.concepts.index(fact.concept)
-        if not _XBRL.match(fact.concept) and label_matches(metric, fact.concept):
+        if _XBRL.match(fact.concept):
+            return None
+        if label_matches(metric, fact.concept):
             return len(metric.concepts) + next(
                 (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(fact.concept))), 0
+            )
+        # A line item printed under a group heading ("Costs and expenses: Operating income") is
+        # still that line item, ranked after the ones printed on their own.
+        own = fact.concept.rsplit(": ", 1)[-1]
+        if own != fact.concept and label_matches(metric, own):
+            return len(metric.concepts) + len(metric.patterns) + next(
+                (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(own))), 0
             )
         return None
     want = concept.lower()
@@ -64,8 +126,11 @@ def financial_series(
         raise SeriesNotFound(f"no filing named {filing!r}; available: {names}")
     metric = find_metric(name)
     instant = metric.instant if metric else False
-    candidates: list[tuple[int, int, int, Fact]] = []
+    matched: list[tuple[int, int, int, int, Fact]] = []
     order = 0
+    # Later filings first among equals: a restated figure replaces the one it restates.
+    recency = sorted(range(len(chosen)), key=lambda i: str(chosen[i].period_end or ""), reverse=True)
+    newer = {fi: pos for pos, fi in enumerate(recency)}
     for fi, f in enumerate(chosen):
         for fact in f.facts:
             order += 1
@@ -76,40 +141,52 @@ def financial_series(
                 continue
             if metric is None:
                 instant = fact.period_start is None
-            if _period_ok(fact, period_type, instant):
-                candidates.append((rank, fi, order, fact))
+            # Tagged before printed (rank), then the most precise, then the latest filing.
+            matched.append((rank, -precision_rank(fact.decimals), newer[fi], order, fact))
+    if not instant and period_type != "annual":
+        for fact in derived_q4([c[4] for c in matched]):
+            rank = _rank(metric, name, fact)
+            matched.append((rank if rank is not None else 0, 10_000, len(chosen), 0, fact))
+    candidates = [c for c in matched if _period_ok(c[4], period_type, instant)]
     if not candidates:
         raise SeriesNotFound(_not_found(chosen, name, metric, period_type))
     if metric is not None and metric.unit:
-        candidates = [c for c in candidates if c[3].unit == metric.unit]
+        candidates = [c for c in candidates if _unit_ok(metric, c[4].unit)]
         if not candidates:
             raise SeriesNotFound(_not_found(chosen, name, metric, period_type))
-    unit = Counter(c[3].unit for c in candidates).most_common(1)[0][0]
-    candidates = _comparable(c for c in candidates if c[3].unit == unit)
-    best: dict[tuple, tuple[int, int, int, Fact]] = {}
+    unit = Counter(c[4].unit for c in candidates).most_common(1)[0][0]
+    candidates = _comparable(c for c in candidates if c[4].unit == unit)
+    best: dict[tuple, tuple[int, int, int, int, Fact]] = {}
     for cand in candidates:
-        fact = cand[3]
+        fact = cand[4]
         key = (fact.period_start, fact.period_end)
-        if key not in best or cand[:3] < best[key][:3]:
+        if key not in best or cand[:4] < best[key][:4]:
             best[key] = cand
-    picked = sorted(best.values(), key=lambda c: (c[3].period_end, c[3].period_start or c[3].period_end))
+    picked = sorted(best.values(), key=lambda c: (c[4].period_end, c[4].period_start or c[4].period_end))
     picked = picked[-limit:] if limit > 0 else picked
-    top = Counter(c[3].concept for c in picked).most_common(1)[0][0]
-    points = [
-        {
-            "period": c[3].source.period or c[3].period_end.isoformat(),
-            "start": c[3].period_start.isoformat() if c[3].period_start else None,
-            "end": c[3].period_end.isoformat(),
-            "value": c[3].value,
-            "source": c[3].source.model_dump(exclude_none=True),
-        }
-        for c in picked
-    ]
-    label = metric.label if metric else picked[-1][3].label
+    top = Counter(c[4].concept for c in picked).most_common(1)[0][0]
+    points = [_point(c[4]) for c in picked]
+    label = metric.label if metric else picked[-1][4].label
     return {"concept": top, "label": label, "unit": unit, "points": points}
 
 
-def _comparable(candidates) -> list[tuple[int, int, int, Fact]]:
+def _point(fact: Fact) -> dict[str, Any]:
+    point: dict[str, Any] = {
+        "period": fact.source.period or fact.period_end.isoformat(),
+        "start": fact.period_start.isoformat() if fact.period_start else None,
+        "end": fact.period_end.isoformat(),
+        "value": fact.value,
+        "source": fact.source.model_dump(exclude_none=True),
+    }
+    if fact.derived:
+        point["derived"] = True
+        point["derived_from"] = [s.model_dump(exclude_none=True) for s in fact.derived_from]
+    if fact.history:
+        point["restated_from"] = [h.model_dump(exclude_none=True) for h in fact.history[-2:]]
+    return point
+
+
+def _comparable(candidates) -> list[tuple[int, int, int, int, Fact]]:
     """Keep the best-ranked concept, plus lower-ranked ones that measure the same thing.
 
     Companies switch concepts over the years (revenue), so older periods may come from another
@@ -123,12 +200,12 @@ def _comparable(candidates) -> list[tuple[int, int, int, Fact]]:
     values: dict[tuple, float] = {}
     for rank in sorted(by_rank):
         group = by_rank[rank]
-        shared = [(k, c[3].value) for c in group if (k := (c[3].period_start, c[3].period_end)) in values]
+        shared = [(k, c[4].value) for c in group if (k := (c[4].period_start, c[4].period_end)) in values]
         if kept and any(abs(values[k] - v) > 0.005 * max(abs(v), 1) for k, v in shared):
             continue
         kept.extend(group)
         for c in group:
-            values.setdefault((c[3].period_start, c[3].period_end), c[3].value)
+            values.setdefault((c[4].period_start, c[4].period_end), c[4].value)
     return kept
 
 

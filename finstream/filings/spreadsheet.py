@@ -12,7 +12,7 @@ import zipfile
 
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import clean_text, money_scale_from_header, parse_number
-from finstream.filings.periods import FiscalCalendar, calendar_from_focus, parse_date
+from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, parse_date
 from finstream.filings.table_facts import facts_from_table
 from finstream.filings.tables import Cell, build_rows
 
@@ -133,9 +133,12 @@ def _cover(filing: Filing, rows: list[list[object]]) -> FiscalCalendar:
     if fy and fp:
         filing.fiscal_period = f"FY{fy}" if fp == "FY" else f"{fp} FY{fy}"
     filing.period_end = parse_date(values.get("Document Period End Date"))
-    return calendar_from_focus(
-        filing.period_end, int(fy) if fy and fy.isdigit() else None, values.get("Current Fiscal Year End Date")
+    cal = calendar_from_focus(
+        filing.period_end, int(fy) if fy and fy.isdigit() else None, values.get("Current Fiscal Year End Date"),
+        fp, filing.warnings,
     )
+    filing.calendar = calendar_info(cal, "cover sheet (dei)")
+    return cal
 
 
 def load_csv(filename: str, data: bytes) -> Filing:

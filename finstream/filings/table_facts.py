@@ -72,8 +72,8 @@ def _start(end: date, months: int) -> date:
 def _unit_for(label: str, is_pct: bool) -> tuple[str, bool]:
     """(unit, takes the money scale?) for a line item."""
     low = label.lower()
-    if "per share" in low or "per diluted share" in low or "per basic share" in low:
-        return "USD/shares", False
+    if re.search(r"\bper\s+(?:[\w-]+\s+){0,3}shares?\b|\bper\s+(?:ads|adr|unit)\b|\beps\b", low):
+        return "USD/shares", False  # per share, per common share, per diluted share: never scaled
     if is_pct or low.endswith("%") or "percent" in low or "margin %" in low:
         return "%", False
     if re.search(r"\bshares\b|\bin shares\b", low) and "per" not in low:
@@ -91,6 +91,7 @@ def facts_from_table(
     calendar: FiscalCalendar | None = None,
     table_ref: str | None = None,
     form: str | None = None,
+    currency: str = "USD",
 ) -> list[Fact]:
     headers = table.columns[1:]
     ctx = f"{table.title} {context}"
@@ -118,6 +119,8 @@ def facts_from_table(
         # "Basic" under "EARNINGS PER SHARE:" is basic EPS; the heading makes the line item.
         label = f"{heading}: {own}" if heading and len(own) < 40 else own
         unit, scaled = _unit_for(own if re.search(r"\bshares\b", own, re.I) else label, False)
+        if currency != "USD" and unit.startswith("USD"):
+            unit = currency + unit[3:]
         for col, (end, months) in enumerate(periods, start=1):
             if end is None or col >= len(row) or not isinstance(row[col], int | float):
                 continue
@@ -152,3 +155,19 @@ def facts_from_table(
                 )
             )
     return out
+
+
+_CURRENCIES = (
+    ("EUR", r"\beuros?\b|€|\bEUR\b"), ("GBP", r"\bpounds?\s+sterling\b|£|\bGBP\b"), ("JPY", r"\byen\b|¥|\bJPY\b"),
+    ("TWD", r"\bNT\$|new taiwan dollars?|\bTWD\b"), ("CNY", r"\brenminbi\b|\bRMB\b|\bCNY\b"),
+    ("CAD", r"\bcanadian dollars?\b|\bC\$|\bCAD\b"), ("CHF", r"\bswiss francs?\b|\bCHF\b"),
+    ("INR", r"\brupees?\b|₹|\bINR\b"), ("KRW", r"\bwon\b|₩|\bKRW\b"),
+)
+
+
+def currency_from_text(text: str) -> str:
+    """The currency a statement heading names ("in thousands of euros", "NT$ in millions"); USD if none."""
+    for code, pattern in _CURRENCIES:
+        if re.search(pattern, text, re.I):
+            return code
+    return "USD"

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from lxml import etree
 
 from finstream.filings.model import Fact, Filing, Source
-from finstream.filings.periods import FiscalCalendar, calendar_from_focus
+from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info
 
 XBRLI = "http://www.xbrl.org/2003/instance"
 XBRLDI = "http://xbrl.org/2006/xbrldi"
+
+
+_STANDARD_PREFIXES = (
+    (re.compile(r"^https?://fasb\.org/us-gaap/"), "us-gaap"),
+    (re.compile(r"^https?://xbrl\.ifrs\.org/taxonomy/[^/]+/ifrs-full$"), "ifrs-full"),
+    (re.compile(r"^https?://xbrl\.sec\.gov/dei/"), "dei"),
+    (re.compile(r"^https?://fasb\.org/srt/"), "srt"),
+)
+
+
+def standard_prefix(namespace: str | None, prefix: str) -> str:
+    """The usual prefix for a standard taxonomy's namespace, whatever the filer called it
+    (an IFRS filer may write ``ifrs:Revenue``; concepts.py knows ``ifrs-full:Revenue``)."""
+    for pattern, name in _STANDARD_PREFIXES:
+        if namespace and pattern.match(namespace):
+            return name
+    return prefix
+
+
+def concept_name(name: str, nsmap: dict) -> str:
+    """``prefix:Local`` with the prefix made standard for standard taxonomies."""
+    prefix, sep, local = name.partition(":")
+    if not sep:
+        return name
+    canonical = standard_prefix(nsmap.get(prefix), prefix)
+    return name if canonical == prefix else f"{canonical}:{local}"
 
 
 @dataclass
@@ -38,8 +65,9 @@ def parse_contexts(root: etree._Element) -> dict[str, Context]:
         end_date = _date(instant) if instant else _date(end)
         if end_date is None:
             continue
+        # A typed member's value is the text of its child element (<…Axis.domain>2025-02-01</…>).
         dims = {
-            m.get("dimension", ""): (m.text or "".join(m.itertext())).strip()
+            m.get("dimension", ""): " ".join("".join(m.itertext()).split())
             for m in ctx.iter(f"{{{XBRLDI}}}explicitMember", f"{{{XBRLDI}}}typedMember")
         }
         out[ctx.get("id", "")] = Context(ctx.get("id", ""), None if instant else _date(start), end_date, dims)
@@ -50,14 +78,18 @@ def parse_units(root: etree._Element) -> dict[str, str]:
     def name(measure: str) -> str:
         return measure.strip().split(":")[-1]
 
+    def measures(el: etree._Element | None) -> str:
+        # A product of measures (rare: "USD*shares") is written with "*", as Arelle does.
+        return "*".join(name(m.text or "") for m in el.iter(f"{{{XBRLI}}}measure")) if el is not None else ""
+
     out: dict[str, str] = {}
     for unit in root.iter(f"{{{XBRLI}}}unit"):
         num = unit.find(f".//{{{XBRLI}}}unitNumerator")
         den = unit.find(f".//{{{XBRLI}}}unitDenominator")
         if num is not None and den is not None:
-            out[unit.get("id", "")] = f"{name(num.findtext(f'{{{XBRLI}}}measure') or '')}/{name(den.findtext(f'{{{XBRLI}}}measure') or '')}"
+            out[unit.get("id", "")] = f"{measures(num)}/{measures(den)}"
         else:
-            out[unit.get("id", "")] = name(unit.findtext(f"{{{XBRLI}}}measure") or "")
+            out[unit.get("id", "")] = measures(unit)
     return out
 
 
@@ -69,10 +101,37 @@ class RawFact:
     value: float
     scale: int = 0
     marker: int | None = None
+    decimals: int | str | None = None  # int, "INF" or None (not stated)
 
 
-def apply_dei(filing: Filing, dei: dict[str, str]) -> FiscalCalendar:
+def parse_decimals(text: str | None) -> int | str | None:
+    t = (text or "").strip()
+    if t.upper() == "INF":
+        return "INF"
+    try:
+        return int(t)
+    except ValueError:
+        return None
+
+
+def precision_rank(decimals: int | str | None) -> int:
+    """Higher is more precise: INF beats any number of decimals, which beats none stated."""
+    if decimals == "INF":
+        return 10_000
+    return decimals if isinstance(decimals, int) else -10_000
+
+
+def add_dei(dei: dict[str, str], name: str, value: str, context: Context | None) -> None:
+    """Keep one value per dei name, preferring the registrant's (a context with no dimensions)."""
+    if name not in dei or (context is not None and not context.dimensions and dei.get(f"_dims:{name}") == "1"):
+        dei[name] = value
+        dei[f"_dims:{name}"] = "1" if context is not None and context.dimensions else "0"
+
+
+def apply_dei(filing: Filing, dei: dict[str, str], contexts: dict[str, Context] | None = None) -> FiscalCalendar:
     """Fill the filing's metadata from dei facts; return the fiscal calendar they imply."""
+    dei = {k: v for k, v in dei.items() if not k.startswith("_dims:")}
+    filing.dei = dict(dei)
     filing.company = dei.get("EntityRegistrantName") or filing.company
     cik = dei.get("EntityCentralIndexKey")
     filing.cik = cik.strip().lstrip("0") or cik if cik else filing.cik
@@ -85,7 +144,22 @@ def apply_dei(filing: Filing, dei: dict[str, str]) -> FiscalCalendar:
     fiscal_year = int(fy) if fy and fy.strip().isdigit() else None
     if fp and fiscal_year:
         filing.fiscal_period = f"FY{fiscal_year}" if fp.strip() == "FY" else f"{fp.strip()} FY{fiscal_year}"
-    return calendar_from_focus(period_end, fiscal_year, dei.get("CurrentFiscalYearEndDate"))
+    fye = dei.get("CurrentFiscalYearEndDate")
+    if not fye and contexts:
+        fye = _annual_end(contexts, period_end)
+    annual = str(filing.form or "").split("/")[0] in ("10-K", "10-KT", "20-F", "40-F")
+    cal = calendar_from_focus(period_end, fiscal_year, fye, fp, filing.warnings, annual=annual)
+    source = "cover (dei)" if dei.get("CurrentFiscalYearEndDate") else "period focus and contexts"
+    filing.calendar = calendar_info(cal, source) if cal.quarters_known else None
+    return cal
+
+
+def _annual_end(contexts: dict[str, Context], period_end: date | None) -> str | None:
+    """Without a stated year end: the end of the latest twelve-month context (a 10-K's own year)."""
+    ends = [c.end for c in contexts.values() if c.start is not None and 350 <= (c.end - c.start).days <= 380]
+    if period_end is not None and ends and min(abs((e - period_end).days) for e in ends) <= 10:
+        return f"--{period_end.month:02d}-{period_end.day:02d}"
+    return None
 
 
 def _parse_loose(text: str | None) -> date | None:
@@ -101,17 +175,23 @@ def to_facts(
     filing: Filing,
     located: dict[int, tuple[str | None, int | None]] | None = None,
 ) -> list[Fact]:
-    """Facts with labels and sources; the same number tagged twice is kept once."""
-    seen: set[tuple] = set()
-    out: list[Fact] = []
+    """Facts with labels and sources, one per (concept, period, dimensions, unit).
+
+    A fact tagged twice (the statement and a note) is kept once; where the copies differ, the
+    most precise one (``decimals``) wins, and among equals the first.
+    """
+    best: dict[tuple, RawFact] = {}
     for r in raw:
         ctx = contexts.get(r.context)
         if ctx is None:
             continue
-        key = (r.concept, r.context, r.unit, r.value)
-        if key in seen:
-            continue
-        seen.add(key)
+        key = (r.concept, ctx.start, ctx.end, tuple(sorted(ctx.dimensions.items())), r.unit)
+        old = best.get(key)
+        if old is None or precision_rank(r.decimals) > precision_rank(old.decimals):
+            best[key] = r
+    out: list[Fact] = []
+    for r in best.values():
+        ctx = contexts[r.context]
         fy, fp, label = calendar.label(ctx.start, ctx.end)
         section, table = (located or {}).get(r.marker, (None, None)) if r.marker is not None else (None, None)
         out.append(
@@ -121,6 +201,7 @@ def to_facts(
                 value=r.value,
                 unit=r.unit or "",
                 scale=r.scale,
+                decimals=r.decimals,
                 period_start=ctx.start,
                 period_end=ctx.end,
                 fiscal_year=fy,
@@ -142,7 +223,5 @@ def to_facts(
 
 def _label(concept: str) -> str:
     """'us-gaap:NetIncomeLoss' -> 'Net Income Loss' (XBRL label linkbases are not in the file)."""
-    import re
-
     local_name = concept.split(":")[-1]
     return " ".join(re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z]?[a-z0-9]+|[A-Z]+", local_name)) or local_name

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from lxml import etree
 
 from finstream.filings.model import Filing, Section
-from finstream.filings.numbers import parse_number
 from finstream.filings.xbrl_common import (
     XBRLI,
     RawFact,
+    add_dei,
     apply_dei,
     parse_contexts,
+    parse_decimals,
     parse_units,
+    standard_prefix,
     to_facts,
 )
 
@@ -31,20 +35,25 @@ def load_xbrl_instance(filename: str, root: etree._Element) -> Filing:
         qn = etree.QName(el)
         if qn.namespace in _SKIP_NS:
             continue
-        prefix = prefixes.get(qn.namespace or "", "")
+        prefix = standard_prefix(qn.namespace, prefixes.get(qn.namespace or "", ""))
         concept = f"{prefix}:{qn.localname}" if prefix else qn.localname
         text = (el.text or "").strip()
-        if prefix == "dei" or "/dei/" in (qn.namespace or ""):
-            dei.setdefault(qn.localname, " ".join(text.split()))
-            continue
         unit_ref = el.get("unitRef")
         if not unit_ref:
+            if prefix == "dei" or "/dei/" in (qn.namespace or ""):
+                add_dei(dei, qn.localname, " ".join(text.split()), contexts.get(el.get("contextRef") or ""))
             continue
-        value = parse_number(text)
-        if value is None:
+        if el.get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true":
             continue
-        raw.append(RawFact(concept, el.get("contextRef") or "", units.get(unit_ref, unit_ref), value))
-    calendar = apply_dei(filing, dei)
+        try:
+            value = float(Decimal(text))  # an instance holds the value itself: no display formatting
+        except InvalidOperation:
+            continue
+        raw.append(
+            RawFact(concept, el.get("contextRef") or "", units.get(unit_ref, unit_ref), value,
+                    decimals=parse_decimals(el.get("decimals")))
+        )
+    calendar = apply_dei(filing, dei, contexts)
     filing.facts = to_facts(raw, contexts, calendar, filing)
     if filing.period_end is None and filing.facts:
         filing.period_end = max(f.period_end for f in filing.facts)

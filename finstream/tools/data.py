@@ -58,8 +58,9 @@ class GetFinancialDataInput(BaseModel):
     )
     period_type: Literal["annual", "quarterly", "all"] = Field(
         "annual",
-        description="annual = fiscal years (~12-month periods); quarterly = ~3-month periods; all = every period "
-        "including 6- and 9-month year-to-date figures. Balance-sheet items are dated at period end.",
+        description="annual = fiscal years (balances at fiscal year ends); quarterly = three-month quarters "
+        "(balances at quarter ends; a Q4 no filing reports is derived as FY minus 9M and marked derived); "
+        "all = every period, including year-to-date figures labelled H1 (six months) and 9M (nine months).",
     )
     limit: int = Field(8, ge=1, le=40, description="Keep the most recent N periods.")
 
@@ -112,6 +113,8 @@ def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
             "table_count": len(f.tables),
             "fact_count": len(f.facts),
             "metrics": _available_metrics(f),
+            # How periods are labelled (FY2024, Q2 FY2025, H1/9M = year to date) for this filing.
+            "fiscal_calendar": f.calendar.description if f.calendar else None,
             "warnings": f.warnings[:5],
         })
     return ToolOutcome(result=_fit({"filings": out}, "filings"))

@@ -175,3 +175,22 @@ async def test_series_never_mix_companies_unless_a_filing_is_named(parsed, facts
     assert {p["source"]["document"] for p in r["points"]} <= {"CIK0000320193.json", "aapl-10-k-2024-11-01.html"}
     r = await call("get_financial_data", {"metric": "revenue", "filing": "snow_facts.json"}, [facts, snow])
     assert r["points"][-1]["value"] == 3_626_396_000
+
+
+async def test_tools_give_the_model_true_periods_derived_marks_and_warnings(parsed):
+    hd = parsed("corpus/hd-10-q-2023-07-30.html")
+    mrvl = parsed("corpus/mrvl-companyfacts-2026-05-28.json")
+    listed = (await call("list_filings", {}, [hd, mrvl]))["filings"]
+    assert listed[0]["fiscal_period"] == "Q2 FY2023"
+    assert "--01-28" in listed[0]["fiscal_calendar"] and "begins" in listed[0]["fiscal_calendar"]
+    q = await call("get_financial_data", {"metric": "revenue", "filing": hd.filename, "period_type": "quarterly"}, [hd])
+    assert [(p["period"], p["value"]) for p in q["points"]][-1] == ("Q2 FY2023", 42_916_000_000)
+    ytd = await call("get_financial_data", {"metric": "revenue", "filing": hd.filename, "period_type": "all"}, [hd])
+    assert ("H1 FY2023", 80_173_000_000) in [(p["period"], p["value"]) for p in ytd["points"]]
+    m = await call("get_financial_data", {"metric": "revenue", "filing": mrvl.filename, "period_type": "quarterly",
+                                          "limit": 8}, [mrvl])
+    q4 = next(p for p in m["points"] if p["period"] == "Q4 FY2026")
+    assert q4["derived"] and len(q4["derived_from"]) == 2
+    pdf = parsed("corpus/crm-ex99-1-2023-04-30.pdf")
+    listed = (await call("list_filings", {}, [pdf]))["filings"]
+    assert listed[0]["fiscal_period"] == "Q1 FY2024" and listed[0]["company"] == "Salesforce"

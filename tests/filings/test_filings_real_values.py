@@ -143,16 +143,22 @@ def test_buckle_8k_cover_is_ixbrl_metadata(parsed):
     assert f.form == "8-K" and f.cik == "885245"
 
 
-def test_uber_revenue_from_pdf_page_56(parsed):
+def test_uber_figures_come_from_the_income_statement_not_the_mdna_table(parsed):
     f = parsed("uber_2021.pdf")
     assert f.form == "10-K" and f.period_end == date(2021, 12, 31) and len(f.sections) == 307
-    page56 = [x for x in f.facts if x.source.page == 56]
-    by = {(x.concept, x.period_end.year): x.value for x in page56}
-    assert by[("Revenue", 2020)] == 11_139 * M and by[("Revenue", 2021)] == 17_455 * M
-    assert by[("Loss from operations", 2020)] == -4_863 * M
-    assert by[("Loss from operations", 2021)] == -3_834 * M
+    assert f.company == "UBER TECHNOLOGIES, INC."
+    # The MD&A results table on page 56 is still there to read, but its figures are not facts:
+    # the consolidated statements of operations on page 77 are.
+    mdna = next(t for t in f.tables if t.page == 56)
+    assert any(r[0] == "Revenue" and 11_139 in r and 17_455 in r for r in mdna.rows)
+    assert not [x for x in f.facts if x.source.page == 56]
     rev = financial_series([f], "revenue")["points"]
-    assert rev[-1]["value"] == 17_455 * M and rev[-1]["source"]["page"] == 56
+    assert [(p["period"], p["value"], p["source"]["page"]) for p in rev] == [
+        ("FY2019", 13_000 * M, 77), ("FY2020", 11_139 * M, 77), ("FY2021", 17_455 * M, 77)
+    ]
+    ops = {p["period"]: p["value"] for p in financial_series([f], "operating income")["points"]}
+    assert ops["FY2020"] == -4_863 * M and ops["FY2021"] == -3_834 * M
+    assert "STATEMENTS OF OPERATIONS" in rev[-1]["source"]["table"]
     page = next(s for s in f.sections if s.page == 56)
     assert page.title.startswith("Page 56 · ITEM 7. MANAGEMENT")  # the Item the page belongs to
 
