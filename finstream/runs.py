@@ -162,7 +162,9 @@ class RunManager(TailMixin):
         try:
             filings = await self.store.filings(conversation_id)
             counts = await self._artifact_counts(message_id) if prefix or seq_start > 1 else {}
-            turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts)
+            failed = [{"filename": d.filename, "error": d.error}
+                      for d in await self.store.list_documents(conversation_id) if d.error]
+            turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts, failed)
             provider = self.provider_factory()
         except BaseException:
             await self._abort_launch(run)
