@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from finstream import events as ev
 from finstream.filings.model import Filing
 from finstream.store import schema as t
 from finstream.store.common import (
@@ -31,7 +32,6 @@ from finstream.store.common import (
 )
 from finstream.store.engine import make_engine
 from finstream.store.migrations import migrate
-from finstream import events as ev
 from finstream.store.records import (
     Artifact,
     Conversation,

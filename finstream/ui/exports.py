@@ -210,10 +210,14 @@ def source_lines(sources: Iterable[dict[str, Any]]) -> list[str]:
     return out
 
 
-def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
-    """The conversation as Markdown: questions, answers, and each answer's artifacts as text.
+def conversation_markdown(
+    title: str, turns: list[tuple[str, Any]], feedback: dict[str, Any] | None = None
+) -> bytes:
+    """The conversation as Markdown: questions, answers, each answer's artifacts as text, and the
+    reader's feedback on it.
 
-    ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs.
+    ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs; ``feedback``
+    maps message ids to their Feedback (rating 1 up, 0 down; comment).
     """
     lines = [f"# {title}", ""]
     for role, item in turns:
@@ -228,6 +232,10 @@ def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
             lines += [note + "_", ""]
         for art in item.artifacts:
             lines += _artifact_markdown(art.kind, art.data, art.title)
+        rated = (feedback or {}).get(item.message_id)
+        if rated is not None:
+            verdict = "thumbs up" if rated.rating else "thumbs down"
+            lines += [f"_Feedback: {verdict}" + (f" — {rated.comment}" if rated.comment else "") + "_", ""]
     return "\n".join(lines).encode("utf-8")
 
 
