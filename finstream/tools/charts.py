@@ -125,7 +125,7 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
         from_zero = kind not in ("line", "scatter")
         axis = _axis(values, unit, from_zero)
         if not from_zero and axis and axis["range"][0] > 0:
-            y_title = (y_title + " " if y_title else "") + "(axis does not start at zero)"
+            y_title = (y_title + " " if y_title else "") + "(not from zero)"
         layout["yaxis"] = {"title": {"text": y_title}, **axis}
     if kind == "stacked_bar":
         layout["barmode"] = "stack"

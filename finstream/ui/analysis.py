@@ -171,7 +171,7 @@ def render_documents(conversation_id: str) -> None:
     docs = backend.list_documents(conversation_id)
     if not docs:
         st.caption("No filings yet: upload a 10-K, 10-Q, XBRL, companyfacts JSON, PDF, CSV or Excel "
-                   "file with the upload button in the question box below.")
+                   "file with the + button in the question box below.")
         return
     with st.container(horizontal=True, gap="small"):
         for doc in docs:
@@ -244,7 +244,7 @@ def render() -> None:
     conversation = backend.get_conversation(conversation_id)
 
     prompt = st.chat_input(
-        "Ask about the filings, or upload files with the button on the left…",
+        "Ask about the filings, or add files with +",
         accept_file="multiple",
         file_type=UPLOAD_TYPES,
         max_upload_size=get_settings().max_upload_mb,
