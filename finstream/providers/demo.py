@@ -245,15 +245,18 @@ class DemoAnalyst:
         if "compare_companies" in tools:
             found = [r for n, _a, r, e in conv.results if n == "compare_companies" and not e]
             if not found:
-                return "I cannot compare them: " + answers.inert("; ".join(errors)) + "\n\n", [], "end_turn"
+                why = "; ".join(answers.reason(e) for e in errors)
+                return "I cannot compare them: " + answers.inert(why) + "\n\n", [], "end_turn"
             text, calls = answers.comparison(found)
             if errors:
-                text = "Some of it is missing: " + answers.inert("; ".join(errors)) + ".\n\n" + text
+                why = "; ".join(answers.reason(e) for e in errors)
+                text = "Some of it is missing: " + answers.inert(why) + ".\n\n" + text
             return text, calls, "tool_use"
         if "search_filing" in tools:
             hits = [h for n, _a, r, e in conv.results if n == "search_filing" and not e for h in r["results"]]
             if not hits:
-                return answers.no_text(company, "; ".join(errors)), [], "end_turn"
+                figures_only = target is not None and target.format == "companyfacts"
+                return answers.no_text(company, "; ".join(errors), figures_only), [], "end_turn"
             topic = plan.section or plan.query
             return answers.text_answer(topic, company, hits), [], "end_turn"
         if "get_segment_data" in tools:

@@ -79,7 +79,7 @@ def missing_answer(unknown: list[str], failed: list[dict[str, str]], filings: li
 
 
 def missing_figures(company: str, errors: list[str]) -> str:
-    reasons = "; ".join(inert(e) for e in dict.fromkeys(errors))
+    reasons = "; ".join(inert(reason(e)) for e in dict.fromkeys(errors))
     return (
         f"The filings of {company} do not report that figure: {reasons}. Upload a filing that has it, "
         "such as the full 10-K or 10-Q with its financial statements (iXBRL from SEC EDGAR) or the "
@@ -122,9 +122,18 @@ def text_answer(topic: str, company: str, results: list[dict[str, Any]], limit: 
     return f"{head}\n\n{summary}\n\nThe passages, quoted:\n\n" + "\n\n".join(quotes)
 
 
-def no_text(company: str, error: str) -> str:
-    return (f"I could not find that in {possessive(company)} text: {inert(error)}. To ask about risk "
-            f"factors, guidance or other text, upload {UPLOAD_HINT}.")
+def reason(error: str) -> str:
+    """A tool error as a reader should see it: without the 'Error:' prefix and the echoed input."""
+    text = re.sub(r"^Error:\s*", "", str(error))
+    return re.sub(r"\.?\s*You sent: .*$", "", text, flags=re.S).strip()
+
+
+def no_text(company: str, error: str, figures_only: bool = False) -> str:
+    what = ("The loaded filing is SEC companyfacts data: figures only, no text passages on that"
+            if figures_only else f"{possessive(company)} filing has no text passages on that")
+    return (f"{what} ({inert(reason(error))}). To ask about risk factors, guidance or other text, upload "
+            f"{possessive(company)} 10-K or 10-Q document (the iXBRL .htm from SEC EDGAR, or a PDF with "
+            "a text layer).")
 
 
 # ---------------------------------------------------------------- several companies

@@ -125,7 +125,13 @@ _NOT_NAMES = frozenset(
     json xlsx ai it ok md&a mda r&d i the what how which who why when where is are was were do does did
     revenue revenues sales net income profit margin margins cash assets debt equity operating gross
     compare and vs versus with against between both each all 10-k 10-q 8-k today tomorrow show tell
-    give plot chart list describe explain summarize summarise please can could would their our""".split()
+    give plot chart list describe explain summarize summarise please can could would their our
+    roe roa roi roic md fcf capex opex sg&a ytd qoq ltm ntm pe ev esg ipo m&a usa uk eu ir kpi arr
+    arpu dau mau cogs pp&e ni ocf tam api cagr ifrs ebitda eur gbp jpy cny ttm rpo dso
+    growth profitability expenses expense costs cost trend trends period periods quarters years
+    region regions product products services shareholders dividends buybacks inventory guidance
+    outlook risk risks liquidity earnings eps share shares stock performance results operations
+    example instance now them this that these those us me you everything all""".split()
 )
 
 
@@ -144,6 +150,10 @@ def name_candidates(question: str) -> list[str]:
         for m in re.finditer(r"(?:^|[\s,])([A-Z][\w&\-]*(?:\s+[A-Z][\w&\-]*)?)", q):
             out.append(m.group(1))
     out += re.findall(r"\b[A-Z]{2,5}\b", q)
+    # A lone last word after "of/for/at/from" ("the revenue trend of wfc?") names whose figures.
+    tail = re.search(r"\b(?:of|for|at|from)\s+([A-Za-z][\w&.\-]*)\s*[?.!]*\s*$", q)
+    if tail and not re.search(r"\d", tail.group(1)):
+        out.append(tail.group(1))
     seen, names = set(), []
     for raw in out:
         words = [w for w in raw.split() if w.lower() not in _NOT_NAMES]

@@ -190,3 +190,39 @@ async def test_cash_question_labels_cash_and_marketable_securities(apple_10k):
     assert tiles["Apple Inc. · Current marketable securities FY2024"] == 35_228_000_000
     assert tiles["Apple Inc. · Non-current marketable securities FY2024"] == 91_479_000_000
     assert "$156.7B" in text  # their sum, 156,650
+
+
+async def test_a_text_question_on_a_figures_only_filing_says_what_to_upload(apple):
+    events, text = await ask("What are the main risk factors?", [apple])
+    assert "figures only, no text passages" in text and "upload Apple Inc.'s 10-K" in text
+    assert "You sent" not in text  # the tool's echo of its input is not the reader's business
+    assert not of(events, "chart")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the revenue trend?", "How have margins changed?", "Compare net income across periods",
+     "What does the balance sheet show?", "What is the EPS and ROE?", "Show the MD&A discussion of liquidity",
+     "What was revenue in FY2024?", "Is the CEO worried about AI?"],
+)
+def test_ordinary_questions_name_no_company(question):
+    from finstream.providers.demo_plan import name_candidates
+
+    assert name_candidates(question) == []
+
+
+async def test_a_lowercase_company_not_loaded_is_not_answered_from_another(apple_10k, salesforce):
+    events, text = await ask("What was the revenue trend of wfc?", [apple_10k, salesforce])
+    assert "no filing of **wfc**" in text
+    assert not of(events, "chart") and "37.9" not in text and "391" not in text
+
+
+def test_names_in_questions_are_found():
+    from finstream.providers.demo_plan import name_candidates
+
+    assert name_candidates("Compare Apple vs Microsoft on revenue") == ["Apple", "Microsoft"]
+    assert name_candidates("What is Home Depot's revenue by segment?") == ["Home Depot"]
+    assert name_candidates("What does uber_2021.pdf say?") == ["uber_2021.pdf"]
+    assert name_candidates("Revenue of MSFT") == ["MSFT"]
+    assert name_candidates("What was the revenue trend of wfc?") == ["wfc"]
+    assert name_candidates("What is the outlook for growth?") == []
