@@ -130,6 +130,8 @@ def render() -> None:
                          icon=icon):
             if not info.ok:
                 st.error(md_escape(info.error), icon=":material/error:")
+                st.button("Remove this file", key=f"doc-remove-{info.id}", icon=":material/delete:",
+                          on_click=backend.delete_document, args=(info.id,))
                 continue
             doc = backend.get_document(info.id)
             if doc is None or doc.filing is None:

@@ -75,6 +75,25 @@ def test_failed_file_is_named_and_can_be_removed(demo_runtime):
     assert [d.filename for d in demo_runtime.store.list_documents(conv.id)] == [APPLE.name]
 
 
+def test_several_uploads_show_progress_per_file_and_failures_are_removable_on_documents(demo_runtime):
+    conv, at = session(demo_runtime)
+    prompt = at.chat_input(key="prompt")
+    prompt.upload(APPLE.name, APPLE.read_bytes(), "text/html")
+    prompt.upload(CRM.name, CRM.read_bytes(), "text/html")
+    prompt.upload("broken.pdf", b"%PDF-1.4 broken", "application/pdf")
+    prompt.set_value("").run()  # files only: no answer starts, so the upload box stays in view
+    assert not at.exception
+    assert "2 of 3 files read" in [s.label for s in at.status]
+    lines = page_text(at)
+    assert f"{APPLE.name} — ready" in lines and f"{CRM.name} — ready" in lines
+    assert "broken.pdf — could not be read" in lines
+    at.switch_page("pages/documents.py").run()
+    broken = next(d for d in demo_runtime.store.list_documents(conv.id) if not d.ok)
+    at.button(key=f"doc-remove-{broken.id}").click().run()
+    assert not at.exception
+    assert all(d.ok for d in demo_runtime.store.list_documents(conv.id))
+
+
 def test_feedback_is_stored_and_exported(demo_runtime):
     conv, at = session(demo_runtime, APPLE)
     ask(at, "What is the revenue trend?")
