@@ -71,10 +71,13 @@ def missing_answer(unknown: list[str], failed: list[dict[str, str]], filings: li
                 f"There is no filing of **{inert(name)}** in this conversation, so I cannot answer for it. "
                 f"Upload {UPLOAD_HINT.replace('its ', inert(possessive(name)) + ' ', 1)} and ask again."
             )
-    lines.append(
-        f"Loaded and readable: {inert(loaded_list(filings))}. I have not answered from those, since "
-        "they are other companies' filings."
-    )
+    if filings:
+        lines.append(
+            f"Loaded and readable: {inert(loaded_list(filings))}. I have not answered from those, since "
+            "they are other companies' filings."
+        )
+    else:
+        lines.append("No readable filing is loaded in this conversation yet.")
     return "\n\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from finstream.providers.demo import DemoAnalyst
 from finstream.providers.demo_plan import plan_for
 from finstream.samples import sample_paths
 from finstream.tools import default_toolbox
+from tests.support.filings import FILINGS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ async def test_no_filings_says_so():
 
 # ---------------------------------------------------------------- several companies, text, gaps
 
-FILINGS = __import__("pathlib").Path(__file__).resolve().parents[2].parent / "shared" / "filings"
+FILINGS = FILINGS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +227,10 @@ def test_names_in_questions_are_found():
     assert name_candidates("Revenue of MSFT") == ["MSFT"]
     assert name_candidates("What was the revenue trend of wfc?") == ["wfc"]
     assert name_candidates("What is the outlook for growth?") == []
+
+
+async def test_the_only_upload_failed(apple):
+    failed = [{"filename": "uber_2021.pdf", "error": "uber_2021.pdf: not a PDF (no %PDF header)"}]
+    events, text = await ask("Summarise uber_2021.pdf", [], failed)
+    assert "uber_2021.pdf" in text and "could not be read" in text and "not a PDF" in text
+    assert "No readable filing is loaded" in text
