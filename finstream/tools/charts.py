@@ -122,6 +122,13 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
             dips = [sum(v for s in spec.series if (v := s.values[i]) is not None and v < 0)
                     for i in range(len(spec.x))]
             values = stacks + dips
+        elif kind == "waterfall":  # relative steps: the bars reach the running totals
+            values = []
+            for s in spec.series:
+                total = 0.0
+                for v in s.values:
+                    total += v or 0.0
+                    values.append(total)
         from_zero = kind not in ("line", "scatter")
         axis = _axis(values, unit, from_zero)
         if not from_zero and axis and axis["range"][0] > 0:

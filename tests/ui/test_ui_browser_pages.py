@@ -107,3 +107,44 @@ def test_screenshots_of_every_page(demo_app, browser, width, suffix):  # noqa: A
             page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("kind", ["line", "bar", "grouped_bar", "stacked_bar", "area", "pie", "scatter", "waterfall"])
+def test_every_chart_kind_exported_as_html_draws_offline(browser, tmp_path, kind):  # noqa: ANN001, F811
+    from finstream.tools.base import ToolContext
+    from finstream.tools.outputs import ChartInput, create_chart
+    from finstream.ui.exports import chart_html
+
+    series = [{"name": "Revenue", "values": [383285e6, 391035e6, 416161e6],
+               "sources": [{"document": "aapl-10-k-2024-11-01.html", "period": p} for p in ("FY2023", "FY2024", "FY2025")]}]
+    if kind not in ("pie",):
+        series.append({"name": "Net income", "values": [96995e6, 93736e6, 112010e6]})
+    spec = ChartInput(title="Apple Inc.: revenue", chart_type=kind, x=["FY2023", "FY2024", "FY2025"],
+                      series=series, unit="USD")
+    data = create_chart(spec, ToolContext()).artifact
+    path = tmp_path / f"{kind}.html"
+    path.write_bytes(chart_html(data))
+    page = browser.new_page()
+    try:
+        fetched: list[str] = []
+        page.route("**/*", lambda r: (fetched.append(r.request.url), r.abort()) if not r.request.url.startswith("file:")
+                   else r.continue_())
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_selector(".main-svg", timeout=30_000)
+        drawn = page.locator(".main-svg .trace, .main-svg .slice").count()
+        assert drawn >= 1 and not errors and fetched == []
+        if kind != "pie":
+            ticks = page.locator(".ytick text").all_text_contents()
+            assert any(t.startswith("$") and t.endswith("B") for t in ticks), ticks
+        # Hovering a point prints formatted money with its source, never 3.91e+11.
+        point = page.locator(".main-svg .point, .main-svg .slice").nth(1)
+        box = point.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + max(box["height"] / 2, 1))
+        page.wait_for_selector(".hoverlayer .hovertext", timeout=10_000)
+        hover = " ".join(page.locator(".hoverlayer .hovertext").all_text_contents())
+        assert "$391.0B" in hover or "$93.7B" in hover, hover
+        assert "e+1" not in hover
+    finally:
+        page.close()
