@@ -188,3 +188,16 @@ def test_question_typed_while_streaming_is_queued_not_dropped(demo_runtime):
         if len(users) == 2 and not demo_runtime.runs.active_message(conv.id):
             break
     assert users == ["What is the revenue trend?", "How much cash does Apple have?"]
+
+
+def test_documents_tables_show_blanks_not_nan_and_whole_numbers_without_decimals(demo_runtime):
+    _conv, at = session(demo_runtime, APPLE)
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception
+    # Text cells as shown (numeric columns are formatted by their column config instead).
+    cells = [str(v) for df in at.dataframe for col in df.value.columns if df.value[col].dtype == object
+             for v in df.value[col]]
+    assert cells, "the filing's tables are shown"
+    bad = [c for c in cells if c in ("nan", "None", "NaN")]
+    assert not bad, bad[:5]
+    assert not any(c.endswith(".0") and c[:-2].replace(",", "").lstrip("-").isdigit() for c in cells)
