@@ -53,17 +53,23 @@ class Turn:
     prefix_text: str = ""
     # Continuations keep numbering artifacts after those the message already has.
     artifact_counts: dict[str, int] = field(default_factory=dict)
+    # Uploads that could not be read ({"filename", "error"}): tools and the prompt name them.
+    failed: list[dict[str, str]] = field(default_factory=list)
 
 
-def system_prompt(filings: list[Filing]) -> str:
+def system_prompt(filings: list[Filing], failed: list[dict[str, str]] | None = None) -> str:
+    unread = ""
+    if failed:
+        unread = "\n\nUploads that could not be read (say so if asked about them; never answer from " \
+            "another company's filing):\n" + "\n".join(f"- {d['filename']}: {d['error']}" for d in failed)
     if not filings:
-        return SYSTEM_PROMPT + "\n\nNo filings are uploaded yet; ask the user to upload one."
+        return SYSTEM_PROMPT + "\n\nNo filings are uploaded yet; ask the user to upload one." + unread
     lines = [
         f"- {f.filename}: {f.company or 'unknown company'}, {f.form or f.format}"
         + (f", period ending {f.period_end}" if f.period_end else "")
         for f in filings
     ]
-    return SYSTEM_PROMPT + "\n\nUploaded filings:\n" + "\n".join(lines)
+    return SYSTEM_PROMPT + "\n\nUploaded filings:\n" + "\n".join(lines) + unread
 
 
 class _Emitter:
@@ -155,9 +161,9 @@ async def run_turn(
     out = _Emitter(turn)
     yield out.make(ev.MessageStart, conversation_id=turn.conversation_id)
     messages = list(turn.messages)
-    ctx = ToolContext(filings=list(turn.filings))
+    ctx = ToolContext(filings=list(turn.filings), failed=list(turn.failed))
     request = ProviderRequest(
-        system=system_prompt(turn.filings),
+        system=system_prompt(turn.filings, turn.failed),
         messages=messages,
         tools=toolbox.schemas(),
         max_tokens=max_tokens,

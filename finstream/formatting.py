@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
@@ -36,3 +37,23 @@ def format_value(value: float | None, unit: str | None) -> str:
     if lowered in ("", "pure", "ratio", "x"):
         return f"{value:,.2f}" if abs(value) < 1000 else compact_number(value)
     return f"{compact_number(value)} {unit}"
+
+
+def tick_label(value: float, unit: str | None) -> str:
+    """An axis tick: like format_value, without a trailing '.0' ('$100B', '45%')."""
+    return re.sub(r"\.0(?=[KMBT%]|$| )", "", format_value(value, unit))
+
+
+def column_decimals(values: list[float | int | None], *, most: int = 2) -> int:
+    """How many decimals a column of numbers needs: 0 for whole numbers (26,974), up to ``most``."""
+    needed = 0
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        for d in range(most + 1):
+            if abs(round(float(v), d) - float(v)) < 1e-9 * max(1.0, abs(float(v))):
+                needed = max(needed, d)
+                break
+        else:
+            needed = most
+    return needed

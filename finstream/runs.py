@@ -21,6 +21,7 @@ from finstream.providers.base import Provider
 from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
 from finstream.run_tail import TailMixin
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
+from finstream.store.versions import Pair, history_pairs, root_of, threads
 from finstream.store.writer import EventLogWriter
 from finstream.tools.base import Toolbox
 
@@ -130,15 +131,43 @@ class RunManager(TailMixin):
         except ConversationBusyError as exc:
             raise RunBusyError(conversation_id, exc.message_id) from None
 
-    async def _history(self, conversation_id: str, until: str | None = None) -> list[dict]:
-        """Anthropic-format history from earlier messages (text only), alternating roles."""
+    async def ask_again(
+        self, conversation_id: str, message_id: str, question: str | None = None,
+        options: RunOptions | None = None,
+    ) -> str:
+        """Ask an earlier question again (``question`` = its edited text, None = the same text, i.e.
+        regenerate the answer). A new version of that exchange: the earlier one is kept."""
+        messages = await self.store.list_messages(conversation_id)
+        root = root_of(messages, message_id)
+        if root is None:
+            raise NotFoundError(f"message {message_id}: not found in conversation {conversation_id}")
+        thread = next(t for t in threads(messages) if t.root == root)
+        asked = thread.current.question
+        text = question if question is not None else (asked.text if asked is not None else "")
+        history = await self._history(conversation_id, before_root=root)
+        turn = await self._claim(conversation_id, text, replaces=asked.id if asked is not None else None)
+        history.append({"role": "user", "content": text})
+        return await self._launch(turn, history, "", options)
+
+    async def _history(
+        self, conversation_id: str, until: str | None = None, *, before_root: str | None = None
+    ) -> list[dict]:
+        """Anthropic-format history from earlier messages (text only), alternating roles: the
+        current version of each exchange (see finstream/store/versions.py)."""
         messages = await self.store.list_messages(conversation_id)
         if not messages and await self.store.get_conversation(conversation_id) is None:
             raise NotFoundError(f"conversation {conversation_id}: not found")
+        if until is not None:
+            root = root_of(messages, until)
+            chosen = history_pairs(messages, before_root=root)
+            own = next((p for t in threads(messages) if t.root == root for p in t.versions
+                        if p.answer is not None and p.answer.id == until), None)
+            if own is not None:
+                chosen.append(Pair(own.question, None))
+        else:
+            chosen = history_pairs(messages, before_root=before_root)
         out: list[dict] = []
-        for m in messages:
-            if m.id == until:
-                break
+        for m in (m for p in chosen for m in (p.question, p.answer) if m is not None):
             if not m.text.strip():
                 continue
             if out and out[-1]["role"] == m.role:
@@ -162,7 +191,9 @@ class RunManager(TailMixin):
         try:
             filings = await self.store.filings(conversation_id)
             counts = await self._artifact_counts(message_id) if prefix or seq_start > 1 else {}
-            turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts)
+            failed = [{"filename": d.filename, "error": d.error}
+                      for d in await self.store.list_documents(conversation_id) if d.error]
+            turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts, failed)
             provider = self.provider_factory()
         except BaseException:
             await self._abort_launch(run)

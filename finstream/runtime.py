@@ -110,6 +110,13 @@ class Runtime:
     ) -> str:
         return self.call(self.runs.continue_message(conversation_id, message_id, options))
 
+    def ask_again(
+        self, conversation_id: str, message_id: str, question: str | None = None,
+        options: RunOptions | None = None,
+    ) -> str:
+        """A new version of an exchange: regenerate its answer, or ask its edited question."""
+        return self.call(self.runs.ask_again(conversation_id, message_id, question, options))
+
     def stop(self, conversation_id: str) -> bool:
         return self.call(self.runs.stop(conversation_id))
 

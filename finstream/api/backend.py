@@ -119,6 +119,7 @@ class Backend:
         messages = await self.store.list_messages(conversation_id)
         artifacts = await self.store.list_artifacts(conversation_id)
         documents = await self.store.list_documents(conversation_id)
+        feedback = await self.store.list_feedback(conversation_id)
         by_message: dict[str, list[dict[str, Any]]] = {}
         for art in artifacts:
             by_message.setdefault(art.message_id, []).append(artifact_json(art))
@@ -133,6 +134,9 @@ class Backend:
                     "message_id": m.id, "role": m.role, "status": m.status, "text": m.text,
                     "stop_reason": m.stop_reason, "usage": m.usage, "error": m.error,
                     "created_at": _iso(m.created_at), "artifacts": by_message.get(m.id, []),
+                    "replaces": m.replaces,
+                    **({"feedback": {"rating": "up" if feedback[m.id].rating else "down",
+                                     "comment": feedback[m.id].comment}} if m.id in feedback else {}),
                 }
                 for m in messages
             ],

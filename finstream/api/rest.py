@@ -3,7 +3,7 @@ the protocol schema and the health check."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -183,6 +183,44 @@ async def post_message(
 async def stop(conversation_id: str, request: Request) -> Any:
     stopped = await backend(request).stop(conversation_id)
     return {"conversation_id": conversation_id, "stopped": stopped}
+
+
+class FeedbackIn(BaseModel):
+    """A reader's verdict on one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal["up", "down"] | None = Field(description="Thumbs up or down; null clears it.")
+    comment: str = Field("", max_length=4000, description="Optional: what was good or wrong.")
+
+
+def _feedback_json(item: Any) -> dict[str, Any]:
+    if item is None:
+        return {"rating": None, "comment": ""}
+    return {"message_id": item.message_id, "rating": "up" if item.rating else "down", "comment": item.comment,
+            "updated_at": item.updated_at.isoformat()}
+
+
+async def _answer_in(request: Request, conversation_id: str, message_id: str) -> Any:
+    store = backend(request).store
+    message = await store.get_message(message_id)
+    if message is None or message.conversation_id != conversation_id or message.role != "assistant":
+        raise ApiError(404, "not_found", f"message {message_id}: no such answer in conversation {conversation_id}")
+    return store
+
+
+@router.put("/api/conversation/{conversation_id}/message/{message_id}/feedback",
+            summary="Rate an answer (thumbs up/down, optional comment)")
+async def put_feedback(conversation_id: str, message_id: str, body: FeedbackIn, request: Request) -> Any:
+    store = await _answer_in(request, conversation_id, message_id)
+    rating = None if body.rating is None else int(body.rating == "up")
+    return _feedback_json(await store.set_feedback(message_id, rating, body.comment))
+
+
+@router.get("/api/conversation/{conversation_id}/message/{message_id}/feedback",
+            summary="An answer's feedback")
+async def get_feedback(conversation_id: str, message_id: str, request: Request) -> Any:
+    store = await _answer_in(request, conversation_id, message_id)
+    return _feedback_json((await store.list_feedback(conversation_id)).get(message_id))
 
 
 @router.get("/api/protocol/schema", summary="JSON Schema of the stream's events")

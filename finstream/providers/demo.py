@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from finstream.providers import demo_answers as answers
 from finstream.providers.base import BlockStop, Finish, Part, ProviderRequest
 from finstream.providers.demo_plan import (
+    CASH_ITEMS,
     Plan,
     Series,
     describe,
     join_words,
     margins,
+    name_candidates,
     pct_change,
     plan_for,
     series_from_result,
 )
 from finstream.providers.scripted import text_parts, tool_parts
+from finstream.tools.compare import company_name, group_by_company, mentions
 
 CONTINUE_MARK = "previous answer was cut off"  # see finstream.agent.CONTINUE_PROMPT
 
@@ -90,14 +95,61 @@ def _unsaid(text: str, said: str) -> str:
 
 def _target_filing(question: str, filings: list) -> Any:
     """The filing the question names (company, ticker or file name), else the latest upload."""
-    q = question.lower()
     for filing in reversed(filings):
-        words = [filing.ticker, filing.filename.rsplit(".", 1)[0]]
-        if filing.company:
-            words.append(filing.company.split()[0].strip(",."))
-        if any(w and len(w) > 1 and w.lower() in q for w in words):
+        if mentions(filing, question):
             return filing
     return filings[-1]
+
+
+def _named_groups(question: str, filings: list) -> list[tuple[str, list]]:
+    """The loaded companies the question names, in the order it names them."""
+    groups = [g for g in group_by_company(filings) if any(mentions(f, question) for f in g[1])]
+    low = question.lower()
+
+    def first_mention(group: tuple[str, list]) -> int:
+        spots = [low.find(w) for f in group[1] for w in _name_words(f) if low.find(w) >= 0]
+        return min(spots, default=len(low))
+
+    return sorted(groups, key=first_mention)
+
+
+def _name_words(filing: Any) -> list[str]:
+    words = [filing.filename.lower(), filing.filename.rsplit(".", 1)[0].lower()]
+    if filing.ticker:
+        words.append(filing.ticker.lower())
+    if filing.company:
+        words.append(filing.company.lower().split()[0].strip(",."))
+    return words
+
+
+def _unknown_names(question: str, filings: list) -> list[str]:
+    """Names in the question that match no loaded filing, nor anything its text or facts mention
+    (so "Greater China" in an Apple question is not taken for a company)."""
+    unknown = []
+    for name in name_candidates(question):
+        if any(mentions(f, name) for f in filings):
+            continue
+        if any(_appears_in(f, name) for f in filings):
+            continue
+        unknown.append(name)
+    return unknown
+
+
+def _appears_in(filing: Any, name: str) -> bool:
+    if "." in name:  # a file name: only the file itself counts
+        return False
+    pattern = re.compile(rf"\b{re.escape(name)}\b", re.I)
+    if any(pattern.search(m) for f in filing.facts for m in f.dimensions.values()):
+        return True
+    return any(pattern.search(s.text) for s in filing.sections)
+
+
+def _is_comparison(question: str, plan: Plan, filings: list, named: list) -> bool:
+    if len(named) >= 2:
+        return plan.intent not in ("text", "segments")
+    several = len(group_by_company(filings)) >= 2
+    asks = re.search(r"compar|versus|\bvs\b|\bboth\b|each company|companies|side by side", question, re.I)
+    return bool(several and asks and not named and plan.intent not in ("text", "segments"))
 
 
 class DemoAnalyst:
@@ -126,7 +178,7 @@ class DemoAnalyst:
 
     # Each stage returns (text, tool calls, stop_reason).
     def _respond(self, conv: _Conversation, filings: list) -> tuple[str, list, str]:
-        if not filings:
+        if not filings and conv.stage == 0 and not name_candidates(conv.question):
             return (
                 "There are no filings in this conversation yet. Upload a 10-K, 10-Q, 8-K press "
                 "release, XBRL file, SEC companyfacts JSON, PDF, CSV or Excel export, and ask me "
@@ -136,34 +188,97 @@ class DemoAnalyst:
             )
         plan = plan_for(conv.question)
         if conv.stage == 0:
-            target = _target_filing(conv.question, filings)
-            names = join_words(plan.metrics)
-            intro = f"Let me pull {names} from {target.filename}.\n\n"
-            calls = [
-                (
-                    "get_financial_data",
-                    {"metric": m, "filing": target.filename, "period_type": plan.period_type, "limit": 5},
-                )
-                for m in plan.metrics
-            ]
-            return (intro if not conv.continuing else ""), calls, "tool_use"
+            text, calls = self._look_up(conv.question, plan, filings)
+            return (text if not conv.continuing else ""), calls, "tool_use"
         if conv.stage == 1:
-            found = [
-                s
-                for name, args, result, err in conv.results
-                if name == "get_financial_data" and not err
-                for s in [series_from_result(args.get("metric", "?"), result)]
-                if s
-            ]
-            if found:
-                return self._analysis(plan, found)
-            query = conv.question[:200] or "revenue"
-            return "I could not find those figures as structured data, so let me search the text.\n\n", [
-                ("search_filing", {"query": query, "limit": 3})
-            ], "tool_use"
+            return self._answer(conv, plan, filings)
         return self._closing(conv), [], "end_turn"
 
-    def _analysis(self, plan: Plan, found: list[Series]) -> tuple[str, list, str]:
+    def _look_up(self, question: str, plan: Plan, filings: list) -> tuple[str, list]:
+        """Stage 0: which tools to call for this question."""
+        unknown = _unknown_names(question, filings)
+        named = _named_groups(question, filings)
+        if unknown and not (named and _is_comparison(question, plan, filings, named)):
+            return ("Let me check which filings are loaded.\n\n", [("list_filings", {})])
+        if _is_comparison(question, plan, filings, named) or (unknown and named):
+            companies = [name for name, _fs in named] + unknown if (named or unknown) else None
+            metrics = plan.metrics[:2] if plan.intent != "cash" else ["cash"]
+            who = join_words([n for n, _f in named] or [n for n, _f in group_by_company(filings)])
+            calls = [("compare_companies", {"metric": m, **({"companies": companies} if companies else {}),
+                                            "align": "calendar_year" if re.search(r"calendar", question, re.I)
+                                            else "fiscal_year", "limit": 5}) for m in metrics]
+            return f"Let me line up {join_words(metrics)} for {who}, year by year.\n\n", calls
+        target = _target_filing(question, filings)
+        company = company_name(target)
+        if plan.intent == "text":
+            group = next((fs for name, fs in group_by_company(filings) if target in fs), [target])
+            with_text = [f for f in group if f.sections] or [target]
+            calls = [("search_filing", {"query": plan.query, "filing": f.filename, "limit": 4,
+                                        **({"section": plan.section} if plan.section else {})})
+                     for f in with_text[-1:]]
+            return f"Let me search {answers.possessive(company)} filing text.\n\n", calls
+        if plan.intent == "segments":
+            return (f"Let me pull {answers.possessive(company)} {plan.metrics[0]} by {plan.breakdown} "
+                    f"from its XBRL facts.\n\n", [("get_segment_data", {
+                        "metric": plan.metrics[0], "breakdown": plan.breakdown, "filing": target.filename,
+                        "period_type": plan.period_type, "limit": 3})])
+        names = join_words([CASH_ITEMS.get(m, m).lower() for m in plan.metrics])
+        intro = f"Let me pull {names} from {target.filename} ({company}).\n\n"
+        calls = [
+            ("get_financial_data",
+             {"metric": m, "filing": target.filename, "period_type": plan.period_type, "limit": 5})
+            for m in plan.metrics
+        ]
+        return intro, calls
+
+    def _answer(self, conv: _Conversation, plan: Plan, filings: list) -> tuple[str, list, str]:
+        """Stage 1: words and output tools from what the data tools returned."""
+        tools = {name for name, *_rest in conv.results}
+        errors = [str(r) for _n, _a, r, err in conv.results if err]
+        if "list_filings" in tools:
+            listing = next((r for n, _a, r, e in conv.results if n == "list_filings" and not e), {}) or {}
+            failed = listing.get("failed") or [] if isinstance(listing, dict) else []
+            unknown = _unknown_names(conv.question, filings) or name_candidates(conv.question)
+            return answers.missing_answer(unknown, failed, filings), [], "end_turn"
+        target = _target_filing(conv.question, filings) if filings else None
+        company = company_name(target) if target is not None else "these filings"
+        if "compare_companies" in tools:
+            found = [r for n, _a, r, e in conv.results if n == "compare_companies" and not e]
+            if not found:
+                why = "; ".join(answers.reason(e) for e in errors)
+                return "I cannot compare them: " + answers.inert(why) + "\n\n", [], "end_turn"
+            text, calls = answers.comparison(found)
+            if errors:
+                why = "; ".join(answers.reason(e) for e in errors)
+                text = "Some of it is missing: " + answers.inert(why) + ".\n\n" + text
+            return text, calls, "tool_use"
+        if "search_filing" in tools:
+            hits = [h for n, _a, r, e in conv.results if n == "search_filing" and not e for h in r["results"]]
+            if not hits:
+                figures_only = target is not None and target.format == "companyfacts"
+                return answers.no_text(company, "; ".join(errors), figures_only), [], "end_turn"
+            topic = plan.section or plan.query
+            return answers.text_answer(topic, company, hits), [], "end_turn"
+        if "get_segment_data" in tools:
+            found = [r for n, _a, r, e in conv.results if n == "get_segment_data" and not e]
+            if not found:
+                return answers.missing_figures(company, errors), [], "end_turn"
+            text, calls = answers.segments(found[0], plan.breakdown)
+            return text, calls, "tool_use"
+        found = [
+            s
+            for name, args, result, err in conv.results
+            if name == "get_financial_data" and not err
+            for s in [series_from_result(args.get("metric", "?"), result)]
+            if s
+        ]
+        if found:
+            for s in found:
+                s.label = CASH_ITEMS.get(s.metric, s.label) if plan.intent == "cash" else s.label
+            return self._analysis(plan, found, company)
+        return answers.missing_figures(company, errors), [], "end_turn"
+
+    def _analysis(self, plan: Plan, found: list[Series], company: str) -> tuple[str, list, str]:
         by_metric = {s.metric: s for s in found}
         lead = found[0]
         per = "year" if plan.period_type == "annual" else "quarter"
@@ -184,22 +299,22 @@ class DemoAnalyst:
                     )
             if series:
                 calls.append(("create_chart", {
-                    "title": "Margins", "chart_type": "line", "x": x, "series": series,
+                    "title": f"{company}: margins", "chart_type": "line", "x": x, "series": series,
                     "unit": "%", "y_label": "% of revenue", "sources": revenue.sources[-1:],
                 }))
         else:
             aligned = [s for s in found if s.periods == lead.periods and s.unit == lead.unit]
-            kind = "grouped_bar" if plan.intent in ("compare", "balance") else "line"
+            kind = "grouped_bar" if plan.intent in ("compare", "balance", "cash") else "line"
             if plan.intent == "growth":
                 growth = [None] + [pct_change(b, a) for a, b in zip(lead.values, lead.values[1:], strict=False)]
                 calls.append(("create_chart", {
-                    "title": f"{lead.label} growth", "chart_type": "bar", "x": lead.periods,
+                    "title": f"{company}: {lead.label.lower()} growth", "chart_type": "bar", "x": lead.periods,
                     "series": [{"name": "Growth %", "values": [round(g, 2) if g is not None else None for g in growth]}],
                     "unit": "%", "y_label": "% change", "sources": lead.sources,
                 }))
             else:
                 calls.append(("create_chart", {
-                    "title": " and ".join(s.label for s in aligned) + " by period",
+                    "title": f"{company}: " + join_words([s.label for s in aligned]) + " by period",
                     "chart_type": kind, "x": lead.periods,
                     "series": [{"name": s.label, "values": s.values, "sources": s.sources} for s in aligned],
                     "unit": lead.unit, "y_label": lead.unit,
@@ -207,7 +322,8 @@ class DemoAnalyst:
         for s in found[:3]:
             delta = pct_change(s.values[-1], s.values[-2]) if len(s.values) >= 2 else None
             calls.append(("create_metric", {
-                "label": f"{s.label} {s.periods[-1]}", "value": s.values[-1], "unit": s.unit,
+                "label": f"{company} · {s.label} {s.periods[-1]}", "value": s.values[-1], "unit": s.unit,
+                "company": company,
                 "delta": round(delta, 2) if delta is not None else None, "delta_unit": "percent",
                 "delta_color": "normal", "period": s.periods[-1], "sources": s.sources[-1:],
             }))
@@ -223,22 +339,21 @@ class DemoAnalyst:
 
         rows = [[period] + [cell(s, period) for s in found] for period in lead.periods]
         sources = [src for s in found for src in s.sources[-1:]]
+        if plan.intent == "cash":
+            latest = [s for s in found if s.periods[-1] == lead.periods[-1]]
+            total = sum(s.values[-1] for s in latest)
+            paragraphs.append(
+                f"Together, {join_words([s.label.lower() for s in latest])} came to "
+                f"{answers.format_value(total, 'USD')} at the end of {lead.periods[-1]}."
+            )
         calls.append(("create_table", {
-            "title": "Figures by period", "columns": columns, "rows": rows,
+            "title": f"{company}: figures by period", "columns": columns, "rows": rows,
             "unit_note": "USD millions" if lead.unit == "USD" else None, "sources": sources,
         }))
         text = " ".join(p for p in paragraphs if p) + "\n\n"
         return text, calls, "tool_use"
 
     def _closing(self, conv: _Conversation) -> str:
-        passages = [r for name, _a, r, err in conv.results if name == "search_filing" and not err]
-        if passages and isinstance(passages[0], dict) and passages[0].get("results"):
-            hits = passages[0]["results"][:3]
-            quoted = "\n".join(
-                f"- {h.get('section') or ('page ' + str(h.get('page')))}: {str(h.get('text', ''))[:240]}"
-                for h in hits
-            )
-            return "Here is what the filing says:\n\n" + quoted
         return (
             "The chart, metric tiles and table beside this answer show the figures with their "
             "sources (hover a point to see its filing, concept and period). This is the offline demo "

@@ -33,13 +33,51 @@ _METRIC_WORDS = [
 
 @dataclass
 class Plan:
-    intent: str  # trend | margins | growth | balance | compare
+    intent: str  # trend | margins | growth | balance | compare | cash | text | segments
     metrics: list[str]
     period_type: str  # annual | quarterly
+    # text: what to search for and in which sections; segments: which breakdown
+    query: str = ""
+    section: str | None = None
+    breakdown: str = "segment"
+
+
+# Questions about what a filing says: (pattern, search words, section title words).
+_TEXT_TOPICS = [
+    (r"\brisk", "risk factors could adversely affect business results", "risk factors"),
+    (r"guidance|outlook|forecast|expects?\b|expectations", "outlook expects guidance future anticipate", None),
+    (r"liquidity|capital resources", "liquidity capital resources cash requirements", None),
+    (r"competi", "competition competitive pressure competitors", None),
+    (r"legal|litigation|lawsuit", "legal proceedings litigation claims", None),
+    (r"cyber", "cybersecurity threats risk management", "cybersecurity"),
+    (r"segment", "reportable segments segment information", None),
+    (r"employee|human capital|workforce", "employees human capital workforce", None),
+]
+_TEXT_ASK = re.compile(
+    r"what does (the|its|their|\w+'s)? ?(filing|report|10-k|10-q|company|management|\w+) (say|said|disclose|mention)"
+    r"|\bsay about\b|\bsays about\b|according to|\bdescribe|\bdiscuss|\bexplain|\bsummari[sz]e|"
+    r"\bmention|tell me about|main risks|risk factors|\bguidance\b|\boutlook\b|\bliquidity\b"
+)
+_BREAKDOWN = [
+    (r"geograph|by region|regions?\b|by country|countries", "geography"),
+    (r"by product|products?\b and services|product line|by category", "product"),
+    (r"segment", "segment"),
+]
+
+
+def _text_plan(q: str, period: str) -> Plan | None:
+    if not _TEXT_ASK.search(q):
+        return None
+    for pattern, words, section in _TEXT_TOPICS:
+        if re.search(pattern, q):
+            return Plan("text", [], period, query=words, section=section)
+    about = re.search(r"(?:about|on|regarding|of)\s+(.+?)[?.!]*$", q)
+    topic = about.group(1) if about else q
+    return Plan("text", [], period, query=topic[:200])
 
 
 def plan_for(question: str) -> Plan:
-    q = question.lower()
+    q = question.lower().replace("’", "'")
     period = "quarterly" if re.search(r"\bquarter|\bq[1-4]\b|quarterly", q) else "annual"
     # Longer phrases claim their words first ("gross profit" is not also "profit"); the
     # metrics are then kept in the order the question names them.
@@ -51,8 +89,19 @@ def plan_for(question: str) -> Plan:
             found[metric] = min(found[metric], match.start())
         rest = re.sub(rf"\b{re.escape(word)}\b", lambda m: " " * len(m.group()), rest)
     named = sorted(found, key=found.__getitem__)
+    text = _text_plan(q, period)
+    if text is not None:
+        return text
+    if re.search(r"\bby (segment|region|geograph|country|product|business)|breakdown|broken down|\bmix\b|"
+                 r"segment (revenue|sales)|segments\b", q):
+        breakdown = next((b for pattern, b in _BREAKDOWN if re.search(pattern, q)), "segment")
+        return Plan("segments", named[:1] or ["revenue"], period, breakdown=breakdown)
     if "margin" in q:
         return Plan("margins", ["revenue", "gross profit", "operating income", "net income"], period)
+    if re.search(r"\bcash\b(?! flow)", q) and not re.search(r"balance|assets", q) and not (
+        {"revenue", "net income"} & set(named)
+    ):
+        return Plan("cash", list(CASH_ITEMS), period)
     if re.search(r"balance|liquidity|assets|cash", q) and not ({"revenue", "net income"} & set(named)):
         return Plan("balance", ["total assets", "cash"], period)
     if re.search(r"grow|growth|yoy|year over year", q):
@@ -60,6 +109,59 @@ def plan_for(question: str) -> Plan:
     if re.search(r"compar|versus|\bvs\b", q):
         return Plan("compare", named[:3] or ["revenue", "net income"], period)
     return Plan("trend", named[:3] or ["revenue", "net income"], period)
+
+
+# What a cash question looks up, each labelled as the balance sheet does.
+CASH_ITEMS = {
+    "cash": "Cash and cash equivalents",
+    "us-gaap:MarketableSecuritiesCurrent": "Current marketable securities",
+    "us-gaap:MarketableSecuritiesNoncurrent": "Non-current marketable securities",
+}
+
+# Words that look like names in a question but are not companies.
+_NOT_NAMES = frozenset(
+    """company company's filing filings report year quarter management it its firm business group
+    segment segments fy cy eps usd gaap ceo cfo sec xbrl ttm yoy us q1 q2 q3 q4 ebit ebitda pdf csv html
+    json xlsx ai it ok md&a mda r&d i the what how which who why when where is are was were do does did
+    revenue revenues sales net income profit margin margins cash assets debt equity operating gross
+    compare and vs versus with against between both each all 10-k 10-q 8-k today tomorrow show tell
+    give plot chart list describe explain summarize summarise please can could would their our
+    roe roa roi roic md fcf capex opex sg&a ytd qoq ltm ntm pe ev esg ipo m&a usa uk eu ir kpi arr
+    arpu dau mau cogs pp&e ni ocf tam api cagr ifrs ebitda eur gbp jpy cny ttm rpo dso
+    growth profitability expenses expense costs cost trend trends period periods quarters years
+    region regions product products services shareholders dividends buybacks inventory guidance
+    outlook risk risks liquidity earnings eps share shares stock performance results operations
+    example instance now them this that these those us me you everything all""".split()
+)
+
+
+def name_candidates(question: str) -> list[str]:
+    """Words of the question that name a company or a file: possessives ("Microsoft's"), names
+    in a comparison ("Apple and Salesforce"), tickers (MSFT) and file names (uber_2021.pdf)."""
+    out: list[str] = []
+    q = question.replace("’", "'")
+    out += re.findall(r"[\w.\-]+\.(?:pdf|html?|xhtml|xml|json|csv|xlsx?|txt)\b", q, re.I)
+    for m in re.finditer(r"\b((?:[A-Z][\w&\-]*\s+)?[A-Za-z][\w&\-]*)'s?\b(?<=s)", q):
+        name = m.group(1)
+        if m.start() == 0 and " " in name:  # "Show Apple's": the first word is the sentence's
+            name = name.split(None, 1)[1]
+        out.append(name)
+    if re.search(r"compar|versus|\bvs\b|against|between|\bboth\b", q, re.I):
+        for m in re.finditer(r"(?:^|[\s,])([A-Z][\w&\-]*(?:\s+[A-Z][\w&\-]*)?)", q):
+            out.append(m.group(1))
+    out += re.findall(r"\b[A-Z]{2,5}\b", q)
+    # A lone last word after "of/for/at/from" ("the revenue trend of wfc?") names whose figures.
+    tail = re.search(r"\b(?:of|for|at|from)\s+([A-Za-z][\w&.\-]*)\s*[?.!]*\s*$", q)
+    if tail and not re.search(r"\d", tail.group(1)):
+        out.append(tail.group(1))
+    seen, names = set(), []
+    for raw in out:
+        words = [w for w in raw.split() if w.lower() not in _NOT_NAMES]
+        name = " ".join(words).strip(".,;:?!")
+        if len(name) > 1 and name.lower() not in seen and name.lower() not in _NOT_NAMES:
+            seen.add(name.lower())
+            names.append(name)
+    return names
 
 
 @dataclass

@@ -64,7 +64,7 @@ def _message(row: Any) -> Message:
     return Message(
         id=row["id"], conversation_id=row["conversation_id"], role=row["role"], text=row["text"],
         status=row["status"], created_at=_utc(row["created_at"]), stop_reason=row.get("stop_reason"),
-        usage=row.get("usage"), error=row.get("error"),
+        usage=row.get("usage"), error=row.get("error"), replaces=row.get("replaces"),
     )
 
 

@@ -85,8 +85,28 @@ def _m0001_initial(conn: sa.Connection) -> None:
     md.create_all(conn)
 
 
+def _m0002_feedback_and_versions(conn: sa.Connection) -> None:
+    """Thumbs up/down with a comment per answer, and question versions (edit, regenerate)."""
+    md = sa.MetaData()
+    sa.Table("messages", md, sa.Column("id", sa.String(32), primary_key=True))  # the FK's target
+    feedback = sa.Table(
+        "feedback", md,
+        sa.Column("message_id", sa.String(32), sa.ForeignKey("messages.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("conversation_id", sa.String(32), nullable=False, index=True),
+        sa.Column("rating", sa.Integer, nullable=False),
+        sa.Column("comment", sa.Text, nullable=False, server_default=""),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    feedback.create(conn)
+    # A user message asked again (edited, or its answer regenerated) names the one it replaces;
+    # both stay, so every earlier version is kept and can be shown.
+    conn.execute(sa.text("ALTER TABLE messages ADD COLUMN replaces VARCHAR(32)"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _m0001_initial),
+    ("0002_feedback_and_versions", _m0002_feedback_and_versions),
 ]
 
 _LOCK_KEY = 0x66696E73  # "fins": advisory lock id for PostgreSQL

@@ -32,6 +32,7 @@ class Message:
     stop_reason: str | None = None
     usage: dict[str, Any] | None = None
     error: dict[str, Any] | None = None  # {"code", "message", "retryable"} of the last error event
+    replaces: str | None = None  # a question asked again: the user message it is a new version of
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,14 @@ class MessagePatch:
     usage: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     release: bool = False  # the run ended: free the conversation for the next one
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A reader's verdict on one answer: thumbs up (1) or down (0), with an optional comment."""
+
+    message_id: str
+    conversation_id: str
+    rating: int
+    comment: str
+    updated_at: datetime

@@ -36,6 +36,7 @@ class RunLogMixin:
         *,
         continue_message_id: str | None = None,
         owner: str = "",
+        replaces: str | None = None,
     ) -> Turn:
         """Atomically claim the conversation for one run and create (or reopen) its messages.
 
@@ -58,7 +59,8 @@ class RunLogMixin:
             if continue_message_id is None:
                 if question is None or not question.strip():
                     raise ValueError("question: empty; type a question to ask")
-                user = self._insert_message(conn, conversation_id, "user", question, "complete")
+                user = self._insert_message(conn, conversation_id, "user", question, "complete",
+                                            replaces=replaces)
                 assistant = self._insert_message(
                     conn, conversation_id, "assistant", "", "streaming", owner=owner
                 )

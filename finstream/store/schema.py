@@ -48,6 +48,8 @@ messages = sa.Table(
     # Which process streams it ("host:pid:token") and when that process last showed it is alive.
     sa.Column("run_owner", sa.String(200), nullable=True),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    # A question asked again (edited, or its answer regenerated): the user message it replaces.
+    sa.Column("replaces", sa.String(32), nullable=True),
 )
 
 documents = sa.Table(
@@ -101,4 +103,14 @@ share_links = sa.Table(
     _conversation_id(),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("message_id", sa.String(32), sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("conversation_id", sa.String(32), nullable=False, index=True),
+    sa.Column("rating", sa.Integer, nullable=False),  # 1 = thumbs up, 0 = thumbs down
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from finstream import events as ev
 from finstream.filings.model import Filing
 from finstream.store import schema as t
 from finstream.store.common import (
@@ -36,6 +37,7 @@ from finstream.store.records import (
     Conversation,
     Document,
     DocumentInfo,
+    Feedback,
     Message,
     ShareLink,
 )
@@ -111,6 +113,7 @@ class Store(RunLogMixin):
             # Explicit, child first: does not depend on the FK cascade being enabled.
             msg_ids = sa.select(t.messages.c.id).where(t.messages.c.conversation_id == conversation_id)
             conn.execute(t.artifacts.delete().where(t.artifacts.c.message_id.in_(msg_ids)))
+            conn.execute(t.feedback.delete().where(t.feedback.c.conversation_id == conversation_id))
             for table in (t.events, t.messages, t.documents, t.share_links):
                 conn.execute(table.delete().where(table.c.conversation_id == conversation_id))
             return bool(
@@ -245,6 +248,52 @@ class Store(RunLogMixin):
                 for r in conn.execute(q).mappings()
             ]
 
+    # ---------------------------------------------------------------- feedback
+
+    def set_feedback(self, message_id: str, rating: int | None, comment: str = "") -> Feedback | None:
+        """Record thumbs up (1) or down (0) and a comment on an assistant message; None clears it."""
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(t.messages.c.conversation_id, t.messages.c.role).where(t.messages.c.id == message_id)
+            ).first()
+            if row is None or row.role != "assistant":
+                raise NotFoundError(f"message {message_id}: no such answer")
+            conn.execute(t.feedback.delete().where(t.feedback.c.message_id == message_id))
+            if rating is None:
+                return None
+            if rating not in (0, 1):
+                raise ValueError(f"rating {rating!r}: must be 1 (thumbs up) or 0 (thumbs down)")
+            item = Feedback(message_id, row.conversation_id, rating, comment[:4000], _now())
+            conn.execute(t.feedback.insert().values(**item.__dict__))
+        return item
+
+    def list_feedback(self, conversation_id: str) -> dict[str, Feedback]:
+        """The conversation's feedback by message id."""
+        q = sa.select(t.feedback).where(t.feedback.c.conversation_id == conversation_id)
+        with self._read() as conn:
+            return {
+                r["message_id"]: Feedback(r["message_id"], r["conversation_id"], r["rating"], r["comment"],
+                                          _utc(r["updated_at"]))
+                for r in conn.execute(q).mappings()
+            }
+
+    def message_steps(self, conversation_id: str) -> dict[str, list[ev.Event]]:
+        """Each message's tool steps, status notes and reasoning from the event log (for history)."""
+        kinds = ("tool_start", "tool_complete", "status", "thinking_delta")
+        q = (
+            sa.select(t.events.c.message_id, t.events.c.payload)
+            .where(t.events.c.conversation_id == conversation_id, t.events.c.type.in_(kinds))
+            .order_by(t.events.c.seq)
+        )
+        out: dict[str, list[ev.Event]] = {}
+        with self._read() as conn:
+            for message_id, payload in conn.execute(q):
+                try:
+                    out.setdefault(message_id, []).append(ev.parse_event(payload))
+                except ValueError:  # a type this version does not know: skip it
+                    continue
+        return out
+
     # ---------------------------------------------------------------- share links
 
     def create_share_link(self, conversation_id: str) -> ShareLink:
@@ -297,7 +346,7 @@ class Store(RunLogMixin):
 
     def _insert_message(
         self, conn: sa.Connection, conversation_id: str, role: str, text: str, status: str,
-        *, owner: str | None = None,
+        *, owner: str | None = None, replaces: str | None = None,
     ) -> Message:
         if role not in ("user", "assistant"):
             raise ValueError(f"message role {role!r}: must be user or assistant")
@@ -312,7 +361,7 @@ class Store(RunLogMixin):
         row = {
             "id": new_id(), "conversation_id": conversation_id, "ordinal": ordinal, "role": role,
             "text": text, "status": status, "created_at": now, "run_owner": owner,
-            "heartbeat_at": now if owner is not None else None,
+            "heartbeat_at": now if owner is not None else None, "replaces": replaces,
         }
         conn.execute(t.messages.insert().values(**row))
         return _message(row)

@@ -17,6 +17,8 @@ class ToolContext:
     """What a tool may read: the conversation's parsed filings."""
 
     filings: list[Filing] = field(default_factory=list)
+    # Uploads that could not be read: {"filename", "error"}, so a tool can say why one is missing.
+    failed: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

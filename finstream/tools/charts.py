@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
+
+from finstream.formatting import format_value, tick_label
 
 if TYPE_CHECKING:
     from finstream.tools.outputs import ChartInput
@@ -28,15 +31,60 @@ def _hover(series: Any) -> list[str]:
     return out
 
 
+def _nice_step(span: float, ticks: int = 5) -> float:
+    raw = span / max(ticks, 1)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * power:
+            return m * power
+    return 10 * power
+
+
+def _axis(values: list[float], unit: str | None, from_zero: bool) -> dict[str, Any]:
+    """A y axis with money-formatted ticks ($100B, not 100G) over a range that starts at zero
+    when asked (bars), else fits the data (lines), with a flag saying which."""
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    if from_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    else:
+        pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+        low, high = low - pad, high + pad
+        if min(values) >= 0 and low < 0:
+            low = 0.0
+    step = _nice_step(high - low or abs(high) or 1.0)
+    start = math.floor(low / step) * step
+    ticks = []
+    tick = start
+    while tick <= high + step * 0.5 and len(ticks) < 12:
+        ticks.append(round(tick, 10))
+        tick += step
+    axis = {
+        "tickvals": ticks,
+        "ticktext": [tick_label(t, unit) for t in ticks],
+        "range": [min(start, low) if from_zero else ticks[0], max(ticks[-1], high)],
+        "zeroline": True,
+    }
+    return axis
+
+
 def build_figure(spec: ChartInput) -> dict[str, Any]:
-    """Return the Plotly figure as a JSON-ready dict."""
+    """Return the Plotly figure as a JSON-ready dict.
+
+    Hovers print each value formatted for its unit ($391.0B, 46.2%) with its source; bar-like
+    charts start their axis at zero; a line chart whose axis does not start at zero says so in
+    its axis title.
+    """
     fig = go.Figure()
     kind = spec.chart_type
+    unit = spec.unit
     for i, s in enumerate(spec.series):
         color = PALETTE[i % len(PALETTE)]
         hover = _hover(s)
-        common = {"name": s.name, "customdata": hover}
-        template = "%{x}: %{y:,.4~g}<br>%{customdata}<extra>%{fullData.name}</extra>"
+        shown = [format_value(v, unit) if v is not None else "n/a" for v in s.values]
+        common = {"name": s.name, "customdata": [[t, h] for t, h in zip(shown, hover, strict=True)]}
+        template = "%{x}: %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>"
         if kind in ("line", "area", "scatter"):
             fig.add_trace(
                 go.Scatter(
@@ -52,17 +100,40 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
         elif kind in ("bar", "grouped_bar", "stacked_bar"):
             fig.add_trace(go.Bar(x=spec.x, y=s.values, marker_color=color, hovertemplate=template, **common))
         elif kind == "pie":
-            fig.add_trace(go.Pie(labels=spec.x, values=s.values, name=s.name, customdata=hover))
+            fig.add_trace(go.Pie(labels=spec.x, values=s.values, name=s.name, customdata=common["customdata"],
+                                 hovertemplate="%{label}: %{customdata[0][0]} (%{percent})<extra></extra>"))
         elif kind == "waterfall":
             measures = ["relative"] * len(s.values)
-            fig.add_trace(go.Waterfall(x=spec.x, y=s.values, measure=measures, **common))
+            fig.add_trace(go.Waterfall(x=spec.x, y=s.values, measure=measures, hovertemplate=template, **common))
+    y_title = spec.y_label or spec.unit or ""
     layout: dict[str, Any] = {
         "title": {"text": spec.title},
         "template": "plotly_white",
-        "margin": {"l": 50, "r": 20, "t": 60, "b": 40},
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
         "legend": {"orientation": "h", "y": -0.15},
-        "yaxis": {"title": {"text": spec.y_label or spec.unit or ""}},
+        "xaxis": {"type": "category"},
+        "separators": ".,",
     }
+    if kind != "pie":
+        values = [v for s in spec.series for v in s.values if v is not None]
+        if kind == "stacked_bar":
+            stacks = [sum(v for s in spec.series if (v := s.values[i]) is not None and v > 0)
+                      for i in range(len(spec.x))]
+            dips = [sum(v for s in spec.series if (v := s.values[i]) is not None and v < 0)
+                    for i in range(len(spec.x))]
+            values = stacks + dips
+        elif kind == "waterfall":  # relative steps: the bars reach the running totals
+            values = []
+            for s in spec.series:
+                total = 0.0
+                for v in s.values:
+                    total += v or 0.0
+                    values.append(total)
+        from_zero = kind not in ("line", "scatter")
+        axis = _axis(values, unit, from_zero)
+        if not from_zero and axis and axis["range"][0] > 0:
+            y_title = (y_title + " " if y_title else "") + "(not from zero)"
+        layout["yaxis"] = {"title": {"text": y_title}, **axis}
     if kind == "stacked_bar":
         layout["barmode"] = "stack"
     elif kind in ("bar", "grouped_bar"):

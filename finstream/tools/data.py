@@ -17,6 +17,8 @@ from finstream.filings.model import Filing, Source
 from finstream.filings.search import index_for
 from finstream.filings.series import SeriesNotFound, financial_series
 from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
+from finstream.tools.compare import CompareCompaniesInput, compare_companies
+from finstream.tools.segments import GetSegmentDataInput, get_segment_data
 
 MAX_RESULT_CHARS = 20_000
 PASSAGE_CHARS = 700
@@ -37,6 +39,11 @@ class SearchFilingInput(BaseModel):
         None, description="File name of one filing (from list_filings); omit to search all filings."
     )
     limit: int = Field(5, ge=1, le=10, description="How many passages to return, best first.")
+    section: str | None = Field(
+        None, max_length=200,
+        description="Only passages from sections whose title holds these words, e.g. 'risk factors' "
+        "or 'management's discussion'; omit to search every section.",
+    )
 
 
 class GetFinancialDataInput(BaseModel):
@@ -77,7 +84,19 @@ class GetTableInput(BaseModel):
     max_rows: int = Field(60, ge=1, le=200, description="Return at most this many rows.")
 
 
-def _pick(filings: list[Filing], name: str | None) -> list[Filing]:
+def _failed_note(name: str, failed: list[dict[str, str]]) -> str | None:
+    low = name.lower()
+    for item in failed:
+        fname = str(item.get("filename", ""))
+        if low == fname.lower() or low in fname.lower():
+            return f"{fname} was uploaded but could not be read ({item.get('error')}); ask for a readable copy"
+    return None
+
+
+def _pick(filings: list[Filing], name: str | None, failed: list[dict[str, str]] | None = None) -> list[Filing]:
+    if name is not None and (note := _failed_note(name, failed or [])):
+        if not any(f.filename.lower() == name.lower() for f in filings):
+            raise ToolInputError(note)
     if not filings:
         raise ToolInputError("no filings are loaded in this conversation; ask the user to upload one")
     if name is None:
@@ -117,13 +136,20 @@ def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
             "fiscal_calendar": f.calendar.description if f.calendar else None,
             "warnings": f.warnings[:5],
         })
-    return ToolOutcome(result=_fit({"filings": out}, "filings"))
+    failed = [{"filename": d["filename"], "error": d["error"]} for d in ctx.failed]
+    return ToolOutcome(result=_fit({"filings": out, "failed": failed}, "filings"))
 
 
 def search_filing(inp: SearchFilingInput, ctx: ToolContext) -> ToolOutcome:
     hits = []
-    for f in _pick(ctx.filings, inp.filing):
-        for score, p in index_for(f).search(inp.query, inp.limit):
+    wanted = set(re.findall(r"[a-z0-9]+", (inp.section or "").lower().replace("’", "'")))
+    for f in _pick(ctx.filings, inp.filing, ctx.failed):
+        index = index_for(f)
+        found = index.search(inp.query, len(index.passages) if wanted else inp.limit)
+        if wanted:
+            found = [(score, p) for score, p in found
+                     if wanted <= set(re.findall(r"[a-z0-9]+", p.section.lower().replace("’", "'")))]
+        for score, p in found[: inp.limit]:
             hits.append((score, f.filename, p))
     hits.sort(key=lambda h: -h[0])
     results = [
@@ -138,7 +164,13 @@ def search_filing(inp: SearchFilingInput, ctx: ToolContext) -> ToolOutcome:
         for score, name, p in hits[: inp.limit]
     ]
     if not results:
-        raise ToolInputError(f"nothing in the filing text matches {inp.query!r}; try other words")
+        where = f" in sections titled {inp.section!r}" if inp.section else ""
+        if not any(f.sections for f in _pick(ctx.filings, inp.filing, ctx.failed)):
+            raise ToolInputError(
+                "these filings carry no text to search (figures only, e.g. SEC companyfacts); "
+                "ask the user to upload the 10-K or 10-Q document"
+            )
+        raise ToolInputError(f"nothing in the filing text matches {inp.query!r}{where}; try other words")
     return ToolOutcome(result=_fit({"query": inp.query, "results": results}, "results"))
 
 
@@ -170,7 +202,7 @@ def _one_company(filings: list[Filing]) -> list[Filing]:
 
 
 def get_financial_data(inp: GetFinancialDataInput, ctx: ToolContext) -> ToolOutcome:
-    filings = _pick(ctx.filings, inp.filing)
+    filings = _pick(ctx.filings, inp.filing, ctx.failed)
     if inp.filing is None:
         filings = _one_company(filings)
     try:
@@ -188,7 +220,7 @@ def _table_score(query: str, title: str, rows: list[list[Any]]) -> int:
 
 
 def get_table(inp: GetTableInput, ctx: ToolContext) -> ToolOutcome:
-    filings = _pick(ctx.filings, inp.filing)
+    filings = _pick(ctx.filings, inp.filing, ctx.failed)
     if inp.index is not None:
         if len(filings) > 1:
             raise ToolInputError(
@@ -241,7 +273,8 @@ DATA_TOOLS: list[Tool] = [
     Tool(
         "list_filings",
         "List the filings uploaded to this conversation: company, form, fiscal period, section and "
-        "table titles, and which common metrics each one has. Call it first when unsure what is loaded.",
+        "table titles, and which common metrics each one has; also the uploads that failed to be read, "
+        "with the reason. Call it first when unsure what is loaded.",
         ListFilingsInput,
         list_filings,
     ),
@@ -266,5 +299,21 @@ DATA_TOOLS: list[Tool] = [
         "columns and rows of cleaned numbers, by its index or by words from its title.",
         GetTableInput,
         get_table,
+    ),
+    Tool(
+        "compare_companies",
+        "Compare one metric across companies: one series per company (from that company's filings "
+        "only), periods aligned by fiscal year or calendarised, with the company name, real period dates "
+        "and source of every point. Use it whenever a question names two or more companies.",
+        CompareCompaniesInput,
+        compare_companies,
+    ),
+    Tool(
+        "get_segment_data",
+        "Get a metric (default revenue) broken down by reportable segment, geography or product from "
+        "the filing's dimensional XBRL facts: one row per member, per period, with sources. Subtotal "
+        "members are left out so the parts add up.",
+        GetSegmentDataInput,
+        get_segment_data,
     ),
 ]

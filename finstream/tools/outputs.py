@@ -27,7 +27,12 @@ class Series(BaseModel):
 
 
 class ChartInput(BaseModel):
-    title: str = Field(description="Chart title.", max_length=200)
+    title: str = Field(description="Chart title; name the company (e.g. 'Apple Inc.: revenue by period').",
+                       max_length=200)
+    company: str | None = Field(
+        None, max_length=200,
+        description="The company the chart is about (omit when its series are companies); shown in the title.",
+    )
     chart_type: ChartType = Field("line", description="Kind of chart.")
     x: list[str] = Field(
         description="Category labels or periods (e.g. FY2022, FY2023), in display order.",
@@ -66,7 +71,7 @@ class Column(BaseModel):
 
 
 class TableInput(BaseModel):
-    title: str = Field(description="Table title.", max_length=200)
+    title: str = Field(description="Table title; name the company or companies.", max_length=200)
     columns: list[Column] = Field(min_length=1, max_length=30)
     rows: list[list[str | float | int | None]] = Field(
         description="Rows of cells, each as long as columns.", max_length=500
@@ -83,7 +88,10 @@ class TableInput(BaseModel):
 
 
 class MetricInput(BaseModel):
-    label: str = Field(description="What is measured, e.g. 'Revenue FY2024'.", max_length=120)
+    label: str = Field(description="What is measured, e.g. 'Revenue FY2024'.", max_length=160)
+    company: str | None = Field(
+        None, max_length=200, description="Whose figure it is, e.g. 'Apple Inc.'; shown on the tile."
+    )
     value: float = Field(description="The value in base units (e.g. dollars, not millions).")
     unit: str = Field("USD", description="USD, USD/shares, %, shares, ratio.", max_length=30)
     delta: float | None = Field(None, description="Change against the comparison period.")
@@ -101,7 +109,15 @@ def _sources(items: list[Source]) -> list[dict]:
     return [s.model_dump(exclude_none=True) for s in items]
 
 
+def named(title: str, company: str | None) -> str:
+    """A title or label that names its company (once)."""
+    if company and company.strip().lower() not in title.lower():
+        return f"{company.strip()} · {title}"
+    return title
+
+
 def create_chart(spec: ChartInput, ctx: ToolContext) -> ToolOutcome:
+    spec = spec.model_copy(update={"title": named(spec.title, spec.company)})
     figure = build_figure(spec)
     sources = _sources(spec.sources)
     for s in spec.series:
@@ -128,7 +144,8 @@ def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
             f"{spec.delta:+.1f}%" if spec.delta_unit == "percent" else format_value(spec.delta, spec.unit)
         )
     data = {
-        "label": spec.label,
+        "label": named(spec.label, spec.company),
+        "company": spec.company,
         "value": spec.value,
         "unit": spec.unit,
         "display": format_value(spec.value, spec.unit),
@@ -139,7 +156,7 @@ def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
         "period": spec.period,
         "sources": _sources(spec.sources),
     }
-    return ToolOutcome({"shown": "metric", "label": spec.label}, "metric", data)
+    return ToolOutcome({"shown": "metric", "label": data["label"]}, "metric", data)
 
 
 def _dedupe(items: list[dict]) -> list[dict]:

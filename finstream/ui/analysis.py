@@ -36,14 +36,31 @@ def panel_kinds() -> set[str] | None:
 # ---------------------------------------------------------------- callbacks (run before the script)
 
 
-def _start(conversation_id: str, question: str) -> None:
+QUEUE = "_queued"  # session state: {conversation_id: [questions typed while an answer streamed]}
+
+
+def queued(conversation_id: str) -> list[str]:
+    return st.session_state.setdefault(QUEUE, {}).setdefault(conversation_id, [])
+
+
+def _unqueue(conversation_id: str, index: int) -> None:
+    items = queued(conversation_id)
+    if 0 <= index < len(items):
+        items.pop(index)
+
+
+def _start(conversation_id: str, question: str, *, queue: bool = True) -> None:
+    """Ask now; while an answer streams, queue the question (asked when that answer ends)."""
     question = (question or "").strip()
     if not question:
         return
     try:
         backend.start_run(conversation_id, question, chrome.run_options(conversation_id))
     except backend.busy_error():
-        st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
+        if queue:
+            queued(conversation_id).append(question)
+        else:
+            st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
         return
     conversation = backend.get_conversation(conversation_id)
     if conversation is not None and not conversation.title:
@@ -59,6 +76,35 @@ def _continue(conversation_id: str, message_id: str) -> None:
 
 def _retry(conversation_id: str, question: str) -> None:
     _start(conversation_id, question)
+
+
+def _ask_again(conversation_id: str, message_id: str, question: str | None = None) -> None:
+    """Regenerate (question None) or ask an edited question: a new version of the exchange."""
+    try:
+        backend.ask_again(conversation_id, message_id, question, chrome.run_options(conversation_id))
+    except backend.busy_error():
+        st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it first."
+
+
+def _show_version(root: str, index: int) -> None:
+    st.session_state.setdefault("_versions", {})[root] = index
+
+
+def _remove_document(document_id: str) -> None:
+    backend.delete_document(document_id)
+
+
+def _ask_next(conversation_id: str) -> None:
+    """The streaming answer ended: ask the first queued question."""
+    items = queued(conversation_id)
+    while items and not backend.active_message(conversation_id):
+        question = items.pop(0)
+        try:
+            backend.start_run(conversation_id, question, chrome.run_options(conversation_id))
+            return
+        except backend.busy_error():
+            items.insert(0, question)
+            return
 
 
 def _stop(conversation_id: str) -> None:
@@ -93,10 +139,13 @@ def store_uploads(conversation_id: str, files: list[Any]) -> None:
     if not files:
         return
     failed = []
-    with st.status(f"Reading {len(files)} file{'s' if len(files) > 1 else ''}…", expanded=True) as box:
-        bar = st.progress(0.0)
+    total = len(files)
+    with st.status(f"Reading {total} file{'s' if total > 1 else ''}…", expanded=True) as box:
+        bar = st.progress(0.0, text=f"0 of {total} files read")
         for i, upload in enumerate(files, start=1):
-            st.markdown(f":material/description: {md_escape(upload.name)}")
+            line = st.empty()
+            line.markdown(f":material/hourglass_top: {md_escape(upload.name)} — reading ({i} of {total})")
+            box.update(label=f"Reading {md_escape(upload.name)} ({i} of {total})…")
             try:
                 info = backend.ingest_upload(conversation_id, upload.name, upload.getvalue())
                 error = info.error
@@ -104,7 +153,10 @@ def store_uploads(conversation_id: str, files: list[Any]) -> None:
                 error = str(exc)
             if error:
                 failed.append(f"{upload.name}: {error}" if upload.name not in error else error)
-            bar.progress(i / len(files), text=f"{i} of {len(files)}")
+                line.markdown(f":red[:material/close:] {md_escape(upload.name)} — could not be read")
+            else:
+                line.markdown(f":green[:material/check:] {md_escape(upload.name)} — ready")
+            bar.progress(i / total, text=f"{i} of {total} files read")
         if failed:
             box.update(label=f"{len(files) - len(failed)} of {len(files)} files read", state="error")
         else:
@@ -118,8 +170,8 @@ def render_documents(conversation_id: str) -> None:
     """The conversation's files as chips; failed ones in red with their reason on hover."""
     docs = backend.list_documents(conversation_id)
     if not docs:
-        st.caption("No filings yet: attach a 10-K, 10-Q, XBRL, companyfacts JSON, PDF, CSV or Excel "
-                   "file with the paperclip below.")
+        st.caption("No filings yet: upload a 10-K, 10-Q, XBRL, companyfacts JSON, PDF, CSV or Excel "
+                   "file with the + button in the question box below.")
         return
     with st.container(horizontal=True, gap="small"):
         for doc in docs:
@@ -129,11 +181,16 @@ def render_documents(conversation_id: str) -> None:
                 st.badge(md_escape(doc.filename), icon=":material/error:", color="red", help=md_escape(doc.error))
     for doc in docs:
         if not doc.ok:
-            st.caption(f":red[:material/error:] {md_escape(doc.error)}")
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                st.caption(f":red[:material/error:] {md_escape(doc.error)}")
+                st.button("Remove", key=f"remove-doc-{doc.id}", icon=":material/delete:", type="tertiary",
+                          on_click=_remove_document, args=(doc.id,),
+                          help=f"Remove {doc.filename} from this conversation")
 
 
 def render_suggestions(conversation_id: str) -> None:
-    st.markdown("**Try a question about the sample filing:**")
+    st.markdown("**Try a question about the sample filing, Apple Inc.'s SEC companyfacts "
+                "(apple-companyfacts-CIK0000320193.json):**")
     st.pills("Suggested questions", SUGGESTIONS, key="_suggestion", label_visibility="collapsed",
              on_change=_suggest, args=(conversation_id,))
 
@@ -148,10 +205,34 @@ def render_markdown_download(conversation_id: str, title: str, exchanges: list[A
         if ex.answer is not None:
             turns.append(("assistant", ex.answer))
 
-    st.download_button("Markdown", data=lambda: conversation_markdown(title or "finstream conversation", turns),
-                       file_name="finstream-conversation.md", mime="text/markdown",
+    from finstream.ui.exports import safe_filename
+
+    feedback = {ex.answer.message_id: ex.feedback for ex in exchanges if ex.answer is not None and ex.feedback}
+    st.download_button("Markdown",
+                       data=lambda: conversation_markdown(title or "finstream conversation", turns, feedback),
+                       file_name=safe_filename(title or "finstream", "md", "conversation"), mime="text/markdown",
                        key="download-conversation", on_click="ignore", icon=":material/download:",
                        disabled=not turns, help="The whole conversation with its tables and figures")
+
+
+def render_queue(conversation_id: str, streaming: bool) -> None:
+    """Questions typed while an answer streams, right above the input: asked in turn, or removed."""
+    items = queued(conversation_id)
+    for i, question in enumerate(items):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            when = "after the current answer" if streaming else "next"
+            st.info(f"Queued, asked {when}: {md_escape(question[:200])}", icon=":material/schedule:")
+            st.button("Cancel", key=f"unqueue-{i}-{len(items)}", icon=":material/close:", type="tertiary",
+                      on_click=_unqueue, args=(conversation_id, i))
+
+
+def _shown(ex: Any) -> Any:
+    """The version of an exchange this tab shows: the latest, unless the reader picked another."""
+    index = st.session_state.get("_versions", {}).get(ex.root)
+    if index is None or not ex.versions or index >= len(ex.versions) or ex.versions[-1].answer is None \
+            or ex.versions[-1].answer.state == "streaming":
+        return ex
+    return ex.versions[index]
 
 
 # ---------------------------------------------------------------- the page
@@ -163,7 +244,7 @@ def render() -> None:
     conversation = backend.get_conversation(conversation_id)
 
     prompt = st.chat_input(
-        "Ask about the filings, or attach files…",
+        "Ask about the filings, or add files with +",
         accept_file="multiple",
         file_type=UPLOAD_TYPES,
         max_upload_size=get_settings().max_upload_mb,
@@ -186,13 +267,19 @@ def render() -> None:
         st.warning(notice, icon=":material/hourglass_top:")
 
     render_documents(conversation_id)
+    if not backend.active_message(conversation_id) and queued(conversation_id):
+        _ask_next(conversation_id)
+    ok_note = st.session_state.pop("_notice_ok", None)
+    if ok_note:
+        st.toast(ok_note, icon=":material/check:")
     seen_seq = backend.last_seq(conversation_id)
-    exchanges = backend.exchanges(conversation_id)
+    exchanges = [_shown(ex) for ex in backend.exchanges(conversation_id)]
     active = backend.active_message(conversation_id)
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
         chat_box = st.container(height=PANEL_HEIGHT, border=True)
+        render_queue(conversation_id, bool(active))
     with right:
         with st.container(horizontal=True, vertical_alignment="center"):
             st.segmented_control("Show", list(PANEL_FILTERS), default="All", key="panel-filter",
@@ -208,14 +295,27 @@ def render() -> None:
             render_suggestions(conversation_id)
         for ex in exchanges:
             if ex.question is not None:
-                chat.render_question(ex.question.text)
+                qid = ex.question.id
+                chat.render_question(
+                    ex.question.text, key=qid,
+                    edit=None if active else (lambda text, qid=qid: _ask_again(conversation_id, qid, text)),
+                )
             if ex.answer is None:
                 continue
             if ex.answer.message_id == active or (ex.answer.state == "streaming" and not active):
                 live_question = ex.answer.question
                 active = ex.answer.message_id
                 continue
-            chat.render_answer(ex.answer, conversation_id, on_continue=_continue, on_retry=_retry)
+            index = next((i for i, v in enumerate(ex.versions) if v is ex), 0)
+            extras = {
+                "feedback": ex.feedback,
+                "on_regenerate": None if active else (
+                    lambda mid=ex.answer.message_id: _ask_again(conversation_id, mid)),
+                "versions": (index, len(ex.versions)),
+                "on_version": lambda i, root=ex.root: _show_version(root, i),
+            }
+            chat.render_answer(ex.answer, conversation_id, extras=extras, on_continue=_continue,
+                               on_retry=_retry)
 
     with panel_box:
         answered = [ex.answer for ex in exchanges if ex.answer is not None and ex.answer.artifacts]

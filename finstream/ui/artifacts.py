@@ -86,7 +86,7 @@ def render_chart(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
             st.download_button(
                 "Chart (HTML)",
                 data=html,
-                file_name=exports.safe_filename(art.title, "html"),
+                file_name=exports.safe_filename(art.title, "html", "chart"),
                 mime="text/html",
                 key=f"{key_prefix}{art.key}-html",
                 on_click="ignore",  # no rerun: a download must not cut a stream short
@@ -104,18 +104,22 @@ def column_config(data: dict[str, Any]) -> dict[str, Any]:
     columns = data.get("columns") or []
     names = exports.unique_names(c.get("name", "") for c in columns)
     scaled = bool(data.get("unit_note"))
+    frame = exports.table_frame(data)
     config: dict[str, Any] = {}
     for name, column in zip(names, columns, strict=True):
         fmt = column.get("format", "text")
+        # As many decimals as the column's numbers need: 26,974 (not 26,974.00), 1.65, 42.7%.
+        places = exports.decimals_of(frame, name) if fmt != "text" else 0
         if fmt == "currency":
-            # Statement tables in millions read best in accounting style; whole dollars with $.
-            config[name] = st.column_config.NumberColumn(name, format="accounting" if scaled else "dollar")
+            # Figures in millions (the unit note says so) without a $; whole dollars with one.
+            pattern = f"%,.{places}f" if scaled else f"$%,.{places}f"
+            config[name] = st.column_config.NumberColumn(name, format=pattern)
         elif fmt == "percent":
-            config[name] = st.column_config.NumberColumn(name, format="%.1f%%")
+            config[name] = st.column_config.NumberColumn(name, format=f"%,.{places}f%%")
         elif fmt == "integer":
             config[name] = st.column_config.NumberColumn(name, format="%,d")
         elif fmt == "number":
-            config[name] = st.column_config.NumberColumn(name, format="localized")
+            config[name] = st.column_config.NumberColumn(name, format=f"%,.{places}f")
         else:
             config[name] = st.column_config.TextColumn(name)
     return config
@@ -147,7 +151,7 @@ def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
                     st.download_button(
                         label,
                         data=_deferred(export, data),
-                        file_name=exports.safe_filename(art.title, ext),
+                        file_name=exports.safe_filename(art.title, ext, "table"),
                         mime=mime,
                         key=f"{key_prefix}{art.key}-{ext}",
                         on_click="ignore",
@@ -186,7 +190,13 @@ class ArtifactPanel:
 
     def add(self, art: Artifact) -> None:
         box = {"metric": self.metrics, "chart": self.charts, "table": self.tables}.get(art.kind)
-        if box is None or (self.kinds is not None and art.kind not in self.kinds):
+        if box is None:
+            return
+        if self.kinds is not None and art.kind not in self.kinds:
+            # An empty element in its place: what the filter hides goes at once, instead of
+            # staying on the page, greyed as stale, until a stream in progress ends.
+            with box:
+                st.empty()
             return
         with box:
             render_artifact(art, key_prefix=self.key_prefix, downloads=self.downloads)

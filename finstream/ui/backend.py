@@ -7,7 +7,7 @@ lives there, not in the Streamlit script, which is why a rerun or a reload never
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finstream import events as ev
@@ -68,6 +68,10 @@ def ingest_upload(conversation_id: str, filename: str, data: bytes) -> Any:
     return runtime().ingest_upload(conversation_id, filename, data)
 
 
+# The shipped samples under names that say whose they are (SEC serves them as CIK numbers).
+SAMPLE_NAMES = {"CIK0000320193.json": "apple-companyfacts-CIK0000320193.json"}
+
+
 def preload_samples(conversation_id: str) -> list[Any]:
     """Put the sample filing(s) the project ships into a conversation, so a first run can ask at once."""
     try:
@@ -76,8 +80,12 @@ def preload_samples(conversation_id: str) -> list[Any]:
         return []
     docs = []
     for path in sample_paths():
-        docs.append(ingest_upload(conversation_id, path.name, path.read_bytes()))
+        docs.append(ingest_upload(conversation_id, SAMPLE_NAMES.get(path.name, path.name), path.read_bytes()))
     return docs
+
+
+def delete_document(document_id: str) -> bool:
+    return store().delete_document(document_id)
 
 
 # ---------------------------------------------------------------- runs
@@ -90,6 +98,15 @@ def start_run(conversation_id: str, question: str, options: Any = None) -> str:
 
 def continue_run(conversation_id: str, message_id: str, options: Any = None) -> str:
     return runtime().continue_message(conversation_id, message_id, options)
+
+
+def ask_again(conversation_id: str, message_id: str, question: str | None = None, options: Any = None) -> str:
+    """Regenerate an answer (question None) or ask an edited question: a new version, the old kept."""
+    return runtime().ask_again(conversation_id, message_id, question, options)
+
+
+def set_feedback(message_id: str, rating: int | None, comment: str = "") -> Any:
+    return store().set_feedback(message_id, rating, comment)
 
 
 def stop_run(conversation_id: str) -> bool:
@@ -129,17 +146,24 @@ def busy_error() -> type[Exception]:
 @dataclass
 class Exchange:
     """A question and its answer (either may be missing: a conversation can start with an answer
-    imported, or a question whose run has not begun yet)."""
+    imported, or a question whose run has not begun yet), with the exchange's other versions."""
 
     question: Any | None
     answer: MessageView | None
+    versions: list[Exchange] = field(default_factory=list)  # oldest first, this one included
+    root: str = ""
+    feedback: Any | None = None
 
 
-def answer_view(message: Any, artifacts: list[Any], question: str = "") -> MessageView:
-    """A stored assistant message as the page shows it."""
-    view = MessageView(message_id=message.id, text=message.text or "", question=question)
+def answer_view(message: Any, artifacts: list[Any], question: str = "", steps: list[ev.Event] = ()) -> MessageView:
+    """A stored assistant message as the page shows it, with the tool steps, notes and reasoning
+    its events logged."""
+    view = MessageView(message_id=message.id, text="", question=question)
+    for event in steps:
+        view.apply(event)
+    view.text = message.text or ""
     view.artifacts = [Artifact(a.kind, a.index, a.data, a.message_id, a.seq) for a in artifacts]
-    view.last_seq = max((a.seq for a in artifacts), default=0)
+    view.last_seq = max([view.last_seq] + [a.seq for a in artifacts])
     if message.status != "streaming":
         view.done = True
         view.success = message.status == "complete"
@@ -152,25 +176,31 @@ def answer_view(message: Any, artifacts: list[Any], question: str = "") -> Messa
 
 
 def exchanges(conversation_id: str) -> list[Exchange]:
-    """The conversation as question/answer pairs, oldest first, with each answer's artifacts."""
+    """The conversation as exchanges, oldest first: each the current version of a question and its
+    answer (with artifacts, steps and feedback), holding its earlier versions too."""
+    from finstream.store.versions import threads
+
     st_ = store()
     messages = st_.list_messages(conversation_id)
     by_message: dict[str, list[Any]] = {}
     for art in st_.list_artifacts(conversation_id):
         by_message.setdefault(art.message_id, []).append(art)
+    steps = st_.message_steps(conversation_id)
+    feedback = st_.list_feedback(conversation_id)
     out: list[Exchange] = []
-    pending: Any | None = None
-    for msg in messages:
-        if msg.role == "user":
-            if pending is not None:
-                out.append(Exchange(pending, None))
-            pending = msg
-            continue
-        question = pending.text if pending is not None else ""
-        out.append(Exchange(pending, answer_view(msg, by_message.get(msg.id, []), question)))
-        pending = None
-    if pending is not None:
-        out.append(Exchange(pending, None))
+    for thread in threads(messages):
+        versions = []
+        for pair in thread.versions:
+            answer = None
+            if pair.answer is not None:
+                question = pair.question.text if pair.question is not None else ""
+                answer = answer_view(pair.answer, by_message.get(pair.answer.id, []), question,
+                                     steps.get(pair.answer.id, []))
+            versions.append(Exchange(pair.question, answer, root=thread.root,
+                                     feedback=feedback.get(pair.answer.id) if pair.answer else None))
+        for item in versions:
+            item.versions = versions
+        out.append(versions[-1])
     return out
 
 

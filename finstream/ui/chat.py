@@ -43,9 +43,67 @@ def artifact_summary(view: MessageView) -> str:
     return ", ".join(counts)
 
 
-def render_question(text: str) -> None:
+def render_question(text: str, *, edit: Callable[[str], Any] | None = None, key: str = "") -> None:
+    """A question; with ``edit``, a popover to change it and ask again (a new version)."""
     with st.chat_message("user", avatar=":material/person:"):
         st.markdown(md_escape(text))
+        if edit is not None and key:
+            with st.popover("Edit", icon=":material/edit:", type="tertiary", key=f"edit-pop-{key}"):
+                st.text_area("Edit the question", value=text, key=f"edit-text-{key}", max_chars=4000)
+                st.button("Ask again", key=f"edit-ask-{key}", icon=":material/send:", type="primary",
+                          on_click=lambda: edit(st.session_state.get(f"edit-text-{key}") or text))
+
+
+def render_reasoning_done(view: MessageView) -> None:
+    """A past answer's reasoning and notes between tool calls, from its event log."""
+    if not view.reasoning.strip() and not view.notes:
+        return
+    with st.expander("Reasoning", icon=":material/psychology:"):
+        if view.reasoning.strip():
+            st.text(view.reasoning.strip()[:20000])  # model text: shown as plain text
+        for note in view.notes:
+            st.caption(f":material/info: {md_escape(note)}")
+
+
+def _save_feedback(message_id: str, key: str) -> None:
+    rating = st.session_state.get(f"fb-{key}")
+    comment = st.session_state.get(f"fb-comment-{key}") or ""
+    backend.set_feedback(message_id, rating, comment)
+    st.session_state["_notice_ok"] = "Thanks: your feedback is saved." if rating is not None else None
+
+
+def render_actions(
+    view: MessageView,
+    *,
+    feedback: Any = None,
+    on_regenerate: Callable[[], Any] | None = None,
+    versions: tuple[int, int] | None = None,
+    on_version: Callable[[int], Any] | None = None,
+) -> None:
+    """Under a finished answer: thumbs up/down with an optional comment, regenerate, and the
+    arrows between the versions of this exchange."""
+    key = view.message_id
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if versions is not None and versions[1] > 1 and on_version is not None:
+            index, count = versions
+            st.button("", icon=":material/chevron_left:", key=f"ver-prev-{key}", type="tertiary",
+                      disabled=index == 0, on_click=on_version, args=(index - 1,), help="Earlier version")
+            st.caption(f"Version {index + 1} of {count}")
+            st.button("", icon=":material/chevron_right:", key=f"ver-next-{key}", type="tertiary",
+                      disabled=index == count - 1, on_click=on_version, args=(index + 1,), help="Later version")
+        if view.done:
+            if f"fb-{key}" not in st.session_state and feedback is not None:
+                st.session_state[f"fb-{key}"] = feedback.rating
+            st.feedback("thumbs", key=f"fb-{key}", on_change=_save_feedback, args=(view.message_id, key))
+            with st.popover("", icon=":material/comment:", type="tertiary", key=f"fb-pop-{key}",
+                            help="Add a comment to your rating"):
+                if f"fb-comment-{key}" not in st.session_state and feedback is not None:
+                    st.session_state[f"fb-comment-{key}"] = feedback.comment
+                st.text_area("Comment (optional)", key=f"fb-comment-{key}", max_chars=4000)
+                st.button("Save", key=f"fb-save-{key}", on_click=_save_feedback, args=(view.message_id, key))
+        if on_regenerate is not None and view.done:
+            st.button("Regenerate", key=f"regen-{key}", icon=":material/autorenew:", type="tertiary",
+                      on_click=on_regenerate, help="Answer again; this version stays reachable")
 
 
 def render_tools_done(view: MessageView) -> None:
@@ -99,12 +157,18 @@ def render_outcome(
                       on_click=on_retry, args=(conversation_id, view.question))
 
 
-def render_answer(view: MessageView, conversation_id: str, **actions: Any) -> None:
+def render_answer(view: MessageView, conversation_id: str, *, extras: dict[str, Any] | None = None,
+                  **actions: Any) -> None:
+    """A stored answer: its tool steps and reasoning (from the log), text, outcome, and with
+    ``extras`` (render_actions' arguments) the feedback, regenerate and version controls."""
     with st.chat_message("assistant", avatar=":material/query_stats:"):
         render_tools_done(view)
+        render_reasoning_done(view)
         if view.text:
             st.markdown(view.text)
         render_outcome(view, conversation_id, **actions)
+        if extras is not None:
+            render_actions(view, **extras)
 
 
 class LiveStatus:
@@ -114,6 +178,7 @@ class LiveStatus:
         self.slot = slot
         self.box: Any = None
         self.count = 0
+        self.writing = False  # text came after the last tool: the label says so
 
     def _ensure(self) -> Any:
         if self.box is None:
@@ -125,6 +190,7 @@ class LiveStatus:
         if event.type == "tool_start":
             box = self._ensure()
             self.count += 1
+            self.writing = False
             box.update(label=f"{tool_label(event.tool_name)}…", state="running")
         elif event.type == "tool_complete":
             box = self._ensure()
@@ -135,6 +201,9 @@ class LiveStatus:
             box.markdown(line)
         elif event.type == "status":
             self._ensure().markdown(f":material/info: {md_escape(event.message)}")
+        elif event.type == "text_delta" and self.box is not None and not self.writing:
+            self.writing = True
+            self.box.update(label="Writing the answer…", state="running")
         elif event.type == "message_complete" and self.box is not None:
             label = f"Used {self.count} tool call{'s' if self.count != 1 else ''}"
             self.box.update(label=label, state="complete" if event.success else "error")
@@ -185,7 +254,10 @@ def render_live(
             if prefix:
                 yield prefix
             events = with_heartbeat(backend.tail(conversation_id, view.last_seq, message_id))
-            yield from coalesce(events, view, on_event, on_tick=tick)
+            for chunk in coalesce(events, view, on_event, on_tick=tick):
+                # Text after the tools: the status line moves on from the last tool's label.
+                status.on_event(ev.TextDelta(message_id=message_id, text=chunk, accumulated_text=None))
+                yield chunk
 
         st.write_stream(chunks(), cursor="▌")
     return view

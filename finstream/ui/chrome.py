@@ -103,3 +103,5 @@ def settings_panel(conversation_id: str | None = None) -> None:
                         disabled=True, key="settings-upload")
         st.caption("Model and limits apply to this conversation's next answers in this tab; "
                    "defaults come from the environment.")
+        st.caption(":material/contrast: Light or dark theme: the ⋮ menu at the top right → System, "
+                   "Light or Dark (kept by this browser).")

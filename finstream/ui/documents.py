@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from finstream.filings.inspect import key_facts
-from finstream.formatting import format_value
+from finstream.formatting import column_decimals, format_value
 from finstream.ui import backend
 from finstream.ui.artifacts import md_escape
-from finstream.ui.exports import unique_names
+from finstream.ui.exports import text_cell, unique_names
 from finstream.ui.session import current_conversation
 
 
@@ -80,8 +80,10 @@ def render_filing(filing: Any, key: str) -> None:
             st.dataframe(figures, hide_index=True, key=f"{key}-key")
     with tabs[0]:
         if filing.facts:
-            st.dataframe(facts_frame(filing), hide_index=True, key=f"{key}-facts",
-                         column_config={"Raw value": st.column_config.NumberColumn(format="localized")})
+            frame = facts_frame(filing)
+            places = column_decimals(list(frame["Raw value"]), most=4)
+            st.dataframe(frame, hide_index=True, key=f"{key}-facts",
+                         column_config={"Raw value": st.column_config.NumberColumn(format=f"%,.{places}f")})
         else:
             st.caption("No tagged facts in this file.")
     with tabs[1]:
@@ -94,7 +96,7 @@ def render_filing(filing: Any, key: str) -> None:
                 frame = pd.DataFrame(
                     [list(r) + [None] * (len(table.columns) - len(r)) for r in table.rows],
                     columns=unique_names(table.columns),
-                ).astype(str)
+                ).map(text_cell)  # blanks, not "None"/"nan"; 26,974 not 26974.0
                 st.dataframe(frame, hide_index=True, key=f"{key}-table-{i}")
         if len(filing.tables) > 50:
             st.caption(f"{len(filing.tables) - 50} more tables not shown.")
@@ -128,6 +130,8 @@ def render() -> None:
                          icon=icon):
             if not info.ok:
                 st.error(md_escape(info.error), icon=":material/error:")
+                st.button("Remove this file", key=f"doc-remove-{info.id}", icon=":material/delete:",
+                          on_click=backend.delete_document, args=(info.id,))
                 continue
             doc = backend.get_document(info.id)
             if doc is None or doc.filing is None:

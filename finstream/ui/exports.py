@@ -15,18 +15,29 @@ import pandas as pd
 
 from finstream.formatting import format_value
 
-# Excel number formats for the table tool's column formats.
-_XLSX_FORMATS = {
-    "currency": "#,##0.0;(#,##0.0)",
-    "number": "#,##0.00",
-    "integer": "#,##0",
-    "percent": '0.0"%"',  # the table tool's percent cells already hold 12.5 for 12.5%
-}
+
+def xlsx_format(fmt: str, decimals: int) -> str | None:
+    """The Excel number format of a column: as many decimals as its numbers need."""
+    places = "." + "0" * decimals if decimals else ""
+    return {
+        "currency": f"#,##0{places};(#,##0{places})",
+        "number": f"#,##0{places}",
+        "integer": "#,##0",
+        "percent": f'0{places}"%"',  # the table tool's percent cells already hold 12.5 for 12.5%
+    }.get(fmt)
 
 
-def safe_filename(title: str, suffix: str) -> str:
-    """'Revenue / FY2024' -> 'revenue-fy2024.csv'."""
-    stem = re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:60] or "finstream"
+def decimals_of(frame: pd.DataFrame, name: str) -> int:
+    from finstream.formatting import column_decimals
+
+    return column_decimals(list(frame[name]), most=2)
+
+
+def safe_filename(title: str, suffix: str, kind: str = "") -> str:
+    """'Apple Inc. · Revenue / FY2024', 'chart' -> 'apple-inc-revenue-fy2024-chart.html'."""
+    stem = re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:80].strip("-") or "finstream"
+    if kind and not stem.endswith(kind):
+        stem = f"{stem}-{kind}"
     return f"{stem}.{suffix}"
 
 
@@ -50,13 +61,39 @@ def table_frame(data: dict[str, Any]) -> pd.DataFrame:
     columns = data.get("columns") or []
     names = unique_names(c.get("name", "") for c in columns)
     rows = [list(r) + [None] * (len(names) - len(r)) for r in data.get("rows") or []]
-    frame = pd.DataFrame([r[: len(names)] for r in rows], columns=names)
+    frame = pd.DataFrame([r[: len(names)] for r in rows], columns=names, dtype=object)
     for name, column in zip(names, columns, strict=True):
         if column.get("format", "text") != "text":
             frame[name] = pd.to_numeric(frame[name], errors="coerce")
         else:
-            frame[name] = frame[name].map(lambda v: "" if v is None else str(v))
+            frame[name] = frame[name].map(text_cell)
     return frame
+
+
+def text_cell(value: Any) -> str:
+    """A text cell as shown: blanks for missing values (never 'nan' or 'None'), whole numbers
+    without a '.0'."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def cell_text(value: Any, fmt: str, decimals: int) -> str:
+    """A number as the table shows it in Markdown exports: 26,974 not 26,974.00; blank not nan."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if fmt == "text":
+        return text_cell(value)
+    if fmt == "percent":
+        return f"{float(value):,.{decimals}f}%"
+    if fmt == "integer":
+        return f"{float(value):,.0f}"
+    text = f"{abs(float(value)):,.{decimals}f}"
+    if fmt == "currency":
+        return f"({text})" if float(value) < 0 else text
+    return ("-" if float(value) < 0 else "") + text
 
 
 def table_csv(data: dict[str, Any]) -> bytes:
@@ -75,7 +112,8 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
         if data.get("unit_note"):
             ws.write(1, 0, str(data["unit_note"]), book.add_format({"italic": True}))
         for i, column in enumerate(data.get("columns") or []):
-            fmt = _XLSX_FORMATS.get(column.get("format", "text"))
+            kind = column.get("format", "text")
+            fmt = xlsx_format(kind, decimals_of(frame, frame.columns[i])) if kind != "text" else None
             width = max(12, min(40, len(str(column.get("name", ""))) + 4))
             ws.set_column(i, i, width, book.add_format({"num_format": fmt}) if fmt else None)
         sources = source_lines(data.get("sources") or [])
@@ -96,7 +134,10 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
     layout = dict(figure.get("layout") or {})
     layout.pop("template", None)
     for key in ("title", "xaxis", "yaxis"):
-        layout[key] = _plain_title(layout.get(key))
+        if layout.get(key) is not None:  # a null axis makes Plotly draw nothing at all
+            layout[key] = _plain_title(layout[key])
+        else:
+            layout.pop(key, None)
     figure["layout"] = layout
     traces = []
     for trace in figure.get("data") or []:
@@ -169,10 +210,14 @@ def source_lines(sources: Iterable[dict[str, Any]]) -> list[str]:
     return out
 
 
-def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
-    """The conversation as Markdown: questions, answers, and each answer's artifacts as text.
+def conversation_markdown(
+    title: str, turns: list[tuple[str, Any]], feedback: dict[str, Any] | None = None
+) -> bytes:
+    """The conversation as Markdown: questions, answers, each answer's artifacts as text, and the
+    reader's feedback on it.
 
-    ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs.
+    ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs; ``feedback``
+    maps message ids to their Feedback (rating 1 up, 0 down; comment).
     """
     lines = [f"# {title}", ""]
     for role, item in turns:
@@ -187,6 +232,10 @@ def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
             lines += [note + "_", ""]
         for art in item.artifacts:
             lines += _artifact_markdown(art.kind, art.data, art.title)
+        rated = (feedback or {}).get(item.message_id)
+        if rated is not None:
+            verdict = "thumbs up" if rated.rating else "thumbs down"
+            lines += [f"_Feedback: {verdict}" + (f" — {rated.comment}" if rated.comment else "") + "_", ""]
     return "\n".join(lines).encode("utf-8")
 
 
@@ -201,8 +250,11 @@ def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]
         lines += [f"**{title}**" + (f" ({data['unit_note']})" if data.get("unit_note") else ""), ""]
         lines.append("| " + " | ".join(frame.columns) + " |")
         lines.append("|" + "---|" * len(frame.columns))
+        formats = [c.get("format", "text") for c in data.get("columns") or []]
+        places = [decimals_of(frame, n) if f != "text" else 0 for n, f in zip(frame.columns, formats, strict=True)]
         for row in frame.itertuples(index=False):
-            lines.append("| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |")
+            cells = [cell_text(v, f, d) for v, f, d in zip(row, formats, places, strict=True)]
+            lines.append("| " + " | ".join(cells) + " |")
     elif kind == "chart":
         spec = data.get("spec") or {}
         lines.append(f"**Chart: {title}** ({spec.get('chart_type', 'chart')})")

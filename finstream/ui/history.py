@@ -60,12 +60,14 @@ def render() -> None:
                             f":gray[{conv.updated_at:%Y-%m-%d %H:%M} UTC]")
                 st.button("Open", key=f"open-{conv.id}", icon=":material/open_in_new:",
                           on_click=_open, args=(conv.id,))
-                with st.popover("Rename", icon=":material/edit:"):
+                # Keyed by conversation: an unkeyed popover is identified by its place in the list,
+                # so after a delete or a rename the open one would reopen on another conversation.
+                with st.popover("Rename", icon=":material/edit:", key=f"rename-pop-{conv.id}"):
                     st.text_input("New title", value=title, key=f"rename-{conv.id}", max_chars=300)
                     st.button("Save", key=f"rename-save-{conv.id}", on_click=_rename, args=(conv.id,))
                 st.button("Share", key=f"share-{conv.id}", icon=":material/share:",
                           on_click=_share, args=(conv.id,))
-                with st.popover("Delete", icon=":material/delete:"):
+                with st.popover("Delete", icon=":material/delete:", key=f"delete-pop-{conv.id}"):
                     st.warning("Delete this conversation with its documents, answers and links?")
                     st.button("Delete for good", key=f"delete-{conv.id}", type="primary",
                               on_click=_delete, args=(conv.id,))

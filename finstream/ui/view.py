@@ -55,6 +55,7 @@ class MessageView:
     artifacts: list[Artifact] = field(default_factory=list)
     tools: dict[str, ToolStep] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    reasoning: str = ""  # the model's thinking and notes between tool calls (thinking_delta)
     error: dict[str, Any] | None = None
     done: bool = False
     success: bool | None = None
@@ -94,6 +95,8 @@ class MessageView:
             )
         elif kind == "status":
             self.notes.append(event.message)
+        elif kind == "thinking_delta":
+            self.reasoning += getattr(event, "text", "") or ""
         elif kind == "error":
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         elif kind == "message_complete":

@@ -34,6 +34,8 @@ def test_tools_are_registered_with_described_json_schemas():
         "search_filing",
         "get_financial_data",
         "get_table",
+        "compare_companies",
+        "get_segment_data",
     ]
     assert set(TOOLBOX.names()) >= {t.name for t in DATA_TOOLS}
     for tool in DATA_TOOLS:

@@ -394,7 +394,7 @@ def test_first_visit_gets_the_sample_filing_and_the_demo_analyst_answers_from_it
     assert not at.exception
     conv_id = at.session_state["conversation_id"]
     docs = demo_runtime.store.list_documents(conv_id)
-    assert [d.filename for d in docs] == ["CIK0000320193.json"] and docs[0].ok
+    assert [d.filename for d in docs] == ["apple-companyfacts-CIK0000320193.json"] and docs[0].ok
     at.pills[0].set_value("What is the revenue trend?").run()
     assert not at.exception
     answer = "\n".join(md.value for md in at.chat_message[-1].markdown)

@@ -189,10 +189,13 @@ TABLE = {
 
 def test_table_formats_and_exports():
     config = column_config(TABLE)
-    assert config["Revenue"]["type_config"]["format"] == "accounting"
+    # Decimals as the column needs them: whole millions show as 383,285, not 383,285.00.
+    assert config["Revenue"]["type_config"]["format"] == "%,.0f"
     assert (
-        config["Margin"]["type_config"]["format"] == "%.1f%%"
+        config["Margin"]["type_config"]["format"] == "%,.1f%%"
     )  # not "percent": that multiplies by 100
+    markdown = exports.conversation_markdown("t", [])  # smoke: empty conversation
+    assert markdown.startswith(b"# t")
     frame = exports.table_frame(TABLE)
     assert list(frame.columns) == ["Period", "Revenue", "Margin", "Revenue (2)"]
     assert frame["Revenue"].isna().tolist() == [False, True]  # text in a number column: blank
@@ -204,6 +207,10 @@ def test_table_formats_and_exports():
     assert sheet["B4"].value == 383285.0
     assert any("aapl.htm" in str(c.value) for row in sheet.iter_rows() for c in row)
     assert exports.safe_filename(TABLE["title"], "csv") == "figures-fy2024.csv"
+    assert exports.safe_filename("Apple Inc. · Revenue by period", "csv", "table") == (
+        "apple-inc-revenue-by-period-table.csv"
+    )
+    assert sheet.cell(4, 2).number_format == "#,##0;(#,##0)"  # whole millions: no .00 in Excel
 
 
 def test_chart_html_is_standalone_and_escapes_sources():
@@ -227,8 +234,8 @@ def test_chart_text_from_the_model_is_shown_literally_by_plotly():
     text = str(figure)
     assert "<a " not in text and "<b>" not in text and "<img" not in text and "<i>" not in text
     assert figure["layout"]["title"]["text"].startswith("&lt;a href=")
-    assert figure["layout"]["yaxis"]["title"]["text"] == "&lt;sup&gt;USD&lt;/sup&gt;"
-    assert "%{customdata}" in figure["data"][0]["hovertemplate"]  # the template itself is kept
+    assert figure["layout"]["yaxis"]["title"]["text"].startswith("&lt;sup&gt;USD&lt;/sup&gt;")
+    assert "%{customdata[1]}" in figure["data"][0]["hovertemplate"]  # the template itself is kept
     html = exports.chart_html({"figure": build_figure(spec)}).decode()
     assert '<a href="https://evil.example">' not in html and "&lt;a href=" in html
 
