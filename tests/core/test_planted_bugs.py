@@ -192,3 +192,26 @@ def test_assembler_keeps_the_calls_and_the_text_it_saw():
     assert [(c.tool_id, c.name, c.input) for c in asm.tool_calls] == [("toolu_9", "echo", {"word": "a"})]
     _, error = parse_tool_input("[NaN]")
     assert error and "NaN" in error
+
+
+# --- the demo analyst asks for what the question asks -------------------------------------------
+
+async def test_a_quarterly_question_gets_quarterly_figures_from_the_demo_analyst():
+    """Apple's companyfacts hold both fiscal years and quarters: a question about quarters must
+    be answered with quarters (three-month periods labelled Qn), never with the annual series."""
+    from finstream.filings.ingest import ingest
+    from finstream.providers.demo import DemoAnalyst
+    from finstream.samples import sample_paths
+    from finstream.tools import default_toolbox
+
+    path = sample_paths()[0]
+    apple = ingest(path.name, path.read_bytes())
+    turn = Turn("c", "m", [{"role": "user", "content": "Show Apple's quarterly revenue"}], [apple])
+    events = [e async for e in run_turn(DemoAnalyst(delay=0), default_toolbox(), turn)]
+    assert events[-1].success
+    data_calls = [e for e in events if e.type == "tool_complete" and e.tool_name == "get_financial_data"]
+    assert data_calls and all(e.input["period_type"] == "quarterly" for e in data_calls)
+    periods = [p["period"] for e in data_calls for p in e.result["points"]]
+    assert periods and all(p.split()[0] in {"Q1", "Q2", "Q3", "Q4"} for p in periods), periods
+    chart = next(e for e in events if e.type == "chart_ready").chart_data
+    assert all(label.split()[0] in {"Q1", "Q2", "Q3", "Q4"} for label in chart["spec"]["x"])
