@@ -160,7 +160,7 @@ def answer_text(page) -> str:  # noqa: ANN001
 
 
 def streaming(page) -> bool:  # noqa: ANN001
-    return page.get_by_role("button", name="Stop").count() > 0
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").count() > 0
 
 
 def snapshots_until_done(page, limit: float = 90) -> list[str]:  # noqa: ANN001
@@ -326,7 +326,7 @@ def test_stop_then_continue(demo_app, page):  # noqa: ANN001
     open_new_conversation(page, demo_app)
     ask(page, "What is the revenue trend?")
     wait_streaming_with_text(page)
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("You stopped this answer.").wait_for()
     stopped = answer_text(page)
     page.screenshot(path=str(SHOTS / "ui-stopped.png"))
