@@ -12,6 +12,14 @@ honour ``retry-after-ms``/``retry-after`` up to ``settings.retry_max_wait``, and
 
 A reader task drains the SDK stream while the consumer works; text that piles up meanwhile goes
 out merged into one ``TextPart`` (nothing waits: a consumer that keeps up sees every delta alone).
+
+On the current generation (see models.py) each request asks for adaptive thinking with a display
+that returns its text (``summarized``: the notes the model writes between tool calls come back in
+thinking blocks, and would otherwise be empty) and the run's ``effort``. Thinking streams out as
+``ThinkingPart``; the blocks themselves, signatures included, come back in ``Finish.content``
+exactly as received, so the next round (and the store) can send them back unmodified. Prompt
+caching: a breakpoint on the system prompt (tools and system, the stable prefix) and the top-level
+``cache_control`` whose breakpoint moves forward with the conversation.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+from finstream.providers import models
 from finstream.providers.base import (
     BlockStop,
     Finish,
@@ -38,6 +47,7 @@ from finstream.providers.base import (
     ProviderError,
     ProviderRequest,
     TextPart,
+    ThinkingPart,
     ToolInputDelta,
     ToolUseStart,
 )
@@ -118,16 +128,11 @@ class ClaudeProvider:
         """Yield parts for one model call; raise ProviderError on failure."""
         if not self._key:
             raise ProviderError("auth", "ANTHROPIC_API_KEY is not set; Claude cannot be called.")
-        params: dict[str, Any] = {
-            "model": request.model or self.model,
-            "max_tokens": request.max_tokens,
-            "messages": request.messages,
-            "stream": True,
-        }
-        if request.system:
-            params["system"] = request.system
-        if request.tools:
-            params["tools"] = request.tools
+        model = request.model or self.model
+        gone = models.retired_message(model)
+        if gone is not None:
+            raise ProviderError("model_retired", gone)
+        params = self._params(request, model)
         retries = 0
         while True:
             try:
@@ -135,7 +140,7 @@ class ClaudeProvider:
             except anthropic.APIStatusError as exc:
                 wait, why, retryable = self._plan_retry(exc, retries)
                 if wait is None:
-                    raise self._status_error(exc, why, retryable) from None
+                    raise self._status_error(exc, why, retryable, model) from None
                 retries += 1
                 yield Notice(self._retry_notice(_describe_status(exc), wait, retries))
                 await asyncio.sleep(wait)
@@ -211,6 +216,34 @@ class ClaudeProvider:
             yield message.finish()
             return
 
+    def _params(self, request: ProviderRequest, model: str) -> dict[str, Any]:
+        """The messages.create arguments. Nothing a current model rejects is ever sent: no
+        sampling parameters, no tool_choice (auto is the default), no budget_tokens, no prefill
+        (the agent's conversations end with the user's turn)."""
+        limit = models.output_limit(model)
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": min(request.max_tokens, limit) if limit else request.max_tokens,
+            "messages": request.messages,
+            "stream": True,
+            # Automatic caching: the breakpoint follows the end of the growing conversation.
+            "cache_control": {"type": "ephemeral"},
+        }
+        if request.system:
+            # A breakpoint of its own: tools + system (the filings list) are the stable prefix
+            # that a new conversation over the same filings reads from the cache too.
+            params["system"] = [
+                {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
+            ]
+        if request.tools:
+            params["tools"] = request.tools
+        if models.is_adaptive(model):
+            params["thinking"] = {"type": "adaptive", "display": "summarized"}
+            effort = request.effort or self.settings.effort
+            if effort:
+                params["output_config"] = {"effort": effort}
+        return params
+
     # --- retry policy --------------------------------------------------------------------------
 
     def _plan_retry(
@@ -258,7 +291,7 @@ class ClaudeProvider:
         return _KEYLIKE.sub("[redacted]", text)
 
     def _status_error(
-        self, exc: anthropic.APIStatusError, why: str, retryable: bool
+        self, exc: anthropic.APIStatusError, why: str, retryable: bool, model: str | None = None
     ) -> ProviderError:
         status = exc.status_code
         code = _STATUS_CODES.get(status) or ("api_error" if status >= 500 else "http_error")
@@ -268,7 +301,11 @@ class ClaudeProvider:
         elif code == "permission":
             text = f"The API key may not use this model or feature (HTTP 403{detail})."
         elif code == "not_found":
-            text = f"Claude did not find the model {self.model!r} (HTTP 404{detail}). Check FINSTREAM_MODEL."
+            model = model or self.model
+            text = (
+                models.retired_message(model)
+                or f"{models.unknown_message(model)} (HTTP 404{detail}; FINSTREAM_MODEL or the settings)"
+            )
         else:
             text = _sentence(_describe_status(exc) + detail) + (f"; {why}." if why else ".")
         return ProviderError(code, self._safe(text + _request_id(exc)), retryable=retryable)
@@ -299,6 +336,11 @@ class ClaudeProvider:
             self._safe(f"{text}; gave up after {retries} retries."),
             retryable=True,
         )
+
+
+_USAGE_FIELDS = (
+    "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"
+)
 
 
 class _Failed:
@@ -341,21 +383,27 @@ async def _coalesced(sdk_stream: Any, message: _Message) -> AsyncIterator[Part]:
             await wake.wait()
             wake.clear()
             texts: list[str] = []
+            kind: type = TextPart  # which of TextPart / ThinkingPart ``texts`` holds
             while inbox:
                 item = inbox.popleft()
-                if type(item) is TextPart:
+                itype = type(item)
+                if itype is TextPart or itype is ThinkingPart:
+                    if texts and itype is not kind:
+                        yield kind(texts[0] if len(texts) == 1 else "".join(texts))
+                        texts = []
+                    kind = itype
                     texts.append(item.text)
                     continue
                 if texts:
-                    yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
+                    yield kind(texts[0] if len(texts) == 1 else "".join(texts))
                     texts = []
                 if item is _END:
                     return
-                if type(item) is _Failed:
+                if itype is _Failed:
                     raise item.exc
                 yield item
             if texts:
-                yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
+                yield kind(texts[0] if len(texts) == 1 else "".join(texts))
     finally:
         if not reader.done():
             reader.cancel()
@@ -368,7 +416,8 @@ class _Message:
     def __init__(self) -> None:
         self.stop_reason: str | None = None
         self.stopped = False
-        self.usage = {"input_tokens": 0, "output_tokens": 0}
+        self.usage = dict.fromkeys(_USAGE_FIELDS, 0)
+        self.model: str | None = None
         self.blocks: dict[int, dict[str, Any]] = {}
         self.pieces: dict[int, list[str]] = {}  # text, thinking or raw JSON, per block index
 
@@ -399,7 +448,8 @@ class _Message:
                 return None  # a server tool's input: sent back on continuation, never run here
             if dtype == "thinking_delta":
                 pieces.append(delta.thinking)
-            elif dtype == "signature_delta":
+                return ThinkingPart(delta.thinking) if delta.thinking else None
+            if dtype == "signature_delta":
                 block["signature"] = delta.signature
             return None  # citations and delta types this code does not know
         if kind == "content_block_start":
@@ -428,17 +478,19 @@ class _Message:
         if kind == "content_block_stop":
             return BlockStop(event.index)
         if kind == "message_start":
+            self.model = getattr(event.message, "model", None)
             usage = event.message.usage
-            self.usage["input_tokens"] = usage.input_tokens or 0
-            self.usage["output_tokens"] = usage.output_tokens or 0
+            for name in _USAGE_FIELDS:
+                self.usage[name] = getattr(usage, name, None) or 0
             return None
         if kind == "message_delta":
             self.stop_reason = event.delta.stop_reason
             usage = event.usage
-            if usage is not None:  # cumulative counts
-                self.usage["output_tokens"] = usage.output_tokens or self.usage["output_tokens"]
-                if usage.input_tokens is not None:
-                    self.usage["input_tokens"] = usage.input_tokens
+            if usage is not None:  # cumulative counts; a field left out keeps its value
+                for name in _USAGE_FIELDS:
+                    value = getattr(usage, name, None)
+                    if value is not None:
+                        self.usage[name] = value
             return None
         if kind == "message_stop":
             self.stopped = True
@@ -446,7 +498,9 @@ class _Message:
 
     def finish(self) -> Finish:
         # No message_stop: the stream ended early without an error. stop_reason None says so.
-        return Finish(self.stop_reason if self.stopped else None, dict(self.usage), self.content())
+        return Finish(
+            self.stop_reason if self.stopped else None, dict(self.usage), self.content(), self.model
+        )
 
     def content(self) -> list[dict[str, Any]]:
         """The assistant blocks as the API takes them back (pause_turn, continuation)."""
