@@ -20,6 +20,10 @@ As a script (for browser/API tests and demos)::
 
 ``--script`` takes a comma-separated list of script names: each is answered once, in order, and
 the last one answers every later request (``--script 529,scenario``).
+
+Strict mode (the default; ``strict=False`` or ``--lenient`` turns it off) enforces the current
+API's rules before any scripted reply is chosen and rewrites replies as the API would write them:
+see replay_strict.py. It also serves ``GET /v1/models``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from typing import Any
 # The builders live beside the server; importing them by file location works whether this module
 # is run as a script, imported with tests/support on sys.path, or imported as tests.support.*.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replay_strict import Rejection, StrictRules  # noqa: E402
 from replay_scripts import (  # noqa: E402
     Chunk,
     Reply,
@@ -119,8 +124,11 @@ class ReplayServer:
         api_key: str | None = None,
         port: int = 0,
         stall_limit: float = 60.0,
+        strict: bool = True,
     ) -> None:
         self._queue: deque[Reply] = deque(replies)
+        self.rules: StrictRules | None = StrictRules() if strict else None
+        self.rejected: list[tuple[RecordedRequest, Rejection]] = []
         self.responder = responder
         self.api_key = api_key
         self.port = port
@@ -242,7 +250,23 @@ class ReplayServer:
                 return
 
     def _choose(self, request: RecordedRequest) -> Reply:
-        if request.method != "POST" or request.path.split("?")[0] != "/v1/messages":
+        reply = self._pick(request)
+        body = request.body
+        if (
+            self.rules is not None and reply.status == 200 and reply.chunked
+            and isinstance(body, dict) and request.path.split("?")[0] == "/v1/messages"
+        ):
+            reply = Reply(reply.status, reply.headers, self.rules.rewrite(body, reply.chunks),
+                          reply.end, reply.chunked, reply.name)
+        return reply
+
+    def _pick(self, request: RecordedRequest) -> Reply:
+        path = request.path.split("?")[0]
+        if self.rules is not None and request.method == "GET" and path == "/v1/models":
+            body = json.dumps(self.rules.models_page()).encode()
+            return Reply(200, (("content-type", "application/json"),), (Chunk(body),),
+                         chunked=False, name="models")
+        if request.method != "POST" or path != "/v1/messages":
             self.unexpected.append(request)
             return http_error(
                 404,
@@ -255,6 +279,12 @@ class ReplayServer:
             ).removeprefix("Bearer ")
             if sent != self.api_key:
                 return http_error(401, message="invalid x-api-key")
+        if self.rules is not None:
+            try:
+                self.rules.check(request.body)
+            except Rejection as no:
+                self.rejected.append((request, no))
+                return http_error(no.status, error_type=no.error_type, message=no.message)
         if self._queue:
             return self._queue.popleft()
         if self.responder is not None:
@@ -442,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", default="scenario", help="comma-separated script names")
     parser.add_argument("--delay", type=float, default=0.02, help="seconds between SSE frames")
     parser.add_argument("--api-key", default=None, help="reject requests without this key (401)")
+    parser.add_argument("--lenient", action="store_true", help="do not enforce the current API's rules")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.script.split(",") if n.strip()] or ["scenario"]
     responders = [_named_reply(n, args.delay) for n in names]
@@ -452,7 +483,8 @@ def main(argv: list[str] | None = None) -> None:
         state["i"] += 1
         return responders[i](request)
 
-    server = ReplayServer(responder=respond, api_key=args.api_key, port=args.port)
+    server = ReplayServer(responder=respond, api_key=args.api_key, port=args.port,
+                          strict=not args.lenient)
     server.announce = f"(script: {args.script})"
     signal.signal(signal.SIGTERM, _interrupt)
     server.serve_forever()

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-MODEL = "claude-replay-1"
+MODEL = "claude-sonnet-5-5"
 
 # Fragment sizes for tool JSON: deliberately irregular, so splits land inside keys, strings,
 # escapes and numbers. The first fragment is always "" as the real API often sends.
