@@ -46,7 +46,6 @@ from typing import Any
 # The builders live beside the server; importing them by file location works whether this module
 # is run as a script, imported with tests/support on sys.path, or imported as tests.support.*.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replay_strict import Rejection, StrictRules  # noqa: E402
 from replay_scripts import (  # noqa: E402
     Chunk,
     Reply,
@@ -65,6 +64,7 @@ from replay_scripts import (  # noqa: E402
     text_turn,
     tool_turn,
 )
+from replay_strict import Rejection, StrictRules  # noqa: E402
 
 __all__ = [
     "Chunk",
