@@ -58,6 +58,7 @@ from replay_scripts import (  # noqa: E402
     no_message_stop,
     no_response,
     pause_turn,
+    reasoned_turn,
     refusal,
     sse,
     stalled,
@@ -412,6 +413,11 @@ SCENARIO_METRIC = {
     "period": "FY2024",
     "sources": [{**_SOURCE, "period": "FY2024"}],
 }
+# What the current generation writes in thinking blocks: its reasoning, and the short notes
+# between tool calls that it used to write as text.
+SCENARIO_PLAN = "The user wants the revenue trend. The companyfacts figures cover FY2022 to FY2024; a bar chart shows the dip and recovery best."
+SCENARIO_NOTE = "Chart done. Now the headline figure for FY2024 with its change on FY2023."
+SCENARIO_CHECK = "Both tools succeeded. FY2024 over FY2023 is +2.0%; FY2023 over FY2022 is -2.8%."
 SCENARIO_FINAL = (
     "Revenue was $391.0B in FY2024, up 2.0% from $383.3B in FY2023, after a 2.8% decline from "
     "$394.3B in FY2022 (SEC companyfacts, us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax)."
@@ -428,17 +434,18 @@ def analyst_scenario(request: RecordedRequest, *, delay: float = 0.0) -> Reply:
     if last.get("role") == "user" and results:
         failed = [r["tool_use_id"] for r in results if r.get("is_error")]
         note = f" (Some tools reported errors: {', '.join(failed)}.)" if failed else ""
-        return text_turn(SCENARIO_FINAL + note, delay=delay)
+        return reasoned_turn([("thinking", SCENARIO_CHECK), ("text", SCENARIO_FINAL + note)], delay=delay)
     offered = {t.get("name") for t in (request.body or {}).get("tools", []) if isinstance(t, dict)}
     if not {"create_chart", "create_metric"} <= offered:
         return text_turn(SCENARIO_INTRO + " " + SCENARIO_FINAL, delay=delay)
     n = len(messages)
-    tools = [
-        ("create_chart", json.dumps(SCENARIO_CHART)),
-        ("create_metric", json.dumps(SCENARIO_METRIC)),
-    ]
-    ids = [f"toolu_scenario_{n:03d}_chart", f"toolu_scenario_{n:03d}_metric"]
-    return tool_turn(tools, text=SCENARIO_INTRO, ids=ids, delay=delay)
+    return reasoned_turn([
+        ("thinking", SCENARIO_PLAN),
+        ("text", SCENARIO_INTRO),
+        ("tool", "create_chart", json.dumps(SCENARIO_CHART), f"toolu_scenario_{n:03d}_chart"),
+        ("thinking", SCENARIO_NOTE),
+        ("tool", "create_metric", json.dumps(SCENARIO_METRIC), f"toolu_scenario_{n:03d}_metric"),
+    ], delay=delay)
 
 
 def _named_reply(name: str, delay: float) -> Responder:

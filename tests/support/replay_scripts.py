@@ -414,8 +414,9 @@ def reasoned_turn(
             tools += 1
         else:  # pragma: no cover
             raise ValueError(f"unknown block kind {kind!r}")
-    reason = stop_reason or ("tool_use" if tools else "end_turn")
-    frames += message_end(reason, 30 + 10 * len(blocks), stop=stop)
+    if end == "finish":  # a cut connection ("close", "reset") ends before the message's end
+        reason = stop_reason or ("tool_use" if tools else "end_turn")
+        frames += message_end(reason, 30 + 10 * len(blocks), stop=stop)
     return stream_reply(frames, delay=delay, end=end, name="reasoned_turn")
 
 

@@ -119,6 +119,7 @@ class StrictRules:
         self.issued: dict[str, _Issued] = {}  # tool_use id -> the response that carried it
         self.cache: set[str] = set()  # prefix hashes written to the cache
         self.log: list[dict[str, int]] = []  # usage of each answered request
+        self.issued_last: list[dict[str, Any]] = []
 
     # --- signatures ------------------------------------------------------------------------------
 
@@ -283,6 +284,7 @@ class StrictRules:
         for block in state.content:
             if block.get("type") == "tool_use":
                 self.issued[block["id"]] = _Issued(state.content)
+        self.issued_last = state.content  # the content of the last response written
         return tuple(out)
 
     def _frame(self, frame: bytes, body: dict[str, Any], model: str, show: bool, state: _Response) -> bytes | None:
