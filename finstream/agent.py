@@ -85,15 +85,27 @@ class _Emitter:
         self.counts = {"chart": 0, "table": 0, "metric": 0, **turn.artifact_counts}
         self.usage = ev.Usage()
         self.priced = True  # every round so far had a price
+        self.thought = False  # some reasoning was shown
+        self.in_thinking = False  # the last event was reasoning
 
     def make(self, cls: type, **fields: Any) -> ev.Event:
         event = cls(seq=self.seq, message_id=self.turn.message_id, **fields)
         self.seq += 1
+        if cls is not ev.ThinkingDelta:
+            self.in_thinking = False
         return event
 
     def text_delta(self, text: str) -> ev.Event:
         self.text += text
+        self.in_thinking = False
         return self.make(ev.TextDelta, text=text, accumulated_text=self.text)
+
+    def thinking_delta(self, text: str) -> ev.Event:
+        # A new run of reasoning (after text or a tool) starts a new paragraph of the notes.
+        if not self.in_thinking and self.thought:
+            text = "\n\n" + text
+        self.thought = self.in_thinking = True
+        return self.make(ev.ThinkingDelta, text=text)
 
     def artifact(self, kind: str, data: dict[str, Any]) -> ev.Event:
         index = self.counts[kind]
@@ -211,7 +223,7 @@ async def run_turn(
                         yield out.text_delta(gap + action.text)
                         gap = ""
                     elif isinstance(action, ThinkingOut):
-                        yield out.make(ev.ThinkingDelta, text=action.text)
+                        yield out.thinking_delta(action.text)
                     elif isinstance(action, ToolOpened):
                         yield out.make(ev.ToolStart, tool_id=action.tool_id, tool_name=action.name)
                     elif isinstance(action, ToolReady):

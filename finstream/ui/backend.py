@@ -135,9 +135,10 @@ class Exchange:
     answer: MessageView | None
 
 
-def answer_view(message: Any, artifacts: list[Any], question: str = "") -> MessageView:
+def answer_view(message: Any, artifacts: list[Any], question: str = "", reasoning: str = "") -> MessageView:
     """A stored assistant message as the page shows it."""
-    view = MessageView(message_id=message.id, text=message.text or "", question=question)
+    view = MessageView(message_id=message.id, text=message.text or "", question=question,
+                       reasoning=reasoning)
     view.artifacts = [Artifact(a.kind, a.index, a.data, a.message_id, a.seq) for a in artifacts]
     view.last_seq = max((a.seq for a in artifacts), default=0)
     if message.status != "streaming":
@@ -158,6 +159,7 @@ def exchanges(conversation_id: str) -> list[Exchange]:
     by_message: dict[str, list[Any]] = {}
     for art in st_.list_artifacts(conversation_id):
         by_message.setdefault(art.message_id, []).append(art)
+    reasoning = st_.reasoning(conversation_id)
     out: list[Exchange] = []
     pending: Any | None = None
     for msg in messages:
@@ -167,7 +169,8 @@ def exchanges(conversation_id: str) -> list[Exchange]:
             pending = msg
             continue
         question = pending.text if pending is not None else ""
-        out.append(Exchange(pending, answer_view(msg, by_message.get(msg.id, []), question)))
+        out.append(Exchange(pending, answer_view(msg, by_message.get(msg.id, []), question,
+                                                 reasoning.get(msg.id, ""))))
         pending = None
     if pending is not None:
         out.append(Exchange(pending, None))

@@ -12,7 +12,8 @@ from typing import Any
 from finstream import events as ev
 
 # Stop reasons after which the partial answer can be picked up where it ended.
-CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds"}
+CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds",
+               "model_context_window_exceeded"}
 
 
 @dataclass
@@ -62,6 +63,7 @@ class MessageView:
     usage: dict[str, int] = field(default_factory=dict)
     last_seq: int = 0
     question: str = ""  # the user question this message answers, for titles and retries
+    reasoning: str = ""  # the model's reasoning and its notes between tool calls (thinking_delta)
 
     def apply(self, event: ev.Event) -> None:
         """Fold one event in. Events at or before ``last_seq`` are ignored (a resumed tail may
@@ -74,6 +76,8 @@ class MessageView:
         kind = event.type
         if kind == "text_delta":
             self.text += event.text
+        elif kind == "thinking_delta":
+            self.reasoning += event.text
         elif kind == "tool_start":
             self.tools[event.tool_id] = ToolStep(event.tool_id, event.tool_name)
         elif kind == "tool_complete":

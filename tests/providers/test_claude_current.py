@@ -119,11 +119,11 @@ async def test_a_tool_using_turn_on_the_default_model_then_a_second_question_rea
         ("tool_start", "create_chart"),
         ("tool_complete", "create_chart", None),
         ("chart_ready",),
-        ("thinking_delta", SCENARIO_NOTE),  # the note between tool calls is never silent
+        ("thinking_delta", "\n\n" + SCENARIO_NOTE),  # the note between tool calls: never silent
         ("tool_start", "create_metric"),
         ("tool_complete", "create_metric", None),
         ("metric_ready",),
-        ("thinking_delta", SCENARIO_CHECK),
+        ("thinking_delta", "\n\n" + SCENARIO_CHECK),
         ("text_delta", "\n\n" + SCENARIO_FINAL),
         ("message_complete", True, "end_turn"),
     ]
