@@ -9,6 +9,8 @@ replay server, which answers 400/404 exactly where the current API does.
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 from anthropic_replay import (
@@ -252,3 +254,33 @@ async def test_the_model_list_comes_from_the_models_api(replay):
 
 def test_settings_for_the_provider_fixture_use_a_current_model(replay):
     assert make_settings(replay).model in models.CURRENT
+
+
+def _cli(server: ReplayServer, tmp_path, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "FINSTREAM_"))}
+    env.update(ANTHROPIC_API_KEY="sk-ant-cli-test", ANTHROPIC_BASE_URL=server.url,
+               FINSTREAM_DATA_DIR=str(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    return subprocess.run([sys.executable, "-m", "finstream", "ask", *args, "How did revenue change?"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
+
+
+def test_the_cli_prints_reasoning_apart_from_the_answer_with_usage(replay, tmp_path):
+    replay.responder = analyst_scenario
+    proc = _cli(replay, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert SCENARIO_PLAN in out and SCENARIO_NOTE in out and SCENARIO_FINAL in out
+    assert out.index(SCENARIO_PLAN) < out.index(SCENARIO_INTRO) < out.index(SCENARIO_NOTE)
+    assert "\x1b[" not in out  # not a terminal: no escape codes in a pipe
+    assert "[usage]" in out and "from cache" in out and "$" in out
+    quiet = _cli(replay, tmp_path, "--no-thinking", "--jsonl")
+    types = [json.loads(line)["type"] for line in quiet.stdout.splitlines() if line.strip()]
+    assert "thinking_delta" not in types and types[-1] == "message_complete"
+    loud = _cli(replay, tmp_path, "--jsonl", "--effort", "low")
+    types = [json.loads(line)["type"] for line in loud.stdout.splitlines() if line.strip()]
+    assert types.count("thinking_delta") >= 3
+    assert replay.requests[-1].body["output_config"] == {"effort": "low"}
