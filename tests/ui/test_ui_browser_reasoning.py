@@ -1,0 +1,58 @@
+"""Claude's reasoning and usage on the page, in headless Chromium, through the real SDK and the
+strict replay (`ANTHROPIC_API_KEY=... ANTHROPIC_BASE_URL=<replay> make run`, as a user runs it).
+
+While the answer streams, the notes the model writes in thinking blocks (its plan, the note between
+tool calls) appear in a "Reasoning" area beside the tool steps, never in the answer text; when it
+ends, tokens and the estimated cost appear for the answer and for the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.support.anthropic_replay import SCENARIO_FINAL, SCENARIO_NOTE, SCENARIO_PLAN
+from tests.ui.test_ui_browser_stream import (  # noqa: F401  (fixtures)
+    SHOTS,
+    answer_text,
+    ask,
+    browser,
+    open_new_conversation,
+    page,
+    replay_app,
+    streaming,
+)
+
+REASONING_JS = """() => {
+  const boxes = [...document.querySelectorAll("[data-testid='stExpander']")]
+    .filter((e) => e.innerText.includes("Reasoning"));
+  return boxes.length ? boxes[boxes.length - 1].innerText : "";
+}"""
+
+
+def test_reasoning_streams_beside_the_tools_then_tokens_and_cost(replay_app, page):  # noqa: ANN001, F811
+    open_new_conversation(page, replay_app)
+    ask(page, "What is Apple's revenue trend?")
+    while_streaming: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        live = streaming(page)
+        notes = page.evaluate(REASONING_JS)
+        if live and notes:
+            while_streaming.append(notes)
+            assert SCENARIO_PLAN[:40] not in answer_text(page)  # reasoning never joins the answer
+        if while_streaming and not live:
+            break
+        time.sleep(0.05)
+    assert while_streaming, "no reasoning appeared while the answer streamed"
+    assert any(SCENARIO_PLAN[:40] in n for n in while_streaming)
+    assert any(SCENARIO_NOTE[:30] in n for n in while_streaming)  # the note between the tools
+    page.wait_for_function("() => document.body.innerText.includes('This conversation:')")
+    page.screenshot(path=str(SHOTS / "ui-reasoning-usage.png"))
+    body = page.evaluate("() => document.body.innerText")
+    assert SCENARIO_FINAL[:40] in answer_text(page)
+    per_answer = re.search(r"([\d,]+) tokens in \(([\d,]+) from cache\) · ([\d,]+) out · \$(\d+\.\d{4})", body)
+    assert per_answer, body[-2000:]
+    assert int(per_answer.group(2).replace(",", "")) > 0 and float(per_answer.group(4)) > 0
+    assert re.search(r"This conversation: [\d,]+ tokens in .* · \$\d+\.\d{4}", body)
+    assert "Reasoning" in body  # kept in the history, folded away
