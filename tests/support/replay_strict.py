@@ -276,6 +276,19 @@ class StrictRules:
         messages = list(body.get("messages") or [])
         state = _Response(messages=messages)
         out = []
+        if not any(b"thinking" in c.data for c in chunks):
+            # No thinking to sign: only message_start changes (a fast path for long replies).
+            for chunk in chunks:
+                at = chunk.data.find(b"event: message_start")
+                if at < 0:
+                    out.append(chunk)
+                    continue
+                end = chunk.data.find(b"\n\n", at)
+                end = len(chunk.data) if end < 0 else end
+                frame = self._frame(chunk.data[at:end], body, model, show, state)
+                out.append(replace(chunk, data=chunk.data[:at] + frame + chunk.data[end:]))
+            self.issued_last = []
+            return tuple(out)
         for chunk in chunks:
             frames = chunk.data.split(b"\n\n")
             rewritten = [self._frame(f, body, model, show, state) for f in frames[:-1]]
