@@ -463,6 +463,12 @@ def _named_reply(name: str, delay: float) -> Responder:
         "529": lambda: http_error(529),
         "refusal": refusal,
         "pause_turn": pause_turn,
+        # The current generation's shape, cut mid-answer: reasoning, some text, then the
+        # connection drops (the answer is incomplete and can be continued).
+        "thinking_cut": lambda: reasoned_turn(
+            [("thinking", SCENARIO_PLAN), ("text", "First, the three fiscal years side by side:")],
+            delay=delay, end="close",
+        ),
     }
     if name == "scenario":
         return lambda request: analyst_scenario(request, delay=delay)

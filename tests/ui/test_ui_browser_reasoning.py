@@ -56,3 +56,58 @@ def test_reasoning_streams_beside_the_tools_then_tokens_and_cost(replay_app, pag
     assert int(per_answer.group(2).replace(",", "")) > 0 and float(per_answer.group(4)) > 0
     assert re.search(r"This conversation: [\d,]+ tokens in .* · \$\d+\.\d{4}", body)
     assert "Reasoning" in body  # kept in the history, folded away
+
+
+def test_continue_a_cut_answer_then_a_second_question_reads_the_cache(tmp_path, page):  # noqa: F811
+    """--script thinking_cut,scenario: the first answer is cut mid-text; Continue finishes it on
+    claude-sonnet-5-5 (no prefill: the strict replay would refuse it); a second question then
+    reads the cache."""
+    import socket
+    import subprocess
+    import sys
+
+    from tests.ui.test_ui_browser_stream import ROOT, free_port, start_streamlit, stop
+
+    port = free_port()
+    replay = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "support" / "anthropic_replay.py"), "--port", str(port),
+         "--script", "thinking_cut,scenario", "--delay", "0.01"],
+        cwd=ROOT, stdout=(tmp_path / "replay.log").open("wb"), stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log",
+                                    ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}")
+        try:
+            open_new_conversation(page, url)
+            ask(page, "What is Apple's revenue trend?")
+            page.get_by_role("button", name="Continue").wait_for()
+            assert "three fiscal years side by side" in answer_text(page)
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_function("() => document.body.innerText.includes('Revenue was $391.0B in FY2024')")
+            page.wait_for_function("() => !document.body.innerText.includes('This answer is incomplete')")
+            text = answer_text(page)
+            assert text.count("three fiscal years side by side") == 1  # appended to the same message
+            ask(page, "And what does that mean for FY2025?")
+            page.wait_for_function(
+                "() => document.querySelectorAll(\"[data-testid='stChatMessage']\").length >= 4")
+            deadline = time.monotonic() + 60
+            lines: list[str] = []
+            while time.monotonic() < deadline:
+                body = page.evaluate("() => document.body.innerText")
+                lines = re.findall(r"([\d,]+) tokens in \(([\d,]+) from cache\)", body)
+                if len(lines) >= 3 and not streaming(page):  # two answers + the conversation line
+                    break
+                time.sleep(0.2)
+            page.screenshot(path=str(SHOTS / "ui-continue-cache.png"))
+            reads = [int(r.replace(",", "")) for _total, r in lines]
+            assert len(reads) >= 3 and reads[1] > 0, lines
+        finally:
+            stop(proc)
+    finally:
+        stop(replay)
