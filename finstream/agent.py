@@ -236,6 +236,8 @@ async def run_turn(
         except asyncio.CancelledError:
             raise
         except ProviderError as exc:
+            if exc.usage:
+                out.add_usage(exc.usage, exc.model or chosen)
             for event in out.fail(exc.code, exc.message, exc.retryable, "error"):
                 yield event
             return

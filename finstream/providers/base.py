@@ -94,6 +94,8 @@ class ProviderError(Exception):
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.usage: dict[str, int] | None = None  # tokens a cut message had already used
+        self.model: str | None = None
 
 
 class Provider(Protocol):

@@ -163,54 +163,59 @@ class ClaudeProvider:
             message = _Message()
             emitted = False
             try:
-                async for part in _coalesced(sdk_stream, message):
-                    emitted = True
-                    yield part
-            except anthropic.APIStatusError as exc:  # an `error` event after HTTP 200
-                etype = exc.type or "error"
-                if (
-                    not emitted
-                    and etype in RETRYABLE_STREAM_ERRORS
-                    and retries < self.settings.max_retries
-                ):
-                    retries += 1
-                    wait = self._backoff(retries)
-                    yield Notice(
-                        self._retry_notice(
-                            f"Claude reported {etype} before answering", wait, retries
+                try:
+                    async for part in _coalesced(sdk_stream, message):
+                        emitted = True
+                        yield part
+                except anthropic.APIStatusError as exc:  # an `error` event after HTTP 200
+                    etype = exc.type or "error"
+                    if (
+                        not emitted
+                        and etype in RETRYABLE_STREAM_ERRORS
+                        and retries < self.settings.max_retries
+                    ):
+                        retries += 1
+                        wait = self._backoff(retries)
+                        yield Notice(
+                            self._retry_notice(
+                                f"Claude reported {etype} before answering", wait, retries
+                            )
                         )
-                    )
-                    await asyncio.sleep(wait)
-                    continue
-                raise self._stream_error(exc) from None
-            except (*_TIMEOUTS, anthropic.APITimeoutError):
-                raise ProviderError(
-                    "stalled",
-                    f"Claude's stream stalled: no data for {self.settings.read_timeout:g} s "
-                    "(FINSTREAM_READ_TIMEOUT). The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from None
-            except (*_TRANSPORT, anthropic.APIConnectionError) as exc:
-                if not emitted and retries < self.settings.max_retries:
-                    retries += 1
-                    wait = self._backoff(retries)
-                    notice = f"the connection to Claude dropped before the answer began ({_exc_name(exc)})"
-                    yield Notice(self._retry_notice(notice, wait, retries))
-                    await asyncio.sleep(wait)
-                    continue
-                raise ProviderError(
-                    "connection_lost",
-                    f"The connection to Claude was lost mid-answer ({self._safe(_exc_name(exc))}). "
-                    "The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from None
-            except Exception as exc:  # a malformed stream (bad JSON, an event that breaks the SDK)
-                raise ProviderError(
-                    "bad_stream",
-                    f"Claude's stream could not be read ({self._safe(_exc_name(exc))[:300]}). "
-                    "The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from exc
+                        await asyncio.sleep(wait)
+                        continue
+                    raise self._stream_error(exc) from None
+                except (*_TIMEOUTS, anthropic.APITimeoutError):
+                    raise ProviderError(
+                        "stalled",
+                        f"Claude's stream stalled: no data for {self.settings.read_timeout:g} s "
+                        "(FINSTREAM_READ_TIMEOUT). The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from None
+                except (*_TRANSPORT, anthropic.APIConnectionError) as exc:
+                    if not emitted and retries < self.settings.max_retries:
+                        retries += 1
+                        wait = self._backoff(retries)
+                        notice = f"the connection to Claude dropped before the answer began ({_exc_name(exc)})"
+                        yield Notice(self._retry_notice(notice, wait, retries))
+                        await asyncio.sleep(wait)
+                        continue
+                    raise ProviderError(
+                        "connection_lost",
+                        f"The connection to Claude was lost mid-answer ({self._safe(_exc_name(exc))}). "
+                        "The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from None
+                except Exception as exc:  # a malformed stream (bad JSON, an event that breaks the SDK)
+                    raise ProviderError(
+                        "bad_stream",
+                        f"Claude's stream could not be read ({self._safe(_exc_name(exc))[:300]}). "
+                        "The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from exc
+            except ProviderError as err:
+                # What the cut message had used is still billed: the agent counts it.
+                err.usage, err.model = dict(message.usage), message.model
+                raise
             finally:
                 await sdk_stream.close()
             yield message.finish()

@@ -70,3 +70,18 @@ async def test_non_streaming_answer_has_tokens_cost_and_the_chosen_effort(client
     bad = await client.post(f"/api/conversation/{cid}/message",
                             json={"message": "Again?", "options": {"effort": "extreme"}})
     assert bad.status_code == 422
+
+
+async def test_websocket_streams_reasoning_unless_turned_off(client, claude_api):
+    import websockets
+
+    from tests.api.test_api_ws import recv_until_complete, ws_url
+
+    server, _ = claude_api
+    for query, expect in (({}, True), ({"thinking": "false"}, False)):
+        cid = await new_conversation(client)
+        async with websockets.connect(ws_url(server, cid, token=TOKEN, **query)) as sock:
+            await sock.send(json.dumps({"type": "user_message", "message": "Revenue trend?"}))
+            events = await recv_until_complete(sock)
+        assert events[-1].success
+        assert ("thinking_delta" in [e.type for e in events]) is expect, query

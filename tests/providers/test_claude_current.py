@@ -183,6 +183,10 @@ async def test_continue_after_a_cut_on_sonnet_55_from_another_replica(replay, tm
     cid = a.store.create_conversation().id
     cut = await a.ask(cid, "Revenue?")
     assert (cut["status"], cut["text"]) == ("incomplete", "Revenue rose and then fell")
+    served = replay.rules.log  # both requests, the cut one included, are counted and priced
+    billed = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    assert sum(cut["usage"][k] for k in billed) == sum(u[k] for u in served for k in billed)
+    assert cut["usage"]["cost_usd"] > 0
     await a.close()
 
     b = Runs(tmp_path / "f.db", settings)  # another process: only the store is shared
