@@ -179,3 +179,11 @@ async def test_models_api_lists_current_models(client, replay):
     assert ids[0] == "claude-sonnet-5-5"
     assert {"claude-opus-5-5", "claude-haiku-5-5"} <= set(ids)
     assert not {"claude-sonnet-4-5", "claude-opus-4-1"} & set(ids)
+
+
+async def test_resuming_a_pause_turn_is_not_prefill(client, replay):
+    replay.enqueue(text_turn("Found it."))
+    paused = [{"type": "text", "text": "Let me look that up."},
+              {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "AAPL"}}]
+    reply = await create(client, messages=[*Q, {"role": "assistant", "content": paused}])
+    assert reply.content[0].text == "Found it."

@@ -7,7 +7,8 @@ pages), checked on the request before any reply is chosen, so code under test me
 refusals the real API gives:
 
 - a retired model id answers 404 ``not_found_error``; so does an id the catalogue lacks;
-- on the 5.5 generation: a conversation ending with the assistant (prefill), a forced
+- on the 5.5 generation: a conversation ending with the assistant (prefill; sending back a
+  pause_turn's server-tool content to resume it is not prefill), a forced
   ``tool_choice``, ``thinking.type`` "enabled" (or ``budget_tokens``) or "disabled", and any of
   ``temperature``/``top_p``/``top_k`` answer 400 ``invalid_request_error``;
 - a tool round (the last message holds tool results) whose assistant turn does not carry the
@@ -158,7 +159,9 @@ class StrictRules:
 
     def _check_generation(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         model = body["model"]
-        if messages[-1].get("role") == "assistant":
+        last = messages[-1]
+        paused = any(b.get("type") == "server_tool_use" for b in blocks_of(last.get("content")))
+        if last.get("role") == "assistant" and not paused:  # resuming a pause_turn is not prefill
             raise Rejection(400, "invalid_request_error",
                             f"This model ({model}) does not support assistant message prefill. "
                             "The conversation must end with a user message.")
