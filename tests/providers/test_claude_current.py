@@ -288,3 +288,26 @@ def test_the_cli_prints_reasoning_apart_from_the_answer_with_usage(replay, tmp_p
     types = [json.loads(line)["type"] for line in loud.stdout.splitlines() if line.strip()]
     assert types.count("thinking_delta") >= 3
     assert replay.requests[-1].body["output_config"] == {"effort": "low"}
+
+
+async def test_a_filing_uploaded_between_questions_does_not_break_the_next_one(runs, replay):
+    """The filings list is part of the system prompt, so a new upload changes the prefix every
+    earlier thinking block is bound to: those blocks are left out (the strict replay would answer
+    400 'bound to a different conversation' otherwise), the answer itself goes back."""
+    from finstream.filings.ingest import ingest
+
+    replay.responder = analyst_scenario
+    cid = runs.store.create_conversation().id
+    assert (await runs.ask(cid, "Revenue?"))["status"] == "complete"
+    sample = Path(__file__).resolve().parents[2] / "finstream" / "samples" / "CIK0000320193.json"
+    data = sample.read_bytes()
+    runs.store.add_document(cid, sample.name, data, filing=ingest(sample.name, data))
+    before = len(replay.requests)
+    second = await runs.ask(cid, "And now with the filing?")
+    assert second["status"] == "complete", second["error"]
+    assert not replay.rejected
+    sent = replay.requests[before].body
+    assert "CIK0000320193.json" in sent["system"][0]["text"]
+    earlier = [b for m in sent["messages"][:-1] if m["role"] == "assistant" for b in m["content"]]
+    assert earlier and not [b for b in earlier if b["type"] in ("thinking", "redacted_thinking")]
+    assert [b["type"] for b in earlier].count("tool_use") == 2  # the tool calls still go back
