@@ -71,3 +71,22 @@ def test_over_budget_the_oldest_tool_results_are_trimmed_first_and_thinking_left
 def test_a_tool_loop_in_progress_is_never_trimmed():
     messages = conversation(30_000)[:-2]  # ends with the user's tool results
     assert transcript.fit_context(messages, 1_000) == (messages, 0)
+
+
+async def test_the_agent_trims_an_oversized_history_before_the_question():
+    from finstream.agent import Turn, run_turn
+    from finstream.providers.scripted import ScriptedProvider, text_step
+    from finstream.tools.base import Toolbox
+    from finstream.tools.outputs import OUTPUT_TOOLS
+
+    history = conversation(250_000)  # ~250K tokens of tool results, over Haiku 4.5's 200K window
+    provider = ScriptedProvider([text_step("Fine.")])
+    turn = Turn("c", "m", history)
+    events = [e async for e in run_turn(provider, Toolbox(list(OUTPUT_TOOLS)), turn,
+                                        max_tokens=8000, model="claude-haiku-4-5")]
+    assert events[-1].success
+    notes = [e.message for e in events if e.type == "status"]
+    assert notes and "Trimmed 1 older tool result(s)" in notes[0]  # the oldest was enough
+    sent = provider.requests[0].messages
+    assert sum(transcript.estimate_tokens(m["content"]) for m in sent) < 200_000 - 8000
+    assert sent[-1] == {"role": "user", "content": "Next?"}
