@@ -93,10 +93,16 @@ def test_continue_a_cut_answer_then_a_second_question_reads_the_cache(tmp_path, 
             page.wait_for_function("() => !document.body.innerText.includes('This answer is incomplete')")
             text = answer_text(page)
             assert text.count("three fiscal years side by side") == 1  # appended to the same message
+            page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
+            until = time.monotonic() + 60
+            while streaming(page) and time.monotonic() < until:
+                time.sleep(0.1)
+            time.sleep(0.5)  # let the rerun that drew the finished answer settle
             ask(page, "And what does that mean for FY2025?")
+            page.wait_for_function("() => document.body.innerText.includes('mean for FY2025')")
             page.wait_for_function(
                 "() => document.querySelectorAll(\"[data-testid='stChatMessage']\").length >= 4")
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             lines: list[str] = []
             while time.monotonic() < deadline:
                 body = page.evaluate("() => document.body.innerText")
