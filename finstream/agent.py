@@ -7,21 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from finstream import events as ev
+from finstream import transcript
 from finstream.assembler import (
     Assembler,
     NoticeOut,
     TextOut,
+    ThinkingOut,
     ToolCall,
     ToolOpened,
     ToolReady,
     echo_raw,
 )
 from finstream.filings.model import Filing
+from finstream.providers import models, pricing
 from finstream.providers.base import Provider, ProviderError, ProviderRequest
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
 
@@ -41,6 +44,12 @@ create_metric, always passing the sources the data tools returned. Be concise: l
 answer, then the evidence."""
 
 _ARTIFACT_EVENTS = {"chart": ev.ChartReady, "table": ev.TableReady, "metric": ev.MetricReady}
+# Stop reasons that end an answer before it is complete, though the stream itself was fine.
+_CONTEXT_STOPS = {"model_context_window_exceeded"}
+
+# Called with each model response's messages as the API has them (the assistant's blocks exactly
+# as received, then the user's tool results) and their meta (model, system key, text_end).
+Recorder = Callable[[list[dict[str, Any]], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
@@ -81,24 +90,45 @@ class _Emitter:
         self.text = turn.prefix_text
         self.counts = {"chart": 0, "table": 0, "metric": 0, **turn.artifact_counts}
         self.usage = ev.Usage()
+        self.priced = True  # every round so far had a price
+        self.thought = False  # some reasoning was shown
+        self.in_thinking = False  # the last event was reasoning
 
     def make(self, cls: type, **fields: Any) -> ev.Event:
         event = cls(seq=self.seq, message_id=self.turn.message_id, **fields)
         self.seq += 1
+        if cls is not ev.ThinkingDelta:
+            self.in_thinking = False
         return event
 
     def text_delta(self, text: str) -> ev.Event:
         self.text += text
+        self.in_thinking = False
         return self.make(ev.TextDelta, text=text, accumulated_text=self.text)
+
+    def thinking_delta(self, text: str) -> ev.Event:
+        # A new run of reasoning (after text or a tool) starts a new paragraph of the notes.
+        if not self.in_thinking and self.thought:
+            text = "\n\n" + text
+        self.thought = self.in_thinking = True
+        return self.make(ev.ThinkingDelta, text=text)
 
     def artifact(self, kind: str, data: dict[str, Any]) -> ev.Event:
         index = self.counts[kind]
         self.counts[kind] += 1
         return self.make(_ARTIFACT_EVENTS[kind], **{f"{kind}_data": data, f"{kind}_index": index})
 
-    def add_usage(self, usage: dict[str, int]) -> None:
-        self.usage.input_tokens += int(usage.get("input_tokens") or 0)
-        self.usage.output_tokens += int(usage.get("output_tokens") or 0)
+    def add_usage(self, usage: dict[str, int], model: str | None) -> None:
+        u = self.usage
+        u.input_tokens += int(usage.get("input_tokens") or 0)
+        u.output_tokens += int(usage.get("output_tokens") or 0)
+        u.cache_creation_input_tokens += int(usage.get("cache_creation_input_tokens") or 0)
+        u.cache_read_input_tokens += int(usage.get("cache_read_input_tokens") or 0)
+        cost = pricing.cost_usd(model, usage)
+        # One unpriced round makes the total unknown rather than wrong.
+        self.priced = self.priced and cost is not None
+        u.cost_usd = round((u.cost_usd or 0.0) + cost, 6) if self.priced and cost is not None else None
+        u.model = model or u.model
 
     def fail(self, code: str, message: str, retryable: bool, stop_reason: str) -> list[ev.Event]:
         return [
@@ -156,18 +186,35 @@ async def run_turn(
     max_tokens: int = 4096,
     max_rounds: int = 8,
     model: str | None = None,
+    effort: str | None = None,
+    record: Recorder | None = None,
 ) -> AsyncIterator[ev.Event]:
-    """Yield the turn's protocol events. Never raises except CancelledError (the caller's stop)."""
+    """Yield the turn's protocol events. Never raises except CancelledError (the caller's stop).
+
+    ``record`` is told each complete model response (and the tool results sent back) as API
+    messages, so the transcript can send them again exactly as they were.
+    """
     out = _Emitter(turn)
     yield out.make(ev.MessageStart, conversation_id=turn.conversation_id)
+    system = system_prompt(turn.filings, turn.failed)
+    tools = toolbox.schemas()
     messages = list(turn.messages)
+    chosen = model or getattr(provider, "model", None)
+    if chosen:  # the context budget: the model's window less its output and the fixed prefix
+        budget = models.context_window(chosen) - max_tokens
+        fixed = transcript.estimate_tokens(system) + transcript.estimate_tokens(tools)
+        messages, trimmed = transcript.fit_context(messages, budget, fixed=fixed)
+        if trimmed:
+            yield out.make(ev.Status, message=f"Trimmed {trimmed} older tool result(s) to fit the "
+                           "model's context window.")
     ctx = ToolContext(filings=list(turn.filings), failed=list(turn.failed))
     request = ProviderRequest(
-        system=system_prompt(turn.filings, turn.failed),
+        system=system,
         messages=messages,
-        tools=toolbox.schemas(),
+        tools=tools,
         max_tokens=max_tokens,
         model=model,
+        effort=effort,
         context=turn.filings,
     )
     for round_no in range(max_rounds):
@@ -181,6 +228,8 @@ async def run_turn(
                     if isinstance(action, TextOut):
                         yield out.text_delta(gap + action.text)
                         gap = ""
+                    elif isinstance(action, ThinkingOut):
+                        yield out.thinking_delta(action.text)
                     elif isinstance(action, ToolOpened):
                         yield out.make(ev.ToolStart, tool_id=action.tool_id, tool_name=action.name)
                     elif isinstance(action, ToolReady):
@@ -193,6 +242,8 @@ async def run_turn(
         except asyncio.CancelledError:
             raise
         except ProviderError as exc:
+            if exc.usage:
+                out.add_usage(exc.usage, exc.model or chosen)
             for event in out.fail(exc.code, exc.message, exc.retryable, "error"):
                 yield event
             return
@@ -203,8 +254,9 @@ async def run_turn(
             return
 
         finish = asm.finish
+        answered_by = (finish.model if finish else None) or chosen
         if finish is not None:
-            out.add_usage(finish.usage)
+            out.add_usage(finish.usage, answered_by)
         stop = finish.stop_reason if finish else None
         if stop is None:
             msg = "The model's stream ended before the answer was complete."
@@ -216,16 +268,39 @@ async def run_turn(
             for event in out.fail("max_tokens", msg, True, "max_tokens"):
                 yield event
             return
+        if stop in _CONTEXT_STOPS:
+            msg = ("The conversation reached the model's context window; the answer is incomplete "
+                   "and can be continued (older tool results are then trimmed).")
+            for event in out.fail("context_window", msg, True, stop):
+                yield event
+            return
         if stop == "refusal":
             for event in out.fail("refusal", "The model declined to answer this request.", False, "refusal"):
                 yield event
             return
+        # The assistant turn goes back exactly as received (thinking blocks and signatures
+        # included); only providers that give no content blocks get theirs rebuilt from parts.
+        content = finish.content if finish.content is not None else asm.assistant_content()
+        meta = {"model": answered_by, "system": transcript.system_key(system)}
         if stop == "pause_turn":
-            messages.append({"role": "assistant", "content": finish.content or asm.assistant_content()})
-            continue
-        if asm.tool_calls:
-            messages.append({"role": "assistant", "content": asm.assistant_content()})
-            messages.append({"role": "user", "content": results})
+            new = [{"role": "assistant", "content": content}]
+        elif asm.tool_calls:
+            new = [{"role": "assistant", "content": content}, {"role": "user", "content": results}]
+        else:
+            new = [{"role": "assistant", "content": content}] if content else []
+        if record is not None and new:
+            try:
+                await record(new, {**meta, "text_end": len(out.text)})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the transcript is what later requests are built from
+                log.exception("recording the transcript failed")
+                for event in out.fail("storage", f"Could not store the model's response ({type(exc).__name__}).",
+                                      True, "error"):
+                    yield event
+                return
+        if stop == "pause_turn" or asm.tool_calls:
+            messages.extend(new)
             continue
         yield out.done(stop)
         return

@@ -17,6 +17,7 @@ from finstream.providers.base import (
     Notice,
     Part,
     TextPart,
+    ThinkingPart,
     ToolInputDelta,
     ToolUseStart,
 )
@@ -46,6 +47,11 @@ class TextOut:
 
 
 @dataclass(frozen=True)
+class ThinkingOut:
+    text: str
+
+
+@dataclass(frozen=True)
 class ToolOpened:
     tool_id: str
     name: str
@@ -61,7 +67,7 @@ class NoticeOut:
     message: str
 
 
-Action = Union[TextOut, ToolOpened, ToolReady, NoticeOut]
+Action = Union[TextOut, ThinkingOut, ToolOpened, ToolReady, NoticeOut]
 
 
 def parse_tool_input(raw: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -106,6 +112,10 @@ class Assembler:
             else:
                 self._content.append({"type": "text", "pieces": [part.text]})
             return [TextOut(part.text)]
+        if isinstance(part, ThinkingPart):
+            # Reasoning is shown apart and never joins the answer text; the provider keeps the
+            # thinking blocks themselves (with signatures) to send back.
+            return [ThinkingOut(part.text)] if part.text else []
         if isinstance(part, ToolUseStart):
             self._open[part.index] = _OpenTool(part.tool_id, part.name)
             return [ToolOpened(part.tool_id, part.name)]

@@ -28,6 +28,14 @@ def _summary(event: ev.Event) -> str | None:
         return f"[status] {event.message}"
     if isinstance(event, ev.Error):
         return f"[error {event.code}] {event.message}"
+    if isinstance(event, ev.MessageComplete):
+        u = event.usage
+        total_in = u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens
+        if not total_in and not u.output_tokens:
+            return None
+        cached = f", {u.cache_read_input_tokens:,} from cache" if u.cache_read_input_tokens else ""
+        cost = f", ${u.cost_usd:.4f}" if u.cost_usd is not None else ""
+        return f"[usage] {total_in:,} tokens in{cached}, {u.output_tokens:,} out{cost}"
     return None
 
 
@@ -57,19 +65,36 @@ async def _ask(args: argparse.Namespace) -> int:
     )
     provider = make_provider(settings)
     success = False
+    dim = sys.stdout.isatty()
+    thinking = False  # in the middle of a run of reasoning
     async for event in run_turn(
         provider,
         default_toolbox(),
         turn,
         max_tokens=settings.max_tokens,
         max_rounds=settings.max_tool_rounds,
+        model=args.model,
+        effort=args.effort,
     ):
         if args.jsonl:
-            print(ev.event_to_json(event, accumulated=not args.no_accumulated), flush=True)
+            if ev.wanted(event, thinking=not args.no_thinking):
+                print(ev.event_to_json(event, accumulated=not args.no_accumulated), flush=True)
+        elif isinstance(event, ev.ThinkingDelta):
+            if not args.no_thinking:  # reasoning, dimmed (plain when not a terminal)
+                sys.stdout.write(("\x1b[2m" if dim and not thinking else "") + event.text)
+                sys.stdout.flush()
+                thinking = True
+            continue
         elif isinstance(event, ev.TextDelta):
+            if thinking:
+                sys.stdout.write(("\x1b[0m" if dim else "") + "\n\n")
+                thinking = False
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif (line := _summary(event)) is not None:
+            if thinking:
+                sys.stdout.write("\x1b[0m" if dim else "")
+                thinking = False
             stream = sys.stderr if isinstance(event, ev.Error) else sys.stdout
             print(f"\n{line}", file=stream, flush=True)
         if isinstance(event, ev.MessageComplete):
@@ -88,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--file", action="append", help="a filing to load (repeatable)")
     ask.add_argument("--jsonl", action="store_true", help="print each protocol event as a JSON line")
     ask.add_argument("--no-accumulated", action="store_true", help="leave out accumulated_text")
+    ask.add_argument("--no-thinking", action="store_true", help="leave out Claude's reasoning")
+    ask.add_argument("--model", default=None, help="Claude model (default FINSTREAM_MODEL)")
+    ask.add_argument("--effort", default=None, choices=["low", "medium", "high", "xhigh", "max"],
+                     help="how deeply Claude thinks (default FINSTREAM_EFFORT)")
 
     inspect = sub.add_parser("inspect", help="show what finstream understood of a filing")
     inspect.add_argument("path")

@@ -22,8 +22,24 @@ class _Event(BaseModel):
 class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input_tokens: int = Field(0, description="Tokens read by the model over all rounds of the turn.")
-    output_tokens: int = Field(0, description="Tokens written by the model over all rounds of the turn.")
+    input_tokens: int = Field(
+        0, description="Input tokens read uncached over all rounds of the turn (cache reads and "
+        "writes are counted apart, as the API reports them)."
+    )
+    output_tokens: int = Field(
+        0, description="Tokens written by the model over all rounds of the turn (thinking included)."
+    )
+    cache_creation_input_tokens: int = Field(
+        0, description="Input tokens written to the prompt cache over all rounds."
+    )
+    cache_read_input_tokens: int = Field(
+        0, description="Input tokens read from the prompt cache over all rounds."
+    )
+    cost_usd: float | None = Field(
+        None, description="Estimated cost in USD from finstream/providers/pricing.py; null when "
+        "the model has no price there (or for the offline demo analyst)."
+    )
+    model: str | None = Field(None, description="The model that answered (its last round).")
 
 
 class MessageStart(_Event):
@@ -43,6 +59,14 @@ class TextDelta(_Event):
         description="All text of the message so far. Null when the consumer turned it off "
         "(it makes the stream grow with the square of the answer's length).",
     )
+
+
+class ThinkingDelta(_Event):
+    """A piece of the model's reasoning, or of the short notes it writes between tool calls, as
+    it streams. Never part of the answer text (text_delta); clients may turn it off."""
+
+    type: Literal["thinking_delta"] = Field("thinking_delta", description="The event type (the union's discriminator).")
+    text: str = Field(description="The new reasoning text (a summary, as the API returns it).")
 
 
 class ToolStart(_Event):
@@ -126,6 +150,7 @@ Event = Annotated[
     Union[
         MessageStart,
         TextDelta,
+        ThinkingDelta,
         ToolStart,
         ToolComplete,
         ChartReady,
@@ -156,6 +181,11 @@ def event_to_dict(event: Event, *, accumulated: bool = True) -> dict[str, Any]:
     if not accumulated and data.get("type") == "text_delta":
         data.pop("accumulated_text", None)
     return data
+
+
+def wanted(event: Event, *, thinking: bool = True) -> bool:
+    """Whether a consumer that chose ``thinking`` gets this event (thinking_delta is optional)."""
+    return thinking or event.type != "thinking_delta"
 
 
 def event_to_json(event: Event, *, accumulated: bool = True) -> str:

@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from bisect import bisect_left, bisect_right
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,10 @@ class RunOptions(BaseModel):
     )
     max_tokens: int | None = Field(None, ge=1, le=128000, description="Max output tokens per model call.")
     max_rounds: int | None = Field(None, ge=1, le=32, description="Max model calls (tool rounds) per answer.")
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = Field(
+        None, description="How deeply Claude thinks (output_config.effort; FINSTREAM_EFFORT by "
+        "default). Only used with Claude's adaptive-thinking models.",
+    )
 
     def resolve(self, settings: Any) -> dict[str, Any]:
         """The keyword arguments for ``run_turn``: these choices over the settings' defaults."""
@@ -39,6 +43,7 @@ class RunOptions(BaseModel):
             "model": self.model,  # None: the provider's configured model
             "max_tokens": self.max_tokens or settings.max_tokens,
             "max_rounds": self.max_rounds or settings.max_tool_rounds,
+            "effort": self.effort or getattr(settings, "effort", None),
         }
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from finstream import events as ev
-from finstream.agent import CONTINUE_PROMPT, Turn, run_turn
+from finstream import transcript
+from finstream.agent import CONTINUE_PROMPT, Turn, run_turn, system_prompt
 from finstream.providers.base import Provider
 from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
 from finstream.run_tail import TailMixin
@@ -105,22 +106,49 @@ class RunManager(TailMixin):
     ) -> str:
         """Ask ``question``; returns the assistant message id. Raises RunBusyError, NotFoundError,
         ValueError (empty question). ``options``: this run's model and limits."""
-        history = await self._history(conversation_id)
+        legacy = await self._legacy_rows(conversation_id)
         turn = await self._claim(conversation_id, question)
-        history.append({"role": "user", "content": question})
-        return await self._launch(turn, history, "", options)
+        rows = [*legacy, {"role": "user", "content": question}]
+        return await self._launch(turn, rows, "", options)
 
     async def continue_message(
         self, conversation_id: str, message_id: str, options: RunOptions | None = None
     ) -> str:
-        """Continue an incomplete/interrupted/stopped answer into the same message."""
-        history = await self._history(conversation_id, until=message_id)
+        """Continue an incomplete/interrupted/stopped answer into the same message.
+
+        No prefill (current models reject a conversation ending with the assistant): the text
+        written since the last complete response goes back as an assistant message followed by a
+        user message asking to go on; when there is none (the cut came between rounds), the same
+        request is simply sent again. Either way the new text is appended to the same message.
+        """
+        legacy = await self._legacy_rows(conversation_id, until=message_id)
         turn = await self._claim(conversation_id, None, continue_message_id=message_id)
         prefix = turn.assistant.text
-        if prefix:
-            history.append({"role": "assistant", "content": prefix})
-        history.append({"role": "user", "content": CONTINUE_PROMPT})
-        return await self._launch(turn, history, prefix, options)
+        rows = list(legacy)
+        mine = [] if legacy else [
+            r for r in await self.store.api_messages(conversation_id) if r.message_id == message_id
+        ]
+        said = max((int(r.meta.get("text_end") or 0) for r in mine), default=0)
+        partial = prefix[said:].lstrip()  # (the gap before a later round is not the model's)
+        if partial:
+            rows.append({"role": "assistant", "content": [{"type": "text", "text": partial}]})
+            rows.append({"role": "user", "content": CONTINUE_PROMPT})
+        elif mine and mine[-1].role == "assistant":
+            rows.append({"role": "user", "content": CONTINUE_PROMPT})
+        root = root_of(await self.store.list_messages(conversation_id), message_id)
+        return await self._launch(turn, rows, prefix, options, before_root=root)
+
+    async def _legacy_rows(
+        self, conversation_id: str, until: str | None = None, *, before_root: str | None = None
+    ) -> list[dict]:
+        """A conversation from before the transcript existed: its text history, written into the
+        transcript once (so every later request starts from the same messages). [] otherwise."""
+        if await self.store.api_messages(conversation_id):
+            return []
+        history = await self._history(conversation_id, until=until, before_root=before_root)
+        if until is not None and history and history[-1]["role"] == "assistant":
+            history.pop()  # continuing: the message's own text goes back as its partial
+        return history
 
     async def _claim(self, conversation_id: str, question: str | None, **kw: Any) -> Any:
         """The store's begin_turn, with a busy conversation (here or elsewhere) as RunBusyError."""
@@ -144,10 +172,10 @@ class RunManager(TailMixin):
         thread = next(t for t in threads(messages) if t.root == root)
         asked = thread.current.question
         text = question if question is not None else (asked.text if asked is not None else "")
-        history = await self._history(conversation_id, before_root=root)
+        legacy = await self._legacy_rows(conversation_id, before_root=root)
         turn = await self._claim(conversation_id, text, replaces=asked.id if asked is not None else None)
-        history.append({"role": "user", "content": text})
-        return await self._launch(turn, history, "", options)
+        rows = [*legacy, {"role": "user", "content": text}]
+        return await self._launch(turn, rows, "", options, before_root=root)
 
     async def _history(
         self, conversation_id: str, until: str | None = None, *, before_root: str | None = None
@@ -180,25 +208,49 @@ class RunManager(TailMixin):
             out.pop()  # an unanswered question: the new one replaces it
         return out
 
+    async def _transcript(
+        self, conversation_id: str, message_id: str, before_root: str | None
+    ) -> list[Any]:
+        """The transcript rows this answer builds on: those of the current version of each
+        earlier exchange (before ``before_root``, the exchange asked again, when given) and its
+        own. Versions left behind by an edit or a regenerate are kept but not sent."""
+        messages = await self.store.list_messages(conversation_id)
+        keep = {p.answer.id for p in history_pairs(messages, before_root=before_root)
+                if p.answer is not None}
+        keep.add(message_id)
+        return [r for r in await self.store.api_messages(conversation_id) if r.message_id in keep]
+
     async def _launch(
-        self, claimed: Any, history: list[dict], prefix: str, options: RunOptions | None
+        self, claimed: Any, rows: list[dict], prefix: str, options: RunOptions | None,
+        before_root: str | None = None,
     ) -> str:
         conversation_id, message_id = claimed.conversation_id, claimed.assistant.id
         seq_start = claimed.seq_start
         run = _Run(conversation_id, message_id, seq_start, prefix)
         self._runs[conversation_id] = run
         self._by_message[message_id] = run
+        limits = (options or RunOptions()).resolve(self.settings)
         try:
             filings = await self.store.filings(conversation_id)
             counts = await self._artifact_counts(message_id) if prefix or seq_start > 1 else {}
             failed = [{"filename": d.filename, "error": d.error}
                       for d in await self.store.list_documents(conversation_id) if d.error]
+            await self.store.append_api_messages(conversation_id, message_id, rows)
+            model = limits["model"] or getattr(self.settings, "model", None)
+            history = transcript.prepare(
+                await self._transcript(conversation_id, message_id, before_root),
+                system=system_prompt(filings, failed), model=model,
+            )
             turn = Turn(conversation_id, message_id, history, filings, seq_start, prefix, counts, failed)
             provider = self.provider_factory()
         except BaseException:
             await self._abort_launch(run)
             raise
-        limits = (options or RunOptions()).resolve(self.settings)
+
+        async def record(messages: list[dict], meta: dict) -> None:
+            await self.store.append_api_messages(conversation_id, message_id, messages, meta)
+
+        limits["record"] = record
         run.task = asyncio.get_running_loop().create_task(self._drive(run, provider, turn, limits))
         # Heartbeats keep other processes from taking a long run for a dead one.
         self.start_housekeeping()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
@@ -15,8 +16,13 @@ class Settings(BaseSettings):
 
     anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
-    model: str = Field("claude-sonnet-4-5", alias="FINSTREAM_MODEL")
-    max_tokens: int = Field(4096, alias="FINSTREAM_MAX_TOKENS")
+    model: str = Field("claude-sonnet-5-5", alias="FINSTREAM_MODEL")
+    # Thinking counts against max_tokens: 32K leaves a long answer room after high-effort thinking
+    # and stays within every current model's output limit (128K; providers clamp to the model's).
+    max_tokens: int = Field(32000, alias="FINSTREAM_MAX_TOKENS")
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = Field(
+        "high", alias="FINSTREAM_EFFORT", description="output_config.effort on adaptive models."
+    )
     max_tool_rounds: int = Field(8, alias="FINSTREAM_MAX_TOOL_ROUNDS")
     max_retries: int = Field(3, alias="FINSTREAM_MAX_RETRIES", description="Retries before first byte.")
     retry_max_wait: float = Field(20.0, alias="FINSTREAM_RETRY_MAX_WAIT", description="Cap, seconds.")

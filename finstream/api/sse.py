@@ -41,9 +41,11 @@ def _cursor(last_event_id: str | None, after: int | None) -> int | None:
 
 
 async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_ms: int,
-                  release: Any) -> AsyncIterator[bytes]:
+                  release: Any, thinking: bool = True) -> AsyncIterator[bytes]:
     try:
         async for event in events:
+            if not thinking and event.type == "thinking_delta":
+                continue  # the client turned reasoning off (?thinking=false)
             yield ev.sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
     finally:
         release()
@@ -75,7 +77,8 @@ async def _peek(events: AsyncIterator[ev.Event], wait: float = PEEK_SECONDS) -> 
     return joined()
 
 
-def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool) -> Response:
+def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool,
+             thinking: bool = True) -> Response:
     state = request.app.state
     settings = state.api_settings
     slots = state.stream_slots
@@ -84,7 +87,8 @@ def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: boo
                               f"the server is at its limit of {slots.limit} open streams; retry later",
                               headers={"Retry-After": "5"})
     return EventSourceResponse(
-        _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release),
+        _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release,
+                thinking=thinking),
         ping=settings.sse_ping_seconds,
         sep="\n",
         send_timeout=settings.sse_send_timeout,
@@ -99,12 +103,13 @@ async def post_stream(
     body: MessageIn,
     request: Request,
     accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
+    thinking: bool = Query(True, description="false leaves out thinking_delta events"),
 ) -> Response:
     b = request.app.state.backend
     message_id, floor = await b.start(session_id, body.message, body.options)
     events = b.tail(session_id, after=floor, message_id=message_id, only_message=True,
                     accumulated=accumulated)
-    return _respond(request, events, accumulated)
+    return _respond(request, events, accumulated, thinking)
 
 
 @router.get(STREAM_PATH, summary="Stream (or resume) a run as Server-Sent Events",
@@ -116,6 +121,7 @@ async def get_stream(
     message_id: str | None = Query(None, description="Stream this answer (default: the active one)"),
     after: int | None = Query(None, ge=0, description="Resume after this seq (as Last-Event-ID)"),
     accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
+    thinking: bool = Query(True, description="false leaves out thinking_delta events"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> Response:
     b = request.app.state.backend
@@ -141,4 +147,4 @@ async def get_stream(
                                 accumulated=accumulated))
     if events is None:
         return Response(status_code=204)
-    return _respond(request, events, accumulated)
+    return _respond(request, events, accumulated, thinking)

@@ -33,6 +33,7 @@ class _Session:
         self.b = backend
         self.conversation_id = conversation_id
         self.accumulated = accumulated
+        self.thinking = True  # False: thinking_delta events are not sent (?thinking=false)
         self.tail_task: asyncio.Task | None = None
         self.send_lock = asyncio.Lock()
 
@@ -126,6 +127,8 @@ class _Session:
     async def _pump(self, events: Any) -> None:
         try:
             async for event in events:
+                if not self.thinking and event.type == "thinking_delta":
+                    continue  # the client turned reasoning off (?thinking=false)
                 await self.send_json_text(ev.event_to_json(event, accumulated=self.accumulated))
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client left; the run goes on
@@ -157,7 +160,9 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str) -> Non
             await websocket.close(code=CLOSE_NOT_FOUND, reason="conversation not found")
             return
         accumulated = websocket.query_params.get("accumulated", "true").lower() not in ("false", "0", "no")
-        await _Session(websocket, b, conversation_id, accumulated).run()
+        session = _Session(websocket, b, conversation_id, accumulated)
+        session.thinking = websocket.query_params.get("thinking", "true").lower() not in ("false", "0", "no")
+        await session.run()
     except WebSocketDisconnect:
         pass
     finally:

@@ -19,6 +19,14 @@ class TextPart:
 
 
 @dataclass(frozen=True)
+class ThinkingPart:
+    """A piece of the model's reasoning, or of the short notes it writes between tool calls
+    (on the 5.x generation those arrive in thinking blocks). Never part of the answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class ToolUseStart:
     """A tool_use block opened at content-block ``index``."""
 
@@ -48,8 +56,10 @@ class Finish:
 
     stop_reason: str | None
     usage: dict[str, int] = field(default_factory=dict)
-    # The assistant content blocks as the provider would send them back (for pause_turn/continue).
+    # The assistant content blocks exactly as received (thinking with signatures, text, tool_use,
+    # in order): what goes back to the model in the next round. None: rebuild from the parts.
     content: list[dict[str, Any]] | None = None
+    model: str | None = None  # the model that answered (priced by providers/pricing.py)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Notice:
     message: str
 
 
-Part = Union[TextPart, ToolUseStart, ToolInputDelta, BlockStop, Finish, Notice]
+Part = Union[TextPart, ThinkingPart, ToolUseStart, ToolInputDelta, BlockStop, Finish, Notice]
 
 
 @dataclass
@@ -71,6 +81,7 @@ class ProviderRequest:
     tools: list[dict[str, Any]] = field(default_factory=list)
     max_tokens: int = 4096
     model: str | None = None  # a per-run choice; None means the provider's configured model
+    effort: str | None = None  # output_config.effort (low ... max); None: the provider's default
     # Filings of the conversation, for providers that answer from data (the demo analyst).
     context: Any = None
 
@@ -83,6 +94,8 @@ class ProviderError(Exception):
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.usage: dict[str, int] | None = None  # tokens a cut message had already used
+        self.model: str | None = None
 
 
 class Provider(Protocol):

@@ -12,35 +12,38 @@ honour ``retry-after-ms``/``retry-after`` up to ``settings.retry_max_wait``, and
 
 A reader task drains the SDK stream while the consumer works; text that piles up meanwhile goes
 out merged into one ``TextPart`` (nothing waits: a consumer that keeps up sees every delta alone).
+
+On the current generation (see models.py) each request asks for adaptive thinking with a display
+that returns its text (``summarized``: the notes the model writes between tool calls come back in
+thinking blocks, and would otherwise be empty) and the run's ``effort``. Thinking streams out as
+``ThinkingPart``; the blocks themselves, signatures included, come back in ``Finish.content``
+exactly as received, so the next round (and the store) can send them back unmodified. Prompt
+caching: a breakpoint on the system prompt (tools and system, the stable prefix) and the top-level
+``cache_control`` whose breakpoint moves forward with the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import random
 import re
 import time
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
 import httpx2
 
+from finstream.providers import models
 from finstream.providers.base import (
-    BlockStop,
-    Finish,
     Notice,
     Part,
     ProviderError,
     ProviderRequest,
-    TextPart,
-    ToolInputDelta,
-    ToolUseStart,
 )
+from finstream.providers.claude_events import _coalesced, _Message
 from finstream.settings import Settings
 
 try:  # an SDK built on plain httpx raises httpx's own classes; catch both families
@@ -118,16 +121,11 @@ class ClaudeProvider:
         """Yield parts for one model call; raise ProviderError on failure."""
         if not self._key:
             raise ProviderError("auth", "ANTHROPIC_API_KEY is not set; Claude cannot be called.")
-        params: dict[str, Any] = {
-            "model": request.model or self.model,
-            "max_tokens": request.max_tokens,
-            "messages": request.messages,
-            "stream": True,
-        }
-        if request.system:
-            params["system"] = request.system
-        if request.tools:
-            params["tools"] = request.tools
+        model = request.model or self.model
+        gone = models.retired_message(model)
+        if gone is not None:
+            raise ProviderError("model_retired", gone)
+        params = self._params(request, model)
         retries = 0
         while True:
             try:
@@ -135,7 +133,7 @@ class ClaudeProvider:
             except anthropic.APIStatusError as exc:
                 wait, why, retryable = self._plan_retry(exc, retries)
                 if wait is None:
-                    raise self._status_error(exc, why, retryable) from None
+                    raise self._status_error(exc, why, retryable, model) from None
                 retries += 1
                 yield Notice(self._retry_notice(_describe_status(exc), wait, retries))
                 await asyncio.sleep(wait)
@@ -158,58 +156,91 @@ class ClaudeProvider:
             message = _Message()
             emitted = False
             try:
-                async for part in _coalesced(sdk_stream, message):
-                    emitted = True
-                    yield part
-            except anthropic.APIStatusError as exc:  # an `error` event after HTTP 200
-                etype = exc.type or "error"
-                if (
-                    not emitted
-                    and etype in RETRYABLE_STREAM_ERRORS
-                    and retries < self.settings.max_retries
-                ):
-                    retries += 1
-                    wait = self._backoff(retries)
-                    yield Notice(
-                        self._retry_notice(
-                            f"Claude reported {etype} before answering", wait, retries
+                try:
+                    async for part in _coalesced(sdk_stream, message):
+                        emitted = True
+                        yield part
+                except anthropic.APIStatusError as exc:  # an `error` event after HTTP 200
+                    etype = exc.type or "error"
+                    if (
+                        not emitted
+                        and etype in RETRYABLE_STREAM_ERRORS
+                        and retries < self.settings.max_retries
+                    ):
+                        retries += 1
+                        wait = self._backoff(retries)
+                        yield Notice(
+                            self._retry_notice(
+                                f"Claude reported {etype} before answering", wait, retries
+                            )
                         )
-                    )
-                    await asyncio.sleep(wait)
-                    continue
-                raise self._stream_error(exc) from None
-            except (*_TIMEOUTS, anthropic.APITimeoutError):
-                raise ProviderError(
-                    "stalled",
-                    f"Claude's stream stalled: no data for {self.settings.read_timeout:g} s "
-                    "(FINSTREAM_READ_TIMEOUT). The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from None
-            except (*_TRANSPORT, anthropic.APIConnectionError) as exc:
-                if not emitted and retries < self.settings.max_retries:
-                    retries += 1
-                    wait = self._backoff(retries)
-                    notice = f"the connection to Claude dropped before the answer began ({_exc_name(exc)})"
-                    yield Notice(self._retry_notice(notice, wait, retries))
-                    await asyncio.sleep(wait)
-                    continue
-                raise ProviderError(
-                    "connection_lost",
-                    f"The connection to Claude was lost mid-answer ({self._safe(_exc_name(exc))}). "
-                    "The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from None
-            except Exception as exc:  # a malformed stream (bad JSON, an event that breaks the SDK)
-                raise ProviderError(
-                    "bad_stream",
-                    f"Claude's stream could not be read ({self._safe(_exc_name(exc))[:300]}). "
-                    "The partial answer is kept and can be continued.",
-                    retryable=True,
-                ) from exc
+                        await asyncio.sleep(wait)
+                        continue
+                    raise self._stream_error(exc) from None
+                except (*_TIMEOUTS, anthropic.APITimeoutError):
+                    raise ProviderError(
+                        "stalled",
+                        f"Claude's stream stalled: no data for {self.settings.read_timeout:g} s "
+                        "(FINSTREAM_READ_TIMEOUT). The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from None
+                except (*_TRANSPORT, anthropic.APIConnectionError) as exc:
+                    if not emitted and retries < self.settings.max_retries:
+                        retries += 1
+                        wait = self._backoff(retries)
+                        notice = f"the connection to Claude dropped before the answer began ({_exc_name(exc)})"
+                        yield Notice(self._retry_notice(notice, wait, retries))
+                        await asyncio.sleep(wait)
+                        continue
+                    raise ProviderError(
+                        "connection_lost",
+                        f"The connection to Claude was lost mid-answer ({self._safe(_exc_name(exc))}). "
+                        "The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from None
+                except Exception as exc:  # a malformed stream (bad JSON, an event that breaks the SDK)
+                    raise ProviderError(
+                        "bad_stream",
+                        f"Claude's stream could not be read ({self._safe(_exc_name(exc))[:300]}). "
+                        "The partial answer is kept and can be continued.",
+                        retryable=True,
+                    ) from exc
+            except ProviderError as err:
+                # What the cut message had used is still billed: the agent counts it.
+                err.usage, err.model = dict(message.usage), message.model
+                raise
             finally:
                 await sdk_stream.close()
             yield message.finish()
             return
+
+    def _params(self, request: ProviderRequest, model: str) -> dict[str, Any]:
+        """The messages.create arguments. Nothing a current model rejects is ever sent: no
+        sampling parameters, no tool_choice (auto is the default), no budget_tokens, no prefill
+        (the agent's conversations end with the user's turn)."""
+        limit = models.output_limit(model)
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": min(request.max_tokens, limit) if limit else request.max_tokens,
+            "messages": request.messages,
+            "stream": True,
+            # Automatic caching: the breakpoint follows the end of the growing conversation.
+            "cache_control": {"type": "ephemeral"},
+        }
+        if request.system:
+            # A breakpoint of its own: tools + system (the filings list) are the stable prefix
+            # that a new conversation over the same filings reads from the cache too.
+            params["system"] = [
+                {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
+            ]
+        if request.tools:
+            params["tools"] = request.tools
+        if models.is_adaptive(model):
+            params["thinking"] = {"type": "adaptive", "display": "summarized"}
+            effort = request.effort or self.settings.effort
+            if effort:
+                params["output_config"] = {"effort": effort}
+        return params
 
     # --- retry policy --------------------------------------------------------------------------
 
@@ -258,7 +289,7 @@ class ClaudeProvider:
         return _KEYLIKE.sub("[redacted]", text)
 
     def _status_error(
-        self, exc: anthropic.APIStatusError, why: str, retryable: bool
+        self, exc: anthropic.APIStatusError, why: str, retryable: bool, model: str | None = None
     ) -> ProviderError:
         status = exc.status_code
         code = _STATUS_CODES.get(status) or ("api_error" if status >= 500 else "http_error")
@@ -268,7 +299,11 @@ class ClaudeProvider:
         elif code == "permission":
             text = f"The API key may not use this model or feature (HTTP 403{detail})."
         elif code == "not_found":
-            text = f"Claude did not find the model {self.model!r} (HTTP 404{detail}). Check FINSTREAM_MODEL."
+            model = model or self.model
+            text = (
+                models.retired_message(model)
+                or f"{models.unknown_message(model)} (HTTP 404{detail}; FINSTREAM_MODEL or the settings)"
+            )
         else:
             text = _sentence(_describe_status(exc) + detail) + (f"; {why}." if why else ".")
         return ProviderError(code, self._safe(text + _request_id(exc)), retryable=retryable)
@@ -301,188 +336,8 @@ class ClaudeProvider:
         )
 
 
-class _Failed:
-    """An exception the reader task hit, delivered in order after the parts before it."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-_END = object()
-
-
-async def _coalesced(sdk_stream: Any, message: _Message) -> AsyncIterator[Part]:
-    """The message's parts, with runs of text that arrived together merged into one TextPart.
-
-    A reader task drains the SDK stream into an inbox while the consumer works. When the consumer
-    keeps up, every delta passes alone, at once; when it falls behind (a slow page, a busy loop),
-    the text that piled up goes out as one part instead of hundreds, so nothing waits and the
-    per-delta cost downstream (events, the event log, the page) stops growing with the backlog.
-    Tool fragments and block boundaries pass one by one, in order.
-    """
-    inbox: deque[Any] = deque()
-    wake = asyncio.Event()
-
-    async def read() -> None:
-        try:
-            async for event in sdk_stream:
-                part = message.feed(event)
-                if part is not None:
-                    inbox.append(part)
-                    wake.set()
-        except Exception as exc:  # re-raised in the consumer, after the parts before it
-            inbox.append(_Failed(exc))
-        inbox.append(_END)
-        wake.set()
-
-    reader = asyncio.create_task(read())
-    try:
-        while True:
-            await wake.wait()
-            wake.clear()
-            texts: list[str] = []
-            while inbox:
-                item = inbox.popleft()
-                if type(item) is TextPart:
-                    texts.append(item.text)
-                    continue
-                if texts:
-                    yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
-                    texts = []
-                if item is _END:
-                    return
-                if type(item) is _Failed:
-                    raise item.exc
-                yield item
-            if texts:
-                yield TextPart(texts[0] if len(texts) == 1 else "".join(texts))
-    finally:
-        if not reader.done():
-            reader.cancel()
-            await asyncio.wait([reader])
-
-
-class _Message:
-    """What one streamed message has said so far: usage, stop reason, and its content blocks."""
-
-    def __init__(self) -> None:
-        self.stop_reason: str | None = None
-        self.stopped = False
-        self.usage = {"input_tokens": 0, "output_tokens": 0}
-        self.blocks: dict[int, dict[str, Any]] = {}
-        self.pieces: dict[int, list[str]] = {}  # text, thinking or raw JSON, per block index
-
-    def feed(self, event: Any) -> Part | None:
-        """The part for one raw event (each raw event gives at most one), or None."""
-        kind = event.type
-        if kind == "content_block_delta":
-            delta = event.delta
-            dtype = delta.type
-            index = event.index
-            pieces = self.pieces.get(index)
-            if dtype == "text_delta":
-                text = delta.text
-                if not text:
-                    return None
-                if pieces is None:  # text for a block that never started: keep it, it is the answer
-                    pieces = self.pieces[index] = []
-                    self.blocks[index] = {"type": "text"}
-                pieces.append(text)
-                return TextPart(text)
-            if pieces is None:
-                return None  # a fragment for a block that never started: nothing to attach it to
-            block = self.blocks[index]
-            if dtype == "input_json_delta":
-                pieces.append(delta.partial_json)
-                if block.get("type") == "tool_use":
-                    return ToolInputDelta(index, delta.partial_json)
-                return None  # a server tool's input: sent back on continuation, never run here
-            if dtype == "thinking_delta":
-                pieces.append(delta.thinking)
-            elif dtype == "signature_delta":
-                block["signature"] = delta.signature
-            return None  # citations and delta types this code does not know
-        if kind == "content_block_start":
-            block = event.content_block
-            index = event.index
-            self.pieces[index] = []
-            btype = block.type
-            if btype == "text":
-                self.blocks[index] = {"type": "text"}
-                if block.text:
-                    self.pieces[index].append(block.text)
-                    return TextPart(block.text)
-                return None
-            if btype in ("tool_use", "server_tool_use"):
-                self.blocks[index] = {"type": btype, "id": block.id, "name": block.name}
-                return ToolUseStart(index, block.id, block.name) if btype == "tool_use" else None
-            if btype == "thinking":
-                self.blocks[index] = {
-                    "type": "thinking",
-                    "signature": getattr(block, "signature", ""),
-                }
-                return None
-            # Blocks that arrive whole (redacted thinking, server tool results): kept verbatim.
-            self.blocks[index] = {"verbatim": block.model_dump(mode="json", exclude_none=True)}
-            return None
-        if kind == "content_block_stop":
-            return BlockStop(event.index)
-        if kind == "message_start":
-            usage = event.message.usage
-            self.usage["input_tokens"] = usage.input_tokens or 0
-            self.usage["output_tokens"] = usage.output_tokens or 0
-            return None
-        if kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason
-            usage = event.usage
-            if usage is not None:  # cumulative counts
-                self.usage["output_tokens"] = usage.output_tokens or self.usage["output_tokens"]
-                if usage.input_tokens is not None:
-                    self.usage["input_tokens"] = usage.input_tokens
-            return None
-        if kind == "message_stop":
-            self.stopped = True
-        return None  # ping is dropped by the SDK; unknown event types are ignored here
-
-    def finish(self) -> Finish:
-        # No message_stop: the stream ended early without an error. stop_reason None says so.
-        return Finish(self.stop_reason if self.stopped else None, dict(self.usage), self.content())
-
-    def content(self) -> list[dict[str, Any]]:
-        """The assistant blocks as the API takes them back (pause_turn, continuation)."""
-        out = []
-        for index in sorted(self.blocks):
-            block = self.blocks[index]
-            joined = "".join(self.pieces.get(index, ()))
-            btype = block.get("type")
-            if "verbatim" in block:
-                out.append(block["verbatim"])
-            elif btype == "text":
-                if joined:
-                    out.append({"type": "text", "text": joined})
-            elif btype == "thinking":
-                out.append(
-                    {
-                        "type": "thinking",
-                        "thinking": joined,
-                        "signature": block.get("signature", ""),
-                    }
-                )
-            else:
-                out.append({**block, "input": _json_object(joined)})
-        return out
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _json_object(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        return {}  # the API requires an object; the assembler reports the broken input itself
-    return value if isinstance(value, dict) else {}
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:

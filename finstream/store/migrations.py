@@ -102,11 +102,26 @@ def _m0002_feedback_and_versions(conn: sa.Connection) -> None:
     # A user message asked again (edited, or its answer regenerated) names the one it replaces;
     # both stay, so every earlier version is kept and can be shown.
     conn.execute(sa.text("ALTER TABLE messages ADD COLUMN replaces VARCHAR(32)"))
+def _m0003_api_messages(conn: sa.Connection) -> None:
+    md = sa.MetaData()
+    sa.Table("conversations", md, sa.Column("id", sa.String(32), primary_key=True))  # FK target
+    api = sa.Table(
+        "api_messages", md,
+        sa.Column("conversation_id", sa.String(32),
+                  sa.ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("message_id", sa.String(32), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("content", sa.JSON, nullable=False),
+        sa.Column("meta", sa.JSON, nullable=True),
+    )
+    api.create(conn)
 
 
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _m0001_initial),
     ("0002_feedback_and_versions", _m0002_feedback_and_versions),
+    ("0003_api_messages", _m0003_api_messages),
 ]
 
 _LOCK_KEY = 0x66696E73  # "fins": advisory lock id for PostgreSQL

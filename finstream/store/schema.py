@@ -114,3 +114,16 @@ feedback = sa.Table(
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Every message sent to or received from Claude, content blocks exactly as they were (thinking
+# with signatures, tool_use, tool_result), append-only: see finstream/transcript.py.
+api_messages = sa.Table(
+    "api_messages",
+    metadata,
+    _conversation_id(primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("message_id", sa.String(32), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.JSON, nullable=False),
+    sa.Column("meta", sa.JSON, nullable=True),
+)

@@ -42,11 +42,12 @@ from finstream.store.records import (
     ShareLink,
 )
 from finstream.store.runlog import RunLogMixin
+from finstream.store.transcript import TranscriptMixin
 
 __all__ = ["CONTINUABLE", "ConversationBusyError", "NotFoundError", "Store", "new_id"]
 
 
-class Store(RunLogMixin):
+class Store(RunLogMixin, TranscriptMixin):
     """All persistence. ``Store(url)`` migrates the database on construction."""
 
     def __init__(self, url: str, *, schema: str | None = None, migrate_now: bool = True) -> None:
@@ -114,7 +115,7 @@ class Store(RunLogMixin):
             msg_ids = sa.select(t.messages.c.id).where(t.messages.c.conversation_id == conversation_id)
             conn.execute(t.artifacts.delete().where(t.artifacts.c.message_id.in_(msg_ids)))
             conn.execute(t.feedback.delete().where(t.feedback.c.conversation_id == conversation_id))
-            for table in (t.events, t.messages, t.documents, t.share_links):
+            for table in (t.events, t.api_messages, t.messages, t.documents, t.share_links):
                 conn.execute(table.delete().where(table.c.conversation_id == conversation_id))
             return bool(
                 conn.execute(

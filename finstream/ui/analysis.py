@@ -316,6 +316,7 @@ def render() -> None:
             }
             chat.render_answer(ex.answer, conversation_id, extras=extras, on_continue=_continue,
                                on_retry=_retry)
+        chat.render_conversation_usage(ex.answer for ex in exchanges if ex.answer is not None)
 
     with panel_box:
         answered = [ex.answer for ex in exchanges if ex.answer is not None and ex.answer.artifacts]

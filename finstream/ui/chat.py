@@ -7,7 +7,8 @@ renders it without raw HTML; questions and filing text are shown escaped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
@@ -41,6 +42,50 @@ def artifact_summary(view: MessageView) -> str:
         if n:
             counts.append(f"{n} {word}{'s' if n > 1 else ''}")
     return ", ".join(counts)
+
+
+def usage_line(usage: dict[str, Any] | None, *, label: str = "") -> str:
+    """Tokens and estimated cost, e.g. "12,400 tokens in (11,900 from cache) · 310 out · $0.0041"."""
+    if not usage:
+        return ""
+    read = int(usage.get("cache_read_input_tokens") or 0)
+    written = int(usage.get("cache_creation_input_tokens") or 0)
+    total_in = int(usage.get("input_tokens") or 0) + read + written
+    out = int(usage.get("output_tokens") or 0)
+    if not total_in and not out:
+        return ""
+    cached = f" ({read:,} from cache)" if read else ""
+    cost = usage.get("cost_usd")
+    price = f" · ${cost:,.4f}" if isinstance(cost, (int, float)) else " · no cost estimate"
+    return f"{label}{total_in:,} tokens in{cached} · {out:,} out{price}"
+
+
+def total_usage(usages: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
+    """A conversation's usage: the answers' summed (cost unknown if any answer's is)."""
+    total: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
+                             "cache_read_input_tokens": 0, "cost_usd": 0.0}
+    for u in usages:
+        if not u:
+            continue
+        for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+            total[name] += int(u.get(name) or 0)
+        cost = u.get("cost_usd")
+        total["cost_usd"] = total["cost_usd"] + cost if isinstance(cost, (int, float)) and \
+            total["cost_usd"] is not None else None
+    return total
+
+
+def render_conversation_usage(views: Iterable[MessageView | None]) -> None:
+    line = usage_line(total_usage(v.usage for v in views if v is not None), label="This conversation: ")
+    if line:
+        st.caption(f":material/token: {line}")
+
+
+def render_reasoning(view: MessageView) -> None:
+    """The model's reasoning and its notes between tool calls, folded away (inert text)."""
+    if view.reasoning.strip():
+        with st.expander("Reasoning", icon=":material/psychology:", expanded=False):
+            st.markdown(md_escape(view.reasoning.strip()))
 
 
 def render_question(text: str, *, edit: Callable[[str], Any] | None = None, key: str = "") -> None:
@@ -129,6 +174,9 @@ def render_outcome(
 ) -> None:
     """The end of an answer: a clear error or incomplete note, with Continue and Retry."""
     state = view.state
+    used = usage_line(view.usage)
+    if used and state != "streaming":
+        st.caption(f":material/token: {used}")
     if state == "complete" or state == "streaming":
         summary = artifact_summary(view)
         if summary and state == "complete":
@@ -209,6 +257,40 @@ class LiveStatus:
             self.box.update(label=label, state="complete" if event.success else "error")
 
 
+class LiveReasoning:
+    """The reasoning of a streaming answer in an open "Reasoning" expander, created on the first
+    thinking_delta and redrawn at most every ``interval`` seconds (each redraw re-sends the whole
+    text, so one per delta would grow with the square of its length)."""
+
+    def __init__(self, slot: Any, *, interval: float = 0.15, text: str = "") -> None:
+        self.slot = slot
+        self.interval = interval
+        self.text = text
+        self.box: Any = None
+        self.shown = 0.0
+        if text.strip():
+            self._draw()
+
+    def _draw(self) -> None:
+        if self.box is None:
+            with self.slot, st.expander("Reasoning", icon=":material/psychology:", expanded=True):
+                self.box = st.empty()
+        self.box.markdown(md_escape(self.text.strip()))
+        self.shown = time.monotonic()
+
+    def on_event(self, event: ev.Event) -> None:
+        if event.type == "thinking_delta":
+            self.text += event.text
+            if self.box is None or time.monotonic() - self.shown >= self.interval:
+                self._draw()
+        elif self.box is not None and self.text.strip():
+            self._draw()  # anything else first shows the reasoning that led to it
+
+    def flush(self) -> None:
+        if self.text.strip():
+            self._draw()
+
+
 def render_live(
     conversation_id: str,
     message_id: str,
@@ -238,17 +320,24 @@ def render_live(
         status = LiveStatus(st.container())
         for step in view.tools.values():  # replay progress already seen
             status.on_event(ev.ToolStart(message_id=message_id, tool_id=step.tool_id, tool_name=step.name))
+        reasoning = LiveReasoning(st.container(), text=view.reasoning)
         prefix = view.text
 
         def on_event(event: ev.Event) -> None:
             if event.type in ev.ARTIFACT_TYPES and view.artifacts:
                 panel.add(view.artifacts[-1])
             status.on_event(event)
+            reasoning.on_event(event)
 
         def tick() -> None:
             # Touching session state is a Streamlit yield point: a pending rerun or stop takes
             # effect here even while the run is quiet.
             st.session_state["_live_seq"] = view.last_seq
+            if reasoning.text != reasoning_shown[0]:
+                reasoning.flush()  # reasoning that arrived since the last redraw
+                reasoning_shown[0] = reasoning.text
+
+        reasoning_shown = [reasoning.text]
 
         def chunks() -> Any:
             if prefix:
@@ -260,6 +349,10 @@ def render_live(
                 yield chunk
 
         st.write_stream(chunks(), cursor="▌")
+        reasoning.flush()
+        used = usage_line(view.usage)
+        if view.done and used:
+            st.caption(f":material/token: {used}")
     return view
 
 

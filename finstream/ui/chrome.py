@@ -12,12 +12,15 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
+from finstream.providers import models
 from finstream.run_state import RunOptions
 from finstream.settings import get_settings
 
-# Offered besides the configured model (any other name can be typed in the box).
-CLAUDE_MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-sonnet-4"]
-CHOICES = "_run_options"  # session state: {conversation_id: {"model", "max_tokens", "max_rounds"}}
+# Offered besides the configured model when the Models API cannot be asked (any other name can be
+# typed in the box); with a key the list is the key's, from client.models.list(), once per process.
+CLAUDE_MODELS = list(models.CURRENT)
+EFFORT_DEFAULT = "Default"
+CHOICES = "_run_options"  # session state: {conversation_id: {"model", "max_tokens", "max_rounds", "effort"}}
 _LIMITS = {name: RunOptions.model_fields[name].metadata for name in ("max_tokens", "max_rounds")}
 
 
@@ -48,12 +51,18 @@ def _remember(conversation_id: str, field: str, key: str) -> None:
     _choices(conversation_id)[field] = st.session_state.get(key)
 
 
+def _remember_effort(conversation_id: str, key: str) -> None:
+    value = st.session_state.get(key)
+    _choices(conversation_id)["effort"] = None if value == EFFORT_DEFAULT else value
+
+
 def run_options(conversation_id: str) -> RunOptions | None:
     """This conversation's choices for the next run (None: the server's settings). The model
     counts only with Claude: the demo analyst has no models."""
     chosen = dict(_choices(conversation_id))
     if not get_settings().use_claude:
         chosen.pop("model", None)
+        chosen.pop("effort", None)
     chosen = {k: v for k, v in chosen.items() if v not in (None, "")}
     if not chosen:
         return None
@@ -73,14 +82,24 @@ def settings_panel(conversation_id: str | None = None) -> None:
         provider = "Claude" if s.use_claude else "Demo analyst (offline)"
         st.text_input("Analyst", provider, disabled=True, key="settings-provider")
         if s.use_claude:
-            models = list(dict.fromkeys([s.model, *CLAUDE_MODELS]))
+            key_text = s.anthropic_api_key.get_secret_value() if s.anthropic_api_key else None
+            offered = models.available_models(key_text, s.anthropic_base_url)
+            names = list(dict.fromkeys([s.model, *offered]))
             current = chosen.get("model") or s.model
-            if current not in models:
-                models.append(current)
+            if current not in names:
+                names.append(current)
             key = f"settings-model-{cid}"
-            st.selectbox("Model", models, index=models.index(current), key=key,
+            st.selectbox("Model", names, index=names.index(current), key=key,
                          accept_new_options=True, on_change=_remember, args=(cid, "model", key),
                          help=f"Default: {s.model} (FINSTREAM_MODEL). Type another name to use it.")
+            levels = [EFFORT_DEFAULT, *models.EFFORTS]
+            effort = chosen.get("effort") or EFFORT_DEFAULT
+            key = f"settings-effort-{cid}"
+            st.selectbox("Effort", levels, index=levels.index(effort) if effort in levels else 0,
+                         key=key, on_change=_remember_effort, args=(cid, key),
+                         help=f"How deeply Claude thinks before and between tool calls (low … max). "
+                         f"Default: {s.effort or 'the model’s own'} (FINSTREAM_EFFORT). Higher "
+                         "effort is slower and uses more output tokens.")
         else:
             st.text_input("Model", "demo", disabled=True, key="settings-model",
                           help="The demo analyst has no model to choose; set ANTHROPIC_API_KEY "

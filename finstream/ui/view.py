@@ -12,7 +12,8 @@ from typing import Any
 from finstream import events as ev
 
 # Stop reasons after which the partial answer can be picked up where it ended.
-CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds"}
+CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds",
+               "model_context_window_exceeded"}
 
 
 @dataclass
@@ -75,6 +76,8 @@ class MessageView:
         kind = event.type
         if kind == "text_delta":
             self.text += event.text
+        elif kind == "thinking_delta":
+            self.reasoning += event.text
         elif kind == "tool_start":
             self.tools[event.tool_id] = ToolStep(event.tool_id, event.tool_name)
         elif kind == "tool_complete":
@@ -95,8 +98,6 @@ class MessageView:
             )
         elif kind == "status":
             self.notes.append(event.message)
-        elif kind == "thinking_delta":
-            self.reasoning += getattr(event, "text", "") or ""
         elif kind == "error":
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         elif kind == "message_complete":

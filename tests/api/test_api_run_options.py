@@ -50,7 +50,7 @@ async def test_options_reach_the_model_call_and_limit_rounds(live, client):
     assert r.json()["stop_reason"] == "max_rounds", r.text
     assert r.json()["error"]["code"] == "max_rounds"
     # Omitted fields are the server's settings.
-    assert [(q.model, q.max_tokens) for q in live.provider.requests] == [(None, 4096)]
+    assert [(q.model, q.max_tokens) for q in live.provider.requests] == [(None, 32000)]
 
 
 async def test_options_on_the_sse_stream(live, client):
@@ -91,7 +91,7 @@ async def test_options_on_the_websocket(live, client):
         assert notice["type"] == "error" and notice["code"] == "invalid_request"
         assert notice["message"].startswith("options.max_rounds"), notice
         await sock.send(json.dumps({"type": "user_message", "message": "q",
-                                    "options": {"model": "claude-opus-4-1", "max_tokens": 2048}}))
+                                    "options": {"model": "claude-opus-5-5", "max_tokens": 2048}}))
         events = await recv_until_complete(sock)
     assert events[-1].success
-    assert {(q.model, q.max_tokens) for q in live.provider.requests} == {("claude-opus-4-1", 2048)}
+    assert {(q.model, q.max_tokens) for q in live.provider.requests} == {("claude-opus-5-5", 2048)}

@@ -30,7 +30,7 @@ def make_settings(server: ReplayServer, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "ANTHROPIC_API_KEY": TEST_KEY,
         "ANTHROPIC_BASE_URL": server.url,
-        "FINSTREAM_MODEL": "claude-replay-1",
+        "FINSTREAM_MODEL": "claude-sonnet-5-5",
         "FINSTREAM_READ_TIMEOUT": 10.0,
         "FINSTREAM_RETRY_MAX_WAIT": 0.05,  # keeps backoff short; retry-after beyond it fails fast
         "FINSTREAM_MAX_RETRIES": 3,

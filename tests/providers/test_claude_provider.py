@@ -100,18 +100,23 @@ async def test_text_deltas_arrive_in_order_with_usage(replay, claude, api_key):
     )
     assert error is None
     assert_runs_of(parts, ["Rev", "enue ", "grew ", "2.0%", "."])
+    served = replay.rules.log[0]  # what the (strict) server counted for this request
     assert merged(parts) == [
         TextPart("Revenue grew 2.0%."),
         BlockStop(0),
         Finish(
             "end_turn",
-            {"input_tokens": 31, "output_tokens": 5},
+            {**served, "output_tokens": 5},
             [{"type": "text", "text": "Revenue grew 2.0%."}],
+            "claude-sonnet-5-5",
         ),
     ]
     sent = replay.requests[0]
-    assert sent.body["model"] == "claude-replay-1" and sent.body["stream"] is True
-    assert sent.body["system"] == "You are a test." and sent.body["max_tokens"] == 512
+    assert sent.body["model"] == "claude-sonnet-5-5" and sent.body["stream"] is True
+    assert sent.body["system"] == [
+        {"type": "text", "text": "You are a test.", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert sent.body["max_tokens"] == 512
     assert sent.body["tools"][0]["name"] == "t"
     assert api_key in (sent.headers.get("x-api-key", "") + sent.headers.get("authorization", ""))
     # Our retry policy, not the SDK's: it must not retry behind our back.

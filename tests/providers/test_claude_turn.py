@@ -68,7 +68,10 @@ def decoded(events) -> list[tuple]:
             out.append((e.type, getattr(e, e.type.replace("ready", "index"))))
         elif e.type == "message_complete":
             out.append(
-                (e.type, e.success, e.stop_reason, e.usage.input_tokens, e.usage.output_tokens)
+                # All input tokens, however the cache split them (checked field by field apart).
+                (e.type, e.success, e.stop_reason, e.usage.input_tokens
+                 + e.usage.cache_creation_input_tokens + e.usage.cache_read_input_tokens,
+                 e.usage.output_tokens)
             )
         elif e.type == "error":
             out.append((e.type, e.code, e.retryable))
@@ -90,6 +93,8 @@ async def test_tool_using_turn_whole_event_sequence(replay, claude):
         text_turn(["Revenue ", "was ", "$391.0B."], input_tokens=90, output_tokens=7),
     )
     events = await run(claude())
+    served = replay.rules.log  # what the server counted for each of the two requests
+    total_in = sum(sum(u.values()) for u in served)
     assert decoded(events) == [
         ("message_start",),
         ("text_delta", "Revenue rose."),
@@ -102,8 +107,12 @@ async def test_tool_using_turn_whole_event_sequence(replay, claude):
         ("tool_start", "tu_table", "create_table"),
         ("tool_complete", "tu_table", False),
         ("text_delta", "\n\nRevenue was $391.0B."),
-        ("message_complete", True, "end_turn", 130, 35 + 7),
+        ("message_complete", True, "end_turn", total_in, 35 + 7),
     ]
+    usage = events[-1].usage
+    for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+        assert getattr(usage, name) == sum(u[name] for u in served), name
+    assert usage.cache_read_input_tokens > 0  # round 2 read the prefix round 1 wrote
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all(e.message_id == "msg-1" for e in events)
     assert events[-2].accumulated_text == "Revenue rose.\n\nRevenue was $391.0B."

@@ -69,10 +69,14 @@ async def test_continue_a_stopped_answer_into_the_same_message(env):
     assert result["text"] == "Revenue rose and then fell."
     assert [(a["kind"], a["index"]) for a in result["artifacts"]] == [("chart", 0), ("chart", 1)]
     request = env.provider.requests[-2]  # the continuation's first model call
-    assert request.messages[-2:] == [
-        {"role": "assistant", "content": "Revenue rose and "},
-        {"role": "user", "content": CONTINUE_PROMPT},
-    ]
+    # the transcript, not the page's text: the complete first round exactly as it went (tool
+    # call and result), then only the words written since, then the request to go on (no prefill)
+    first, result_msg, partial, ask = request.messages[-4:]
+    assert first["role"] == "assistant" and [b["type"] for b in first["content"]] == ["text", "tool_use"]
+    assert first["content"][0]["text"] == "Revenue rose "
+    assert [b["type"] for b in result_msg["content"]] == ["tool_result"]
+    assert partial == {"role": "assistant", "content": [{"type": "text", "text": "and "}]}
+    assert ask == {"role": "user", "content": CONTINUE_PROMPT}
     log = env.store.read_events(cid)
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
     assert log[stopped_at].type == "message_start" and log[stopped_at].message_id == mid
@@ -114,7 +118,7 @@ async def test_history_is_sent_with_the_next_question(lite):
     await lite.manager.wait(await lite.manager.start(cid, "Growth?"))
     assert lite.provider.requests[-1].messages == [
         {"role": "user", "content": "Revenue?"},
-        {"role": "assistant", "content": "Revenue was $391B."},
+        {"role": "assistant", "content": [{"type": "text", "text": "Revenue was $391B."}]},
         {"role": "user", "content": "Growth?"},
     ]
     lite.provider.assert_consumed()

@@ -20,6 +20,10 @@ As a script (for browser/API tests and demos)::
 
 ``--script`` takes a comma-separated list of script names: each is answered once, in order, and
 the last one answers every later request (``--script 529,scenario``).
+
+Strict mode (the default; ``strict=False`` or ``--lenient`` turns it off) enforces the current
+API's rules before any scripted reply is chosen and rewrites replies as the API would write them:
+see replay_strict.py. It also serves ``GET /v1/models``.
 """
 
 from __future__ import annotations
@@ -54,12 +58,14 @@ from replay_scripts import (  # noqa: E402
     no_message_stop,
     no_response,
     pause_turn,
+    reasoned_turn,
     refusal,
     sse,
     stalled,
     text_turn,
     tool_turn,
 )
+from replay_strict import Rejection, StrictRules  # noqa: E402
 
 __all__ = [
     "Chunk",
@@ -119,8 +125,11 @@ class ReplayServer:
         api_key: str | None = None,
         port: int = 0,
         stall_limit: float = 60.0,
+        strict: bool = True,
     ) -> None:
         self._queue: deque[Reply] = deque(replies)
+        self.rules: StrictRules | None = StrictRules() if strict else None
+        self.rejected: list[tuple[RecordedRequest, Rejection]] = []
         self.responder = responder
         self.api_key = api_key
         self.port = port
@@ -242,7 +251,23 @@ class ReplayServer:
                 return
 
     def _choose(self, request: RecordedRequest) -> Reply:
-        if request.method != "POST" or request.path.split("?")[0] != "/v1/messages":
+        reply = self._pick(request)
+        body = request.body
+        if (
+            self.rules is not None and reply.status == 200 and reply.chunked
+            and isinstance(body, dict) and request.path.split("?")[0] == "/v1/messages"
+        ):
+            reply = Reply(reply.status, reply.headers, self.rules.rewrite(body, reply.chunks),
+                          reply.end, reply.chunked, reply.name)
+        return reply
+
+    def _pick(self, request: RecordedRequest) -> Reply:
+        path = request.path.split("?")[0]
+        if self.rules is not None and request.method == "GET" and path == "/v1/models":
+            body = json.dumps(self.rules.models_page()).encode()
+            return Reply(200, (("content-type", "application/json"),), (Chunk(body),),
+                         chunked=False, name="models")
+        if request.method != "POST" or path != "/v1/messages":
             self.unexpected.append(request)
             return http_error(
                 404,
@@ -255,6 +280,12 @@ class ReplayServer:
             ).removeprefix("Bearer ")
             if sent != self.api_key:
                 return http_error(401, message="invalid x-api-key")
+        if self.rules is not None:
+            try:
+                self.rules.check(request.body)
+            except Rejection as no:
+                self.rejected.append((request, no))
+                return http_error(no.status, error_type=no.error_type, message=no.message)
         if self._queue:
             return self._queue.popleft()
         if self.responder is not None:
@@ -382,6 +413,11 @@ SCENARIO_METRIC = {
     "period": "FY2024",
     "sources": [{**_SOURCE, "period": "FY2024"}],
 }
+# What the current generation writes in thinking blocks: its reasoning, and the short notes
+# between tool calls that it used to write as text.
+SCENARIO_PLAN = "The user wants the revenue trend. The companyfacts figures cover FY2022 to FY2024; a bar chart shows the dip and recovery best."
+SCENARIO_NOTE = "Chart done. Now the headline figure for FY2024 with its change on FY2023."
+SCENARIO_CHECK = "Both tools succeeded. FY2024 over FY2023 is +2.0%; FY2023 over FY2022 is -2.8%."
 SCENARIO_FINAL = (
     "Revenue was $391.0B in FY2024, up 2.0% from $383.3B in FY2023, after a 2.8% decline from "
     "$394.3B in FY2022 (SEC companyfacts, us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax)."
@@ -398,17 +434,18 @@ def analyst_scenario(request: RecordedRequest, *, delay: float = 0.0) -> Reply:
     if last.get("role") == "user" and results:
         failed = [r["tool_use_id"] for r in results if r.get("is_error")]
         note = f" (Some tools reported errors: {', '.join(failed)}.)" if failed else ""
-        return text_turn(SCENARIO_FINAL + note, delay=delay)
+        return reasoned_turn([("thinking", SCENARIO_CHECK), ("text", SCENARIO_FINAL + note)], delay=delay)
     offered = {t.get("name") for t in (request.body or {}).get("tools", []) if isinstance(t, dict)}
     if not {"create_chart", "create_metric"} <= offered:
         return text_turn(SCENARIO_INTRO + " " + SCENARIO_FINAL, delay=delay)
     n = len(messages)
-    tools = [
-        ("create_chart", json.dumps(SCENARIO_CHART)),
-        ("create_metric", json.dumps(SCENARIO_METRIC)),
-    ]
-    ids = [f"toolu_scenario_{n:03d}_chart", f"toolu_scenario_{n:03d}_metric"]
-    return tool_turn(tools, text=SCENARIO_INTRO, ids=ids, delay=delay)
+    return reasoned_turn([
+        ("thinking", SCENARIO_PLAN),
+        ("text", SCENARIO_INTRO),
+        ("tool", "create_chart", json.dumps(SCENARIO_CHART), f"toolu_scenario_{n:03d}_chart"),
+        ("thinking", SCENARIO_NOTE),
+        ("tool", "create_metric", json.dumps(SCENARIO_METRIC), f"toolu_scenario_{n:03d}_metric"),
+    ], delay=delay)
 
 
 def _named_reply(name: str, delay: float) -> Responder:
@@ -426,6 +463,12 @@ def _named_reply(name: str, delay: float) -> Responder:
         "529": lambda: http_error(529),
         "refusal": refusal,
         "pause_turn": pause_turn,
+        # The current generation's shape, cut mid-answer: reasoning, some text, then the
+        # connection drops (the answer is incomplete and can be continued).
+        "thinking_cut": lambda: reasoned_turn(
+            [("thinking", SCENARIO_PLAN), ("text", "First, the three fiscal years side by side:")],
+            delay=delay, end="close",
+        ),
     }
     if name == "scenario":
         return lambda request: analyst_scenario(request, delay=delay)
@@ -442,6 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", default="scenario", help="comma-separated script names")
     parser.add_argument("--delay", type=float, default=0.02, help="seconds between SSE frames")
     parser.add_argument("--api-key", default=None, help="reject requests without this key (401)")
+    parser.add_argument("--lenient", action="store_true", help="do not enforce the current API's rules")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.script.split(",") if n.strip()] or ["scenario"]
     responders = [_named_reply(n, args.delay) for n in names]
@@ -452,7 +496,8 @@ def main(argv: list[str] | None = None) -> None:
         state["i"] += 1
         return responders[i](request)
 
-    server = ReplayServer(responder=respond, api_key=args.api_key, port=args.port)
+    server = ReplayServer(responder=respond, api_key=args.api_key, port=args.port,
+                          strict=not args.lenient)
     server.announce = f"(script: {args.script})"
     signal.signal(signal.SIGTERM, _interrupt)
     server.serve_forever()

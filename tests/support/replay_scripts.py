@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-MODEL = "claude-replay-1"
+MODEL = "claude-sonnet-5-5"
 
 # Fragment sizes for tool JSON: deliberately irregular, so splits land inside keys, strings,
 # escapes and numbers. The first fragment is always "" as the real API often sends.
@@ -355,3 +355,80 @@ def many_tools(count: int, name: str, raw: str) -> Reply:
         frames += tool_block(i, f"toolu_bench_{i:04d}", name, odd_fragments(raw))
     frames += message_end("tool_use", 20 * count)
     return Reply(chunks=(Chunk(b"".join(frames)),), name="many_tools")
+
+
+# --- the 5.5 generation: thinking, signatures, notes between tool calls --------------------------
+
+
+def thinking_block(index: int, pieces: list[str], *, close: bool = True) -> list[bytes]:
+    """A thinking block: empty start, thinking_delta pieces, a signature_delta, stop. The strict
+    server signs it (and drops the text unless the request asked for display "summarized")."""
+    start = {"type": "thinking", "thinking": "", "signature": ""}
+    frames = [ev({"type": "content_block_start", "index": index, "content_block": start})]
+    for piece in pieces:
+        delta = {"type": "thinking_delta", "thinking": piece}
+        frames.append(ev({"type": "content_block_delta", "index": index, "delta": delta}))
+    if close:
+        sig = {"type": "signature_delta", "signature": "unsigned"}
+        frames.append(ev({"type": "content_block_delta", "index": index, "delta": sig}))
+        frames.append(ev({"type": "content_block_stop", "index": index}))
+    return frames
+
+
+def redacted_thinking_block(index: int) -> list[bytes]:
+    """A redacted_thinking block, which arrives whole (its data is filled in by the server)."""
+    block = {"type": "redacted_thinking", "data": "unsigned"}
+    return [
+        ev({"type": "content_block_start", "index": index, "content_block": block}),
+        ev({"type": "content_block_stop", "index": index}),
+    ]
+
+
+Block = tuple  # ("thinking", text) | ("redacted",) | ("text", text) | ("tool", name, raw, id)
+
+
+def reasoned_turn(
+    blocks: list[Block],
+    *,
+    stop_reason: str | None = None,
+    delay: float = 0.0,
+    end: str = "finish",
+    stop: bool = True,
+) -> Reply:
+    """A message of the current generation: blocks in the given order, e.g. thinking, then a
+    note in thinking between tool calls, text, tool_use. Thinking and text stream word by word,
+    tool JSON in odd fragments. ``stop_reason`` defaults to tool_use when there is a tool call."""
+    frames = [message_start(), PING]
+    tools = 0
+    for index, block in enumerate(blocks):
+        kind = block[0]
+        if kind == "thinking":
+            frames += thinking_block(index, split_text(block[1]))
+        elif kind == "redacted":
+            frames += redacted_thinking_block(index)
+        elif kind == "text":
+            frames += text_block(index, split_text(block[1]))
+        elif kind == "tool":
+            _, name, raw, tool_id = block
+            frames += tool_block(index, tool_id, name, odd_fragments(raw), noise=False)
+            tools += 1
+        else:  # pragma: no cover
+            raise ValueError(f"unknown block kind {kind!r}")
+    if end == "finish":  # a cut connection ("close", "reset") ends before the message's end
+        reason = stop_reason or ("tool_use" if tools else "end_turn")
+        frames += message_end(reason, 30 + 10 * len(blocks), stop=stop)
+    return stream_reply(frames, delay=delay, end=end, name="reasoned_turn")
+
+
+def thinking_heavy(tools: int, name: str, raw: str, *, note_words: int = 40) -> Reply:
+    """One message with ``tools`` tool calls, each after a note in a thinking block streamed word
+    by word (the 5.5 generation's shape), as one block of bytes (benchmarks)."""
+    note = " ".join(f"w{k}" for k in range(note_words))
+    frames = [message_start()]
+    index = 0
+    for i in range(tools):
+        frames += thinking_block(index, split_text(f"Step {i}: {note}"))
+        frames += tool_block(index + 1, f"toolu_think_{i:04d}", name, odd_fragments(raw))
+        index += 2
+    frames += message_end("tool_use", 60 * tools)
+    return Reply(chunks=(Chunk(b"".join(frames)),), name="thinking_heavy")

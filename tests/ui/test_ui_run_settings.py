@@ -63,13 +63,13 @@ def test_with_claude_the_chosen_model_reaches_every_model_call(ui_runtime, app_t
     assert get_settings().use_claude
     conv, at = open_conversation(app_test, rt)
     box = at.selectbox(key=f"settings-model-{conv.id}")
-    assert box.value == get_settings().model and "claude-haiku-4-5" in box.options
-    box.set_value("claude-haiku-4-5").run()
+    assert box.value == get_settings().model and "claude-haiku-5-5" in box.options
+    box.set_value("claude-haiku-5-5").run()
     at.number_input(key=f"settings-rounds-{conv.id}").set_value(3).run()
     seen: list = []
     provider.add(recording(seen, tool_step(("create_metric", METRIC), text="Looking.")),
                  recording(seen, text_step("Revenue was $391.0B.")))
     at.chat_input(key="prompt").set_value("Revenue?").run()
     assert not at.exception
-    assert seen == [("claude-haiku-4-5", get_settings().max_tokens)] * 2
+    assert seen == [("claude-haiku-5-5", get_settings().max_tokens)] * 2
     assert rt.store.list_messages(conv.id)[-1].status == "complete"

@@ -1,0 +1,73 @@
+"""The store's half for the API transcript: every message finstream sent to or got from Claude,
+content blocks exactly as they were (see finstream/transcript.py for why and how it is used).
+
+Append-only rows numbered per conversation; a mixin of Store (it uses Store's connection helpers).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from finstream.store import schema as t
+
+
+@dataclass(frozen=True)
+class ApiMessage:
+    idx: int
+    message_id: str  # the assistant message (or the question) this row belongs to
+    role: str
+    content: Any  # a string or a list of content blocks, as sent or received
+    meta: dict[str, Any] = field(default_factory=dict)  # model, system key, text_end
+
+
+class TranscriptMixin:
+    def append_api_messages(
+        self,
+        conversation_id: str,
+        message_id: str,
+        messages: list[dict[str, Any]],
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        """Append messages ({"role", "content"}) to the conversation's transcript, in order."""
+        if not messages:
+            return
+        with self._write() as conn:
+            last = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(t.api_messages.c.idx), 0)).where(
+                    t.api_messages.c.conversation_id == conversation_id
+                )
+            ).scalar_one()
+            conn.execute(t.api_messages.insert(), [
+                {"conversation_id": conversation_id, "idx": last + 1 + i, "message_id": message_id,
+                 "role": m["role"], "content": m["content"], "meta": meta or {}}
+                for i, m in enumerate(messages)
+            ])
+
+    def api_messages(self, conversation_id: str) -> list[ApiMessage]:
+        q = (
+            sa.select(t.api_messages)
+            .where(t.api_messages.c.conversation_id == conversation_id)
+            .order_by(t.api_messages.c.idx)
+        )
+        with self._read() as conn:
+            return [
+                ApiMessage(r["idx"], r["message_id"], r["role"], r["content"], r["meta"] or {})
+                for r in conn.execute(q).mappings()
+            ]
+
+    def reasoning(self, conversation_id: str) -> dict[str, str]:
+        """Each message's reasoning text as it streamed (its thinking_delta events, joined)."""
+        q = (
+            sa.select(t.events.c.message_id, t.events.c.payload)
+            .where(t.events.c.conversation_id == conversation_id, t.events.c.type == "thinking_delta")
+            .order_by(t.events.c.seq)
+        )
+        out: dict[str, list[str]] = {}
+        with self._read() as conn:
+            for message_id, payload in conn.execute(q):
+                out.setdefault(message_id, []).append(json.loads(payload)["text"])
+        return {k: "".join(v) for k, v in out.items()}
