@@ -215,10 +215,15 @@ class RunManager(TailMixin):
         earlier exchange (before ``before_root``, the exchange asked again, when given) and its
         own. Versions left behind by an edit or a regenerate are kept but not sent."""
         messages = await self.store.list_messages(conversation_id)
-        keep = {p.answer.id for p in history_pairs(messages, before_root=before_root)
-                if p.answer is not None}
-        keep.add(message_id)
-        return [r for r in await self.store.api_messages(conversation_id) if r.message_id in keep]
+        order = [p.answer.id for p in history_pairs(messages, before_root=before_root)
+                 if p.answer is not None and p.answer.id != message_id]
+        order.append(message_id)
+        groups: dict[str, list[Any]] = {mid: [] for mid in order}
+        for row in await self.store.api_messages(conversation_id):
+            if row.message_id in groups:
+                groups[row.message_id].append(row)
+        # Each exchange at the place it was first asked (an edit keeps its place), rows in order.
+        return [row for mid in order for row in groups[mid]]
 
     async def _launch(
         self, claimed: Any, rows: list[dict], prefix: str, options: RunOptions | None,

@@ -37,8 +37,10 @@ async def test_regenerate_and_edit_ask_again_with_the_right_history(sqlite_db):
         third = await env.manager.start(cid, "Cash?")
         await finish(env, cid, third)
         assert env.provider.requests[4].messages == [
-            {"role": "user", "content": "Revenue by quarter?"}, {"role": "assistant", "content": "A3"},
-            {"role": "user", "content": "Net income?"}, {"role": "assistant", "content": "B1"},
+            {"role": "user", "content": "Revenue by quarter?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "A3"}]},  # echoed as received
+            {"role": "user", "content": "Net income?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "B1"}]},
             {"role": "user", "content": "Cash?"},
         ]
         env.provider.assert_consumed()
