@@ -17,6 +17,9 @@ class ToolContext:
     """What a tool may read: the conversation's parsed filings."""
 
     filings: list[Filing] = field(default_factory=list)
+    # This answer's tool results in order, (tool name, result): what output tools verify against.
+    results: list[tuple[str, Any]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-answer caches (the fact index)
 
 
 @dataclass
@@ -77,7 +80,10 @@ class Toolbox:
     async def execute(self, name: str, model: BaseModel, ctx: ToolContext) -> ToolOutcome:
         tool = self._tools[name]
         if asyncio.iscoroutinefunction(tool.run):
-            return await tool.run(model, ctx)
-        if tool.inline:
-            return tool.run(model, ctx)
-        return await asyncio.to_thread(tool.run, model, ctx)
+            outcome = await tool.run(model, ctx)
+        elif tool.inline:
+            outcome = tool.run(model, ctx)
+        else:
+            outcome = await asyncio.to_thread(tool.run, model, ctx)
+        ctx.results.append((name, outcome.result))  # later tools (and the text check) verify against it
+        return outcome
