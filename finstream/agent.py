@@ -24,6 +24,8 @@ from finstream.assembler import (
 from finstream.filings.model import Filing
 from finstream.providers.base import Provider, ProviderError, ProviderRequest
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
+from finstream.verify.answer import check_answer
+from finstream.verify.prompt import FIGURE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ get_financial_data, get_table) rather than from memory, and say which filing and
 Show trends with create_chart, comparisons with create_table and headline figures with \
 create_metric, always passing the sources the data tools returned. Be concise: lead with the \
 answer, then the evidence."""
+SYSTEM_PROMPT += "\n\n" + FIGURE_RULES  # issue 14: filing text is data; every figure from a tool result
 
 _ARTIFACT_EVENTS = {"chart": ev.ChartReady, "table": ev.TableReady, "metric": ev.MetricReady}
 
@@ -221,6 +224,9 @@ async def run_turn(
             messages.append({"role": "assistant", "content": asm.assistant_content()})
             messages.append({"role": "user", "content": results})
             continue
+        checks = check_answer(out.text, ctx)  # the numbers of the finished text, against the facts
+        if checks is not None:
+            yield out.make(ev.Verification, scope="text", checks=checks)
         yield out.done(stop)
         return
     msg = f"Stopped after {max_rounds} rounds of tool calls without a final answer."

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from finstream.verify.model import NumberCheck
+
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -69,7 +71,8 @@ class ChartReady(_Event):
 
     type: Literal["chart_ready"] = Field("chart_ready", description="The event type (the union's discriminator).")
     chart_data: dict[str, Any] = Field(
-        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...]}"
+        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...], "
+        "'verification': [NumberCheck] (optional; one per point, see the verification event)}"
     )
     chart_index: int = Field(description="0-based index of this chart within the message.")
 
@@ -79,7 +82,8 @@ class TableReady(_Event):
 
     type: Literal["table_ready"] = Field("table_ready", description="The event type (the union's discriminator).")
     table_data: dict[str, Any] = Field(
-        description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...]}"
+        description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...], "
+        "'verification': [NumberCheck] (optional; one per numeric cell)}"
     )
     table_index: int = Field(description="0-based index of this table within the message.")
 
@@ -89,7 +93,8 @@ class MetricReady(_Event):
 
     type: Literal["metric_ready"] = Field("metric_ready", description="The event type (the union's discriminator).")
     metric_data: dict[str, Any] = Field(
-        description="{'label','value','unit','delta','delta_color','sources'}"
+        description="{'label','value','unit','delta','delta_color','sources', "
+        "'verification': [NumberCheck] (optional; the value and the delta)}"
     )
     metric_index: int = Field(description="0-based index of this metric within the message.")
 
@@ -122,6 +127,29 @@ class Error(_Event):
     retryable: bool = Field(False, description="True when retrying or continuing may succeed.")
 
 
+# --- verification (issue 14): the numbers of an artifact or of the finished text, checked ---
+
+
+class Verification(_Event):
+    """The numbers of an artifact or of the answer's text were checked against the filings."""
+
+    type: Literal["verification"] = Field("verification", description="The event type (the union's discriminator).")
+    scope: Literal["text", "chart", "table", "metric"] = Field(
+        description="What was checked: the answer's text (when it completed) or one artifact."
+    )
+    artifact_index: int | None = Field(
+        None, description="For an artifact: its chart_index/table_index/metric_index within the message."
+    )
+    checks: list[NumberCheck] = Field(
+        default_factory=list,
+        description="One check per number: value, status (verified, derived, unverified), reason, the "
+        "fact(s) behind it, and for text its [start, end) span in the message's text.",
+    )
+
+
+# --- end verification ---
+
+
 Event = Annotated[
     Union[
         MessageStart,
@@ -134,6 +162,7 @@ Event = Annotated[
         Status,
         MessageComplete,
         Error,
+        Verification,
     ],
     Field(discriminator="type"),
 ]
