@@ -17,6 +17,7 @@ from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
 from finstream.ui.session import live_views
 from finstream.ui.stream import coalesce, with_heartbeat
+from finstream.ui.verification import mark_text, render_text_notes
 from finstream.ui.view import MessageView
 
 TOOL_LABELS = {
@@ -103,7 +104,9 @@ def render_answer(view: MessageView, conversation_id: str, **actions: Any) -> No
     with st.chat_message("assistant", avatar=":material/query_stats:"):
         render_tools_done(view)
         if view.text:
-            st.markdown(view.text)
+            text, notes = mark_text(view.text, view.checks, md_escape)  # unverified numbers marked
+            st.markdown(text)
+            render_text_notes(notes, md_escape)
         render_outcome(view, conversation_id, **actions)
 
 
@@ -188,6 +191,7 @@ def render_live(
             yield from coalesce(events, view, on_event, on_tick=tick)
 
         st.write_stream(chunks(), cursor="▌")
+        render_text_notes(mark_text(view.text, view.checks, md_escape)[1], md_escape)
     return view
 
 
