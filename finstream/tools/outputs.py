@@ -149,44 +149,50 @@ def _verified(check, spec, ctx: ToolContext):
         spec, checks = check(spec, index)
     except UnknownFact as exc:
         raise ToolInputError(str(exc)) from None
-    return spec, checks, bool(index.filing_facts.by_id or index.pool)
+    # With no filing facts and no data results there is nothing to check against: no marks.
+    return spec, (checks if index.has_facts() else None)
 
 
-def _told(result: dict, checks, has_facts: bool) -> dict:
+def _told(result: dict, checks) -> dict:
     """Tell the model which numbers did not verify, so it can correct them."""
-    notes = model_note(checks) if has_facts else []
+    notes = model_note(checks) if checks else []
     if notes:
         result["unverified"] = notes
     return result
 
 
+def _with_checks(data: dict, checks) -> dict:
+    if checks is not None:
+        data["verification"] = dump(checks)
+    return data
+
+
 def create_chart(spec: ChartInput, ctx: ToolContext) -> ToolOutcome:
-    spec, checks, has_facts = _verified(verify_chart, spec, ctx)
+    spec, checks = _verified(verify_chart, spec, ctx)
     figure = build_figure(spec)
     sources = _sources(spec.sources)
     for s in spec.series:
         sources.extend(src.model_dump(exclude_none=True) for src in (s.sources or []) if src)
     data = {"figure": figure, "spec": spec.model_dump(mode="json"), "sources": _dedupe(sources)}
-    data["verification"] = dump(checks)
-    return ToolOutcome(_told({"shown": "chart", "title": spec.title}, checks, has_facts), "chart", data)
+    _with_checks(data, checks)
+    return ToolOutcome(_told({"shown": "chart", "title": spec.title}, checks), "chart", data)
 
 
 def create_table(spec: TableInput, ctx: ToolContext) -> ToolOutcome:
-    spec, checks, has_facts = _verified(verify_table, spec, ctx)
+    spec, checks = _verified(verify_table, spec, ctx)
     data = {
         "title": spec.title,
         "columns": [c.model_dump() for c in spec.columns],
         "rows": spec.rows,
         "unit_note": spec.unit_note,
         "sources": _sources(spec.sources),
-        "verification": dump(checks),
     }
     result = {"shown": "table", "title": spec.title, "rows": len(spec.rows)}
-    return ToolOutcome(_told(result, checks, has_facts), "table", data)
+    return ToolOutcome(_told(result, checks), "table", _with_checks(data, checks))
 
 
 def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
-    spec, checks, has_facts = _verified(verify_metric, spec, ctx)
+    spec, checks = _verified(verify_metric, spec, ctx)
     delta_text = None
     if spec.delta is not None:
         delta_text = (
@@ -203,9 +209,9 @@ def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
         "delta_color": spec.delta_color,
         "period": spec.period,
         "sources": _sources(spec.sources),
-        "verification": dump(checks),
     }
-    return ToolOutcome(_told({"shown": "metric", "label": spec.label}, checks, has_facts), "metric", data)
+    result = _told({"shown": "metric", "label": spec.label}, checks)
+    return ToolOutcome(result, "metric", _with_checks(data, checks))
 
 
 def _dedupe(items: list[dict]) -> list[dict]:

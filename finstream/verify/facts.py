@@ -155,6 +155,10 @@ class FactIndex:
         self._pool_ids: dict[str, Known] = {}
         self.seen = 0  # how many tool results of a ToolContext were read (see sync)
 
+    def has_facts(self) -> bool:
+        """Whether there is anything to check against (filing facts or data tool results)."""
+        return bool(self.filing_facts.by_id or self.pool)
+
     def get(self, fid: str) -> Known | None:
         return self._pool_ids.get(fid) or self.filing_facts.by_id.get(fid)
 
