@@ -66,6 +66,8 @@ def _unit_fits(kind: str, unit: str) -> bool:
 
 
 def _concept_fits(k: Known, hints: tuple[str, ...]) -> bool:
+    if k.origin == "passage":
+        return True  # a figure in filing text names no concept: its words were checked by the quote
     have = k.concept.split(":")[-1].lower()
     for hint in hints:
         h = hint.strip().lower()
@@ -82,7 +84,7 @@ def _concept_fits(k: Known, hints: tuple[str, ...]) -> bool:
 
 
 def _in_period(claim: Claim, k: Known) -> bool:
-    if k.origin == "passage" or (k.origin == "table" and k.period is None):
+    if k.origin in ("passage", "table") and k.period is None:
         return True
     periods = [claim.period] if claim.period_firm else [claim.period, *claim.periods]
     periods = [p for p in periods if p is not None]

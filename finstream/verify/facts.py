@@ -18,7 +18,7 @@ from typing import Any
 from finstream.filings.model import Fact, Filing
 from finstream.filings.numbers import parse_number
 from finstream.verify.model import FactRef
-from finstream.verify.numbers import find_numbers, scale_of
+from finstream.verify.numbers import scale_of
 from finstream.verify.periods import Period, parse_period
 
 
@@ -224,14 +224,20 @@ class FactIndex:
                 ))
 
     def _add_passage(self, hit: dict[str, Any]) -> None:
+        """The figures a quoted passage prints, each with the period its own words give it."""
+        from finstream.verify.text import claims_in  # text builds on this module
+
         text = str(hit.get("text") or "")
         document = str(hit.get("filing") or "")
         where = hit.get("section") or (f"page {hit['page']}" if hit.get("page") else None)
-        for w in find_numbers(text):
-            unit = {"money": "USD", "per_share": "USD/shares", "percent": "%"}.get(w.kind, "text")
+        for c in claims_in(text):
+            unit = {"money": "USD", "per_share": "USD/shares", "percent": "%"}.get(c.kind, "text")
+            period = c.period  # filing prose names the period before or after its figures
             self.add(Known(
-                id=fact_id(document, w.text, None, None, unit, None, f"passage {where}"),
-                document=document, concept=w.text, value=w.value, unit=unit, label=text[max(0, w.start - 60): w.end + 20],
+                id=fact_id(document, f"{c.text}@{c.span[0]}", None, None, unit, None, f"passage {where}"),
+                document=document, concept=c.text or "", value=c.value, unit=unit,
+                label=f"figure quoted in {where or document}",
+                period_label=period.label() if period else None, end=period.end if period else None,
                 origin="passage", section=where,
             ))
 

@@ -19,7 +19,7 @@ _SCALE = r"trillion|billions?|millions?|thousands?|bn|mm|mn|tn|[TBMK](?![A-Za-z]
 _COUNT_UNITS = r"shares|employees|stores|customers|subscribers|users|units|locations|restaurants|members|accounts"
 _MONEY = re.compile(
     rf"(?P<sign>[-−–+]\s?)?(?P<open>\()?\s?(?P<cur>US\$|\$|USD\s?)\s?(?P<sign2>[-−])?(?P<open2>\()?(?P<num>{_NUM})"
-    rf"(?P<close>\))?(?:\s?(?P<scale>{_SCALE})\b\.?)?(?P<close2>\))?"
+    rf"(?P<close>\))?(?:\s?(?P<scale>{_SCALE})\b)?(?P<close2>\))?"
     rf"(?P<per>\s?(?:per|a|/)\s?(?:diluted\s+|basic\s+)?share)?",
     re.I,
 )
@@ -64,8 +64,9 @@ class Written:
 def digits_tolerance(num: str, scale: float = 1.0) -> float:
     """Half a unit of the last written digit: "391.0" -> 0.05, "391" -> 0.5, times the scale.
 
-    Trailing zeros of a whole number count as rounding ("391,000,000,000" is 391 billion to the
-    nearest billion) as long as three significant digits remain.
+    Three or more trailing zeros of a whole number count as rounding ("391,000,000,000" is 391
+    billion to the nearest billion) as long as three significant digits remain; fewer are digits
+    ("3,660" is not "about 3,700").
     """
     num = num.replace(",", "")
     if "." in num:
@@ -73,7 +74,7 @@ def digits_tolerance(num: str, scale: float = 1.0) -> float:
         return 0.5 * 10.0 ** (-decimals) * scale
     digits = num.lstrip("0") or "0"
     zeros = len(digits) - len(digits.rstrip("0"))
-    zeros = min(zeros, max(0, len(digits) - 3))
+    zeros = min(zeros, max(0, len(digits) - 3)) if zeros >= 3 else 0
     return 0.5 * 10.0**zeros * scale
 
 

@@ -24,6 +24,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # a bare year after a preposition: "in 2024" (loose: a calendar or a fiscal year)
     (re.compile(r"\b(?:in|for|of|during|since|from|to|and|vs|versus|over|through|–|-)\s?((?:19|20)\d\d)\b(?![-/]\d)"), "year"),
 )
+_ENDED = re.compile(r"^\s*(FY|Q[1-4]|H[12]|9M)\s+ended\s+(\d{4}-\d\d-\d\d)\s*$", re.I)
 _RANGE_JOIN = re.compile(r"^\s*(?:–|—|-|to|through|thru|until)\s*$", re.I)
 
 
@@ -37,8 +38,8 @@ class Period:
     loose: bool = False  # a bare year: either the fiscal or the calendar year
 
     def label(self) -> str:
-        if self.end is not None and self.kind is None:
-            return self.end.isoformat()
+        if self.end is not None and (self.kind is None or self.year is None):
+            return f"{self.kind} ended {self.end.isoformat()}" if self.kind else self.end.isoformat()
         if self.kind == "FY":
             return f"FY{self.year}"
         return f"{self.kind} FY{self.year}"
@@ -96,6 +97,9 @@ def parse_period(text: str | None) -> Period | None:
     """The one period a label names ("FY2024", "Q2 FY2025", "2024-09-28"), or None."""
     if not text:
         return None
+    ended = _ENDED.match(text)
+    if ended:  # "Q3 ended 2024-11-02": the filing does not say which fiscal year
+        return Period(ended.group(1).upper(), None, parse_date(ended.group(2)))
     mentions = find_periods(text)
     if not mentions:
         m = re.fullmatch(r"\s*((?:19|20)\d\d)\s*", text)
@@ -120,7 +124,7 @@ def matches(claimed: Period, fact_period: Period | None, fact_end: date | None) 
         return False
     if claimed.kind != fact_period.kind:
         return False
-    if claimed.year == fact_period.year:
-        return True
+    if claimed.year == fact_period.year or fact_period.year is None:
+        return True  # a fact labelled only by its end date ("Q3 ended 2024-11-02") has no year to compare
     # "in 2024" may mean the calendar year the fiscal year ends in.
     return claimed.loose and fact_end is not None and fact_end.year == claimed.year and claimed.kind == "FY"

@@ -23,7 +23,8 @@ _SUBJECTS = re.compile(
     re.I,
 )
 _RELATIVE = re.compile(r"\b(a year earlier|the prior year|prior[- ]year|previous year|year[- ]ago|last year)\b", re.I)
-_GAP_MAX = 32
+_COMPARED = re.compile(r"\b(from|compared|against|versus|vs|than)\b", re.I)
+_GAP_MAX = 60  # "$303.5 million for the prior year 13-week fiscal period ended October 28, 2023"
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -111,11 +112,15 @@ def claims_in(text: str) -> list[Claim]:
             continue
         last = before[-1]
         candidates = [last.period]
+        in_range = False
         for a, b in ranges(text, in_sentence):
             if b is last or a is last:
-                candidates = [a.period, b.period]
+                candidates, in_range = [a.period, b.period], True
         if _RELATIVE.search(text[last.end : min(s1, w.end + 30)]):
             candidates = [_earlier(p) for p in candidates]
+        elif not in_range and _COMPARED.search(text[last.end : w.start]):
+            claims.append(claim)  # "… in FY2024, up from $383.3B": the comparison's period is not named
+            continue
         claims.append(replace(claim, period=candidates[-1], period_firm=False, periods=tuple(candidates)))
     return claims
 
