@@ -171,6 +171,10 @@ def exchanges(conversation_id: str) -> list[Exchange]:
         pending = None
     if pending is not None:
         out.append(Exchange(pending, None))
+    checks = st_.message_checks([m.id for m in messages if m.role == "assistant"])  # text marks
+    for ex in out:
+        if ex.answer is not None:
+            ex.answer.checks = checks.get(ex.answer.message_id, [])
     return out
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from finstream.filings.model import Source
+from finstream.formatting import format_value
 from finstream.verify.check import Claim, check_claim
 from finstream.verify.facts import FactIndex, Known
 from finstream.verify.model import NumberCheck
@@ -57,10 +58,23 @@ def _concepts(sources: list[Any], name: str | None) -> tuple[tuple[str, ...], bo
     return ((subject,) if subject else ((name,) if name else ())), False
 
 
+def shown(value: float, kind: str, scale: float | None = None) -> str:
+    """How a typed value reads in a reason: 412300000000 -> '$412.3B', 2.02 -> '2.02%'."""
+    v = value * (scale or 1.0)
+    if kind == "money":
+        return format_value(v, "USD")
+    if kind == "per_share":
+        return f"${v:,.2f}"
+    if kind == "percent":
+        return f"{value:g}%"
+    return f"{v:,g}"
+
+
 def _check(index: FactIndex, value: float, *, kind: str, scales: tuple[float, ...], period: Period | None,
            concepts: tuple[str, ...], firm: bool, where: str, fact_id: str | None = None,
            signed: bool = True) -> NumberCheck:
-    claim = Claim(value=value, tolerance=float_tolerance(value), kind=kind, text=None, period=period,
+    text = shown(value, kind, scales[0] if len(scales) == 1 else None)
+    claim = Claim(value=value, tolerance=float_tolerance(value), kind=kind, text=text, period=period,
                   concepts=concepts, concept_firm=firm, scales=scales, where=where, signed=signed,
                   fact_ids=(fact_id,) if fact_id else ())
     result = check_claim(claim, index)
