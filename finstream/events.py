@@ -147,6 +147,21 @@ class Verification(_Event):
     )
 
 
+class Citation(_Event):
+    """The model cited a passage of a filing (a search_filing result) for a part of its answer."""
+
+    type: Literal["citation"] = Field("citation", description="The event type (the union's discriminator).")
+    index: int = Field(description="0-based number of this citation within the message (footnote n+1).")
+    filing: str = Field(description="File name of the cited filing.")
+    section: str | None = Field(None, description="Section of the cited passage (10-K item, note, sheet).")
+    page: int | None = Field(None, description="1-based page of the cited passage (PDF).")
+    quoted_text: str = Field(description="The cited passage text, as the model received it.")
+    text_offset: int = Field(
+        description="Offset in the message's text where the text this citation supports begins."
+    )
+    source: str = Field("", description="The search result's source locator (finstream://filing/...).")
+
+
 # --- end verification ---
 
 
@@ -163,6 +178,7 @@ Event = Annotated[
         MessageComplete,
         Error,
         Verification,
+        Citation,
     ],
     Field(discriminator="type"),
 ]
