@@ -57,9 +57,9 @@ def _kind(k: Known) -> str:
 def _measures(pool: Iterable[Known]) -> list[list[Known]]:
     groups: dict[tuple, list[Known]] = {}
     for k in pool:
-        if k.end is None or k.origin in ("passage", "table"):
+        if k.end is None or k.origin == "passage":
             continue
-        key = (k.concept.split(":")[-1].lower(), k.unit, tuple(sorted(k.dimensions.items())), _kind(k))
+        key = (k.concept.split(":")[-1].lower(), k.unit, tuple(sorted(k.dimensions.items())), _kind(k), k.section)
         groups.setdefault(key, []).append(k)
     for g in groups.values():
         g.sort(key=lambda k: k.end)
@@ -69,9 +69,9 @@ def _measures(pool: Iterable[Known]) -> list[list[Known]]:
 def _periods(pool: Iterable[Known]) -> list[list[Known]]:
     groups: dict[tuple, list[Known]] = {}
     for k in pool:
-        if k.end is None or k.origin in ("passage", "table"):
+        if k.end is None or k.origin == "passage":
             continue
-        groups.setdefault((k.start, k.end), []).append(k)
+        groups.setdefault((k.start, k.end, k.section), []).append(k)
     return list(groups.values())
 
 

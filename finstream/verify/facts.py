@@ -12,11 +12,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from finstream.filings.model import Fact, Filing
 from finstream.filings.numbers import parse_number
+from finstream.filings.periods import duration_months
 from finstream.verify.model import FactRef
 from finstream.verify.numbers import scale_of
 from finstream.verify.periods import Period, parse_period
@@ -132,6 +133,23 @@ class FilingFacts:
                 self.by_id.setdefault(k.id, k)
         self._sorted = sorted(self.by_id.values(), key=lambda k: k.value)
         self._values = [k.value for k in self._sorted]
+        # What the filings call the period of each length ending on a day: a printed table's
+        # "Years ended September 28, 2024" column is the FY2024 of the XBRL facts.
+        self.labels: dict[tuple[str, date, int], str] = {}
+        for k in self.by_id.values():
+            if k.period_label and k.end is not None and not k.dimensions:
+                months = round(k.months) if k.months else 0
+                self.labels.setdefault((k.document, k.end, months), k.period_label)
+
+    def label_for(self, document: str, end: date, months: int | None) -> str | None:
+        """The period label the filing's own facts give a period of ``months`` ending on ``end``."""
+        for delta in (0, -1, 1, -2, 2, -3, 3):
+            day = end + timedelta(days=delta)
+            for m in ([months] if months is not None else [12, 3, 0]):
+                label = self.labels.get((document, day, m))
+                if label:
+                    return label
+        return None
 
     def near(self, value: float, tolerance: float) -> list[Known]:
         lo = bisect.bisect_left(self._values, value - tolerance)
@@ -215,12 +233,18 @@ class FactIndex:
                     continue
                 header = columns[c] if c < len(columns) else ""
                 percent = isinstance(cell, str) and "%" in cell
+                period = parse_period(header)
+                end = period.end if period is not None else None
+                period_label = header or None
+                if end is not None and (period.kind is None or period.year is None):
+                    months = duration_months(header) or duration_months(str(result.get("title") or ""))
+                    period_label = self.filing_facts.label_for(document, end, months) or period_label
                 self.add(Known(
                     id=fact_id(document, label, None, None, "table", {"column": header, "row": str(r)},
                                f"table {result.get('index')}"),
                     document=document, concept=label, value=value if percent else value * scale,
-                    unit="%" if percent else "table", label=label, period_label=header or None,
-                    end=None, origin="table", section=str(result.get("title") or "") or None,
+                    unit="%" if percent else "table", label=label, period_label=period_label,
+                    end=end, origin="table", section=str(result.get("title") or "") or None,
                 ))
 
     def _add_passage(self, hit: dict[str, Any]) -> None:

@@ -160,3 +160,18 @@ def test_a_press_release_and_its_quoted_passages(filing):
     series_only = answer_index(buckle, "revenue", period_type="all")
     swapped = check_text("Net sales were $303.5 million for the quarter ended November 2, 2024.", series_only)
     assert swapped[0].status == "unverified" and swapped[0].reason.startswith("wrong period")
+
+
+def test_figures_read_from_a_printed_statement(filing):
+    """get_table's income statement: columns dated "Years ended September 28,2024" are FY2024."""
+    from finstream.tools.data import GetTableInput, get_table
+
+    apple10k = filing(AAPL_10K)
+    index = FactIndex([apple10k])
+    table = get_table(GetTableInput(title="consolidated statements of operations"), ToolContext([apple10k]))
+    index.add_tool_result("get_table", table.result)
+    checks = check_text("Total net sales were $391,035 million in FY2024 and Services net sales $96,169 "
+                        "million in FY2024; gross margin was 46.2% of net sales in FY2024. Services "
+                        "net sales were $85,200 million in FY2024.", index)
+    assert [c.status for c in checks] == ["verified", "verified", "derived", "unverified"], [c.reason for c in checks]
+    assert checks[3].reason.startswith("wrong period") and "FY2023" in checks[3].reason
