@@ -122,6 +122,7 @@ class Backend:
         by_message: dict[str, list[dict[str, Any]]] = {}
         for art in artifacts:
             by_message.setdefault(art.message_id, []).append(artifact_json(art))
+        checks = await self.store.message_checks([m.id for m in messages if m.role == "assistant"])
         return {
             "conversation_id": conv.id,
             "title": conv.title,
@@ -133,6 +134,7 @@ class Backend:
                     "message_id": m.id, "role": m.role, "status": m.status, "text": m.text,
                     "stop_reason": m.stop_reason, "usage": m.usage, "error": m.error,
                     "created_at": _iso(m.created_at), "artifacts": by_message.get(m.id, []),
+                    "verification": checks.get(m.id, []),  # the text's numbers, checked
                 }
                 for m in messages
             ],

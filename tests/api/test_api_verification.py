@@ -51,5 +51,8 @@ async def test_answers_over_http_carry_their_marks(server):
             events = [ev.parse_event(s.data) async for s in source.aiter_sse()]
         assert [e.type for e in events[-2:]] == ["verification", "message_complete"]
         assert events[-2].checks == [NumberCheck.model_validate(c) for c in body["verification"]]
+        history = (await client.get(f"/api/conversation/{cid}")).json()
+        answer = next(m for m in history["messages"] if m["message_id"] == body["message_id"])
+        assert answer["verification"] == body["verification"]
         schema = (await client.get("/api/protocol/schema")).json()
         assert {"Verification", "Citation", "NumberCheck", "FactRef"} <= set(schema["$defs"])
