@@ -116,12 +116,34 @@ def _hits(claim: Claim, index: FactIndex) -> list[tuple[Known, float]]:
     return out
 
 
+def _local_names(hints: tuple[str, ...]) -> list[str]:
+    names: list[str] = []
+    for hint in hints:
+        metric = find_metric(hint)
+        concepts = metric.concepts if metric is not None else (hint,)
+        names += [c.split(":")[-1].lower() for c in concepts]
+    return names
+
+
 def _expected(claim: Claim, index: FactIndex) -> list[Known]:
-    """This answer's facts for the claim's concept and period: what the number should have been."""
+    """The facts for the claim's line item and period: what the number should have been.
+
+    This answer's data first; else the filings' facts of that concept (the first concept of a
+    common metric that has one for the period).
+    """
     if not claim.concepts or claim.period is None:
         return []
-    return [k for k in index.pool if k.origin == "series" and _concept_fits(k, claim.concepts)
-            and _in_period(claim, k) and _unit_fits(claim.kind, k.unit)]
+    found = [k for k in index.pool if k.origin == "series" and _concept_fits(k, claim.concepts)
+             and _in_period(claim, k) and _unit_fits(claim.kind, k.unit)]
+    if found:
+        return found
+    for name in _local_names(claim.concepts):
+        filed = [k for k in index.filing_facts.by_concept.get(name, [])
+                 if _in_period(claim, k) and _unit_fits(claim.kind, k.unit)
+                 and (k.months is None or k.months > 10.5 or claim.period.kind != "FY")]
+        if filed:
+            return filed[:1]
+    return []
 
 
 def _result(claim: Claim, status: str, reason: str, facts: list[Known], formula: str | None = None) -> NumberCheck:

@@ -136,7 +136,10 @@ class FilingFacts:
         # What the filings call the period of each length ending on a day: a printed table's
         # "Years ended September 28, 2024" column is the FY2024 of the XBRL facts.
         self.labels: dict[tuple[str, date, int], str] = {}
+        self.by_concept: dict[str, list[Known]] = {}  # local name, lower case -> facts without dimensions
         for k in self.by_id.values():
+            if not k.dimensions:
+                self.by_concept.setdefault(k.concept.split(":")[-1].lower(), []).append(k)
             if k.period_label and k.end is not None and not k.dimensions:
                 months = round(k.months) if k.months else 0
                 self.labels.setdefault((k.document, k.end, months), k.period_label)
