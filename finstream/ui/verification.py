@@ -89,7 +89,8 @@ def mark_text(text: str, checks: list[dict[str, Any]], escape: Any) -> tuple[str
         if start < pos or end > len(text) or text[start:end] != (c.get("text") or text[start:end]):
             continue  # the text changed since the check (a continuation): leave it unmarked
         notes.append(f"[{len(notes) + 1}] {text[start:end]}: {c.get('reason', '')}")
-        out += [text[pos:start], f":red-background[{escape(text[start:end])}{MARK}{len(notes)}]"]
+        cut = start - 1 if start > pos and text[start - 1] == "\\" else start  # the model's own "\$" escape
+        out += [text[pos:cut], f":red-background[{escape(text[start:end])}{MARK}{len(notes)}]"]
         pos = end
     out.append(text[pos:])
     return "".join(out), notes

@@ -125,6 +125,20 @@ def _local_names(hints: tuple[str, ...]) -> list[str]:
     return names
 
 
+def _admissible(claim: Claim, k: Known) -> bool:
+    """Whether an equal fact is evidence for this number.
+
+    A filing holds thousands of facts, so some fact equals almost any number by chance: one the
+    answer did not look up counts only if it is of the line item the answer names or, when the
+    answer names none, of the period it names.
+    """
+    if k.origin != "filing":
+        return True
+    if claim.concepts:
+        return _concept_fits(k, claim.concepts)
+    return claim.period is not None
+
+
 def _expected(claim: Claim, index: FactIndex) -> list[Known]:
     """The facts for the claim's line item and period: what the number should have been.
 
@@ -214,7 +228,7 @@ def check_claim(claim: Claim, index: FactIndex) -> NumberCheck:
     """The status of one number, with the reason and the facts behind it."""
     if claim.fact_ids:
         return _by_ids(claim, index)
-    hits = _hits(claim, index)
+    hits = [(k, s) for k, s in _hits(claim, index) if _admissible(claim, k)]
     expected = _expected(claim, index)
     in_period = [(k, s) for k, s in hits if _in_period(claim, k)]
     if claim.concepts:

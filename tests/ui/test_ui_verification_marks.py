@@ -88,6 +88,9 @@ def test_marks_in_text_are_escaped_and_follow_the_spans():
     marked, notes = mark_text(text, checks, md_escape)
     assert marked == "Revenue was :red-background[\\$412\\.3B⚠1], not *bold* [link](http://x)."
     assert notes == ["[1] $412.3B: no fact [x](y)"]
+    escaped = "Revenue was \\$412.3B."  # a model that escapes its dollar signs itself
+    checks_escaped = [{"status": "unverified", "span": [13, 20], "text": "$412.3B", "reason": "r"}]
+    assert mark_text(escaped, checks_escaped, md_escape)[0] == "Revenue was :red-background[\\$412\\.3B⚠1]."
     stale = [{"status": "unverified", "span": [12, 19], "text": "$999.9B", "reason": "r"}]
     assert mark_text(text, stale, md_escape) == (text, [])  # the text changed: no mark in the wrong place
 

@@ -175,3 +175,10 @@ def test_figures_read_from_a_printed_statement(filing):
                         "net sales were $85,200 million in FY2024.", index)
     assert [c.status for c in checks] == ["verified", "verified", "derived", "unverified"], [c.reason for c in checks]
     assert checks[3].reason.startswith("wrong period") and "FY2023" in checks[3].reason
+
+
+def test_a_chance_equality_with_a_fact_nobody_looked_up_is_no_evidence(apple):
+    """R&D (31,370) was not fetched: it backs a number that names it, not a number that names nothing."""
+    checks = check_text("Research and development was $31.4B in FY2024. The figure was $31.4B.", apple)
+    assert [c.status for c in checks] == ["verified", "unverified"], [c.reason for c in checks]
+    assert checks[0].facts[0].concept == "us-gaap:ResearchAndDevelopmentExpense"
