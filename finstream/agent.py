@@ -224,7 +224,8 @@ async def run_turn(
             messages.append({"role": "assistant", "content": asm.assistant_content()})
             messages.append({"role": "user", "content": results})
             continue
-        checks = check_answer(out.text, ctx)  # the numbers of the finished text, against the facts
+        # The numbers of the finished text, against the facts (off the loop: it reads the filings).
+        checks = await asyncio.to_thread(check_answer, out.text, ctx)
         if checks is not None:
             yield out.make(ev.Verification, scope="text", checks=checks)
         yield out.done(stop)

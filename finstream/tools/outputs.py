@@ -231,20 +231,20 @@ OUTPUT_TOOLS = [
         "and pass their sources.",
         ChartInput,
         create_chart,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
         "create_table",
         "Show a table beside the answer (e.g. a statement or a comparison across periods).",
         TableInput,
         create_table,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
         "create_metric",
         "Show one headline number as a metric tile, with its change against a comparison period.",
         MetricInput,
         create_metric,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
 ]
