@@ -9,7 +9,7 @@ that line and period, or the period the number really belongs to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from finstream.filings.concepts import find_metric, label_matches
 from finstream.formatting import format_value
@@ -98,8 +98,6 @@ def _hits(claim: Claim, index: FactIndex) -> list[tuple[Known, float]]:
     for scale in claim.scales:
         target, tol = claim.value * scale, claim.tolerance * scale * _SLACK + 1e-9
         wanted = [target]
-        if claim.kind == "percent":
-            wanted = [target]
         if claim.loss or claim.direction:
             wanted.append(-target)
         cands = [k for w in wanted for k in index.near(w, tol)]
@@ -224,6 +222,36 @@ def _derive(claim: Claim, pool: list[Known]) -> NumberCheck | None:
     return _result(claim, "derived", f"{best.formula}: {best.describe(fmt)}", list(best.facts), best.formula)
 
 
+def _percent_hint(claim: Claim, pool: list[Known]) -> NumberCheck | None:
+    """For a percentage that recomputes from nothing: the wrong sign, or what its line recomputes as."""
+    flipped = _derive(replace(claim, value=-claim.value * (claim.direction or 1), direction=0, signed=True), pool)
+    if flipped is not None and flipped.status == "derived":
+        return _result(claim, "unverified", f"wrong direction: {flipped.reason.split(': ', 1)[-1]} gives "
+                       f"{_percent_of(flipped, pool)}", [_by_id(pool, f.id) for f in flipped.facts])
+    if not claim.concepts:
+        return None
+    near = [d for d in derivations(pool, "percent") if _concept_fits(d.facts[0], claim.concepts)
+            and (claim.period is None or matches(claim.period, d.anchor.period, d.anchor.end))
+            and d.formula in ("margin", "growth")]
+    if not near:
+        return None
+    best = min(near, key=lambda d: abs(d.value - claim.value * (claim.direction or 1)))
+    return _result(claim, "unverified", f"no fact or formula gives {claim.text or claim.value}: "
+                   f"{best.describe(fmt)} is {best.value:.1f}%", list(best.facts), best.formula)
+
+
+def _by_id(pool: list[Known], fid: str) -> Known:
+    return next(k for k in pool if k.id == fid)
+
+
+def _percent_of(check: NumberCheck, pool: list[Known]) -> str:
+    facts = [_by_id(pool, f.id) for f in check.facts]
+    for d in derivations(facts, "percent"):
+        if d.formula == check.formula and [k.id for k in d.facts] == [f.id for f in check.facts]:
+            return f"{d.value:+.1f}%"
+    return "the other sign"
+
+
 def check_claim(claim: Claim, index: FactIndex) -> NumberCheck:
     """The status of one number, with the reason and the facts behind it."""
     if claim.fact_ids:
@@ -262,6 +290,10 @@ def check_claim(claim: Claim, index: FactIndex) -> NumberCheck:
         k = expected[0]
         return _result(claim, "unverified", f"no fact equals {claim.text or claim.value}: {_name(k)} is {fmt(k)}",
                        [k])
+    if claim.kind == "percent":
+        hint = _percent_hint(claim, index.pool)
+        if hint is not None:
+            return hint
     return _result(claim, "unverified", f"no fact in the filings or this answer's data equals "
                    f"{claim.text or claim.value}", [])
 

@@ -182,3 +182,45 @@ def test_a_chance_equality_with_a_fact_nobody_looked_up_is_no_evidence(apple):
     checks = check_text("Research and development was $31.4B in FY2024. The figure was $31.4B.", apple)
     assert [c.status for c in checks] == ["verified", "unverified"], [c.reason for c in checks]
     assert checks[0].facts[0].concept == "us-gaap:ResearchAndDevelopmentExpense"
+
+
+CLAUDE_LIKE = """## Apple's FY2024 results
+
+Apple's **total net sales were $391.0 billion** in fiscal 2024 (up 2.0% year over year from $383.3 billion in fiscal 2023).
+
+Key figures:
+- **Net income:** $93.7B (FY2024), down 3.4% from $97.0B
+- **Gross margin:** 46.2% in FY2024, versus 44.1% in FY2023
+- **Operating income:** $123.2 billion, an operating margin of 31.5%
+- **Diluted EPS:** $6.08, compared with $6.13 a year earlier
+
+| Metric | FY2023 | FY2024 | Change |
+|---|---|---|---|
+| Revenue | $383.3B | $391.0B | +2.0% |
+| Net income | $97.0B | $93.7B | -3.4% |
+
+Over FY2022–FY2024, revenue went from $394.3B to $391.0B, a compound annual rate of -0.4%.
+"""
+
+
+@pytest.fixture(scope="module")
+def apple_answer(filing):
+    return answer_index(filing(AAPL_10K), "revenue", "net income", "gross profit", "operating income", "eps")
+
+
+def test_an_answer_written_like_claude_writes_them_checks_out(apple_answer):
+    checks = check_text(CLAUDE_LIKE, apple_answer)
+    assert len(checks) == 21
+    assert [c.text for c in checks if c.status == "unverified"] == []
+    assert {c.formula for c in checks if c.status == "derived"} == {"growth", "margin", "cagr"}
+
+
+def test_the_same_answer_mistyped_is_marked_where_it_is_wrong(apple_answer):
+    bad = (CLAUDE_LIKE.replace("$93.7B (FY2024)", "$97.0B (FY2024)").replace("46.2% in", "43.2% in")
+           .replace("| $383.3B | $391.0B |", "| $383.3B | $412.3B |").replace("down 3.4%", "up 3.4%"))
+    wrong = {c.text: c.reason for c in check_text(bad, apple_answer) if c.status == "unverified"}
+    assert list(wrong) == ["$97.0B", "3.4%", "43.2%", "$412.3B"]
+    assert wrong["$97.0B"] == "wrong period: $97.0B is Net income FY2023, not FY2024"
+    assert wrong["3.4%"].startswith("wrong direction") and wrong["3.4%"].endswith("gives -3.4%")
+    assert wrong["43.2%"].endswith("is 46.2%")
+    assert wrong["$412.3B"] == "no fact equals $412.3B: Revenue FY2024 is $391.0B"
