@@ -224,3 +224,15 @@ def test_the_same_answer_mistyped_is_marked_where_it_is_wrong(apple_answer):
     assert wrong["3.4%"].startswith("wrong direction") and wrong["3.4%"].endswith("gives -3.4%")
     assert wrong["43.2%"].endswith("is 46.2%")
     assert wrong["$412.3B"] == "no fact equals $412.3B: Revenue FY2024 is $391.0B"
+
+
+def test_growth_of_a_loss_is_measured_against_the_size_of_the_loss(filing):
+    """Snowflake's net loss went from -$836.1M (FY2024) to -$1,285.6M (FY2025): -53.8%, not +53.8%."""
+    index = answer_index(filing("snow_facts.json"), "net income")
+    claim = Claim(value=-53.8, tolerance=0.05, kind="percent", signed=True, concepts=("net income",),
+                  period=Period("FY", 2025))
+    result = check_claim(claim, index)
+    assert result.status == "derived" and result.formula == "growth", result.reason
+    assert [f.value for f in result.facts] == [-836_097_000, -1_285_640_000]
+    assert check_claim(Claim(value=53.8, tolerance=0.05, kind="percent", signed=True, concepts=("net income",),
+                             period=Period("FY", 2025)), index).status == "unverified"

@@ -71,6 +71,10 @@ def test_period_matching():
     assert not matches(Period("Q2", 2024), Period("Q3", None, date(2024, 11, 2)), date(2024, 11, 2))
     # "in 2024" is FY2024, or the fiscal year that ends in calendar 2024
     assert matches(Period("FY", 2024, loose=True), Period("FY", 2025), date(2024, 12, 31))
+    # A retailer's fiscal 2024 ends in February 2025: "FY2025" is not it, "in 2025" may be.
+    assert not matches(Period("FY", 2025), Period("FY", 2024), date(2025, 2, 1))
+    assert matches(Period("FY", 2025, loose=True), Period("FY", 2024), date(2025, 2, 1))
+    assert not matches(Period("Q4", 2025, loose=True), Period("FY", 2024), date(2025, 2, 1))
 
 
 def test_each_number_gets_the_period_written_after_it_or_named_before_it():
