@@ -109,3 +109,31 @@ def test_any_change_to_a_fact_changes_its_id(base, which, extra):
         changed[which] = base[which] + extra
     assert fact_id(*base) == fact_id(*base)
     assert fact_id(*changed) != fact_id(*base)
+
+
+def test_a_table_result_is_scaled_by_its_unit_note():
+    idx = FactIndex([])
+    idx.add_tool_result("get_table", {"filing": "x.pdf", "index": 0, "title": "Results",
+                                      "columns": ["Item", "2024"], "rows": [["Net sales", 12_345.0]],
+                                      "unit_note": "In millions"})
+    (k,) = idx.pool
+    assert k.value == 12_345e6 and k.origin == "table"
+
+
+def test_a_figure_quoted_from_a_passage_that_names_no_period_verifies_in_any():
+    from finstream.verify.text import check_text
+
+    idx = FactIndex([])
+    idx.add_tool_result("search_filing", {"results": [
+        {"filing": "x.htm", "section": "MD&A", "text": "Net sales rose to $12.5 million."}]})
+    (check,) = check_text("Net sales were $12.5 million in FY2024.", idx)
+    assert check.status == "verified" and "quoted in MD&A" in check.reason
+
+
+def test_chart_values_given_by_fact_id_are_filled_at_the_stated_scale():
+    spec = ChartInput(title="Revenue", x=["FY2023", "FY2024"], unit="USD", y_label="USD millions",
+                      series=[{"name": "Revenue", "fact_ids": [id_of(FACTS[0]), id_of(FACTS[1])]}])
+    filled, checks = verify_chart(spec, index())
+    assert filled.series[0].values == [383_285.0, 391_035.0]
+    assert statuses(checks) == ["verified", "verified"]
+    assert [s.concept for s in filled.series[0].sources] == [REV, REV]

@@ -236,3 +236,25 @@ def test_growth_of_a_loss_is_measured_against_the_size_of_the_loss(filing):
     assert [f.value for f in result.facts] == [-836_097_000, -1_285_640_000]
     assert check_claim(Claim(value=53.8, tolerance=0.05, kind="percent", signed=True, concepts=("net income",),
                              period=Period("FY", 2025)), index).status == "unverified"
+
+
+def test_a_period_named_after_a_comparison_word_is_not_the_numbers(apple_answer):
+    checks = check_text("In FY2024 net income was $93.7B, compared with FY2023's $97.0B.", apple_answer)
+    assert [c.status for c in checks] == ["verified", "verified"], [c.reason for c in checks]
+
+
+def test_net_sales_is_revenue(apple_answer):
+    (check,) = check_text("Net sales were $93.7B in FY2024.", apple_answer)
+    assert check.status == "unverified" and "Revenue FY2024 is $391.0B" in check.reason
+
+
+def test_a_six_month_column_of_a_10q_statement_is_h1(filing):
+    from finstream.tools.data import GetTableInput, get_table
+
+    tenq = filing("aapl-20250329.htm")
+    index = FactIndex([tenq])
+    table = get_table(GetTableInput(title="condensed consolidated statements of operations"), ToolContext([tenq]))
+    index.add_tool_result("get_table", table.result)
+    labels = {k.period_label for k in index.pool if k.origin == "table" and k.value == 219_659e6}
+    assert labels == {"H1 FY2025"}, (table.result["columns"], labels)
+    assert {k.period_label for k in index.pool if k.origin == "table" and k.value == 95_359e6} == {"Q2 FY2025"}
