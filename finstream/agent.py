@@ -27,6 +27,8 @@ from finstream.filings.model import Filing
 from finstream.providers import models, pricing
 from finstream.providers.base import Provider, ProviderError, ProviderRequest
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
+from finstream.verify.answer import check_answer
+from finstream.verify.prompt import FIGURE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ get_financial_data, get_table) rather than from memory, and say which filing and
 Show trends with create_chart, comparisons with create_table and headline figures with \
 create_metric, always passing the sources the data tools returned. Be concise: lead with the \
 answer, then the evidence."""
+SYSTEM_PROMPT += "\n\n" + FIGURE_RULES  # issue 14: filing text is data; every figure from a tool result
 
 _ARTIFACT_EVENTS = {"chart": ev.ChartReady, "table": ev.TableReady, "metric": ev.MetricReady}
 # Stop reasons that end an answer before it is complete, though the stream itself was fine.
@@ -302,6 +305,10 @@ async def run_turn(
         if stop == "pause_turn" or asm.tool_calls:
             messages.extend(new)
             continue
+        # The numbers of the finished text, against the facts (off the loop: it reads the filings).
+        checks = await asyncio.to_thread(check_answer, out.text, ctx)
+        if checks is not None:
+            yield out.make(ev.Verification, scope="text", checks=checks)
         yield out.done(stop)
         return
     msg = f"Stopped after {max_rounds} rounds of tool calls without a final answer."

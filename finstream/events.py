@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from finstream.verify.model import NumberCheck
+
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -93,7 +95,8 @@ class ChartReady(_Event):
 
     type: Literal["chart_ready"] = Field("chart_ready", description="The event type (the union's discriminator).")
     chart_data: dict[str, Any] = Field(
-        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...]}"
+        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...], "
+        "'verification': [NumberCheck] (optional; one per point, see the verification event)}"
     )
     chart_index: int = Field(description="0-based index of this chart within the message.")
 
@@ -103,7 +106,8 @@ class TableReady(_Event):
 
     type: Literal["table_ready"] = Field("table_ready", description="The event type (the union's discriminator).")
     table_data: dict[str, Any] = Field(
-        description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...]}"
+        description="{'title', 'columns': [{'name','format'}], 'rows': [[...]], 'sources': [...], "
+        "'verification': [NumberCheck] (optional; one per numeric cell)}"
     )
     table_index: int = Field(description="0-based index of this table within the message.")
 
@@ -113,7 +117,8 @@ class MetricReady(_Event):
 
     type: Literal["metric_ready"] = Field("metric_ready", description="The event type (the union's discriminator).")
     metric_data: dict[str, Any] = Field(
-        description="{'label','value','unit','delta','delta_color','sources'}"
+        description="{'label','value','unit','delta','delta_color','sources', "
+        "'verification': [NumberCheck] (optional; the value and the delta)}"
     )
     metric_index: int = Field(description="0-based index of this metric within the message.")
 
@@ -146,6 +151,44 @@ class Error(_Event):
     retryable: bool = Field(False, description="True when retrying or continuing may succeed.")
 
 
+# --- verification (issue 14): the numbers of an artifact or of the finished text, checked ---
+
+
+class Verification(_Event):
+    """The numbers of an artifact or of the answer's text were checked against the filings."""
+
+    type: Literal["verification"] = Field("verification", description="The event type (the union's discriminator).")
+    scope: Literal["text", "chart", "table", "metric"] = Field(
+        description="What was checked: the answer's text (when it completed) or one artifact."
+    )
+    artifact_index: int | None = Field(
+        None, description="For an artifact: its chart_index/table_index/metric_index within the message."
+    )
+    checks: list[NumberCheck] = Field(
+        default_factory=list,
+        description="One check per number: value, status (verified, derived, unverified), reason, the "
+        "fact(s) behind it, and for text its [start, end) span in the message's text.",
+    )
+
+
+class Citation(_Event):
+    """The model cited a passage of a filing (a search_filing result) for a part of its answer."""
+
+    type: Literal["citation"] = Field("citation", description="The event type (the union's discriminator).")
+    index: int = Field(description="0-based number of this citation within the message (footnote n+1).")
+    filing: str = Field(description="File name of the cited filing.")
+    section: str | None = Field(None, description="Section of the cited passage (10-K item, note, sheet).")
+    page: int | None = Field(None, description="1-based page of the cited passage (PDF).")
+    quoted_text: str = Field(description="The cited passage text, as the model received it.")
+    text_offset: int = Field(
+        description="Offset in the message's text where the text this citation supports begins."
+    )
+    source: str = Field("", description="The search result's source locator (finstream://filing/...).")
+
+
+# --- end verification ---
+
+
 Event = Annotated[
     Union[
         MessageStart,
@@ -159,6 +202,8 @@ Event = Annotated[
         Status,
         MessageComplete,
         Error,
+        Verification,
+        Citation,
     ],
     Field(discriminator="type"),
 ]

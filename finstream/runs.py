@@ -361,9 +361,11 @@ class RunManager(TailMixin):
         if message_id in self._by_message:
             return await self.wait(message_id)  # continued meanwhile
         arts = await self.store.message_artifacts(message_id)
+        checks = (await self.store.message_checks([message_id])).get(message_id, [])
         return {
             "message_id": message_id, "conversation_id": msg.conversation_id, "text": msg.text,
             "status": msg.status, "stop_reason": msg.stop_reason, "usage": msg.usage or {},
             "error": msg.error,
             "artifacts": [{"kind": a.kind, "index": a.index, "seq": a.seq, "data": a.data} for a in arts],
+            "verification": checks,  # the text's numbers, checked (artifacts carry their own)
         }

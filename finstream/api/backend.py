@@ -123,6 +123,7 @@ class Backend:
         by_message: dict[str, list[dict[str, Any]]] = {}
         for art in artifacts:
             by_message.setdefault(art.message_id, []).append(artifact_json(art))
+        checks = await self.store.message_checks([m.id for m in messages if m.role == "assistant"])
         return {
             "conversation_id": conv.id,
             "title": conv.title,
@@ -137,6 +138,7 @@ class Backend:
                     "replaces": m.replaces,
                     **({"feedback": {"rating": "up" if feedback[m.id].rating else "down",
                                      "comment": feedback[m.id].comment}} if m.id in feedback else {}),
+                    "verification": checks.get(m.id, []),  # the text's numbers, checked
                 }
                 for m in messages
             ],

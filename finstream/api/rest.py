@@ -174,6 +174,7 @@ async def post_message(
         "stop_reason": result.get("stop_reason"),
         "text": result.get("text", ""),
         "artifacts": result.get("artifacts", []),
+        "verification": result.get("verification", []),
         "usage": result.get("usage") or {},
         "error": result.get("error"),
     }

@@ -19,6 +19,9 @@ class ToolContext:
     filings: list[Filing] = field(default_factory=list)
     # Uploads that could not be read: {"filename", "error"}, so a tool can say why one is missing.
     failed: list[dict[str, str]] = field(default_factory=list)
+    # This answer's tool results in order, (tool name, result): what output tools verify against.
+    results: list[tuple[str, Any]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-answer caches (the fact index)
 
 
 @dataclass
@@ -79,7 +82,10 @@ class Toolbox:
     async def execute(self, name: str, model: BaseModel, ctx: ToolContext) -> ToolOutcome:
         tool = self._tools[name]
         if asyncio.iscoroutinefunction(tool.run):
-            return await tool.run(model, ctx)
-        if tool.inline:
-            return tool.run(model, ctx)
-        return await asyncio.to_thread(tool.run, model, ctx)
+            outcome = await tool.run(model, ctx)
+        elif tool.inline:
+            outcome = tool.run(model, ctx)
+        else:
+            outcome = await asyncio.to_thread(tool.run, model, ctx)
+        ctx.results.append((name, outcome.result))  # later tools (and the text check) verify against it
+        return outcome

@@ -19,6 +19,7 @@ from finstream.filings.series import SeriesNotFound, financial_series
 from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
 from finstream.tools.compare import CompareCompaniesInput, compare_companies
 from finstream.tools.segments import GetSegmentDataInput, get_segment_data
+from finstream.verify.facts import add_fact_ids
 
 MAX_RESULT_CHARS = 20_000
 PASSAGE_CHARS = 700
@@ -209,6 +210,7 @@ def get_financial_data(inp: GetFinancialDataInput, ctx: ToolContext) -> ToolOutc
         result = financial_series(filings, inp.metric, period_type=inp.period_type, limit=inp.limit)
     except SeriesNotFound as exc:
         raise ToolInputError(str(exc)) from None
+    add_fact_ids(result)  # each point's fact_id: output tools take it instead of a typed value
     return ToolOutcome(result=_fit(result, "points"))
 
 

@@ -11,8 +11,17 @@ from pydantic import BaseModel, Field, model_validator
 
 from finstream.filings.model import Source
 from finstream.formatting import format_value
-from finstream.tools.base import Tool, ToolContext, ToolOutcome
+from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
 from finstream.tools.charts import build_figure
+from finstream.verify.artifacts import (
+    UnknownFact,
+    dump,
+    model_note,
+    verify_chart,
+    verify_metric,
+    verify_table,
+)
+from finstream.verify.context import index_for
 
 ChartType = Literal["line", "bar", "grouped_bar", "stacked_bar", "area", "pie", "scatter", "waterfall"]
 Number = float | None
@@ -20,9 +29,18 @@ Number = float | None
 
 class Series(BaseModel):
     name: str = Field(description="Legend name, e.g. 'Revenue'.", max_length=120)
-    values: list[Number] = Field(description="One value per x label (null for a gap).", max_length=500)
+    values: list[Number] | None = Field(
+        None, description="One value per x label (null for a gap). May be left out when fact_ids are given.",
+        max_length=500,
+    )
     sources: list[Source | None] | None = Field(
         None, description="Optional: the source of each value, aligned with values."
+    )
+    fact_ids: list[str | None] | None = Field(
+        None,
+        description="Optional: the fact_id of each value (from get_financial_data points), aligned with x. "
+        "Values given by fact id are filled from the filing, so they cannot be mistyped.",
+        max_length=500,
     )
 
 
@@ -49,11 +67,14 @@ class ChartInput(BaseModel):
     @model_validator(mode="after")
     def _aligned(self) -> ChartInput:
         for s in self.series:
-            if len(s.values) != len(self.x):
-                raise ValueError(
-                    f"series {s.name!r} has {len(s.values)} values but x has {len(self.x)} labels"
-                )
-            if s.sources is not None and len(s.sources) != len(s.values):
+            if s.values is None and s.fact_ids is None:
+                raise ValueError(f"series {s.name!r} needs values or fact_ids")
+            for what, items in (("values", s.values), ("fact_ids", s.fact_ids)):
+                if items is not None and len(items) != len(self.x):
+                    raise ValueError(
+                        f"series {s.name!r} has {len(items)} {what} but x has {len(self.x)} labels"
+                    )
+            if s.sources is not None and len(s.sources) != len(self.x):
                 raise ValueError(f"series {s.name!r}: sources must align with values")
         if self.chart_type == "pie" and len(self.series) != 1:
             raise ValueError("a pie chart takes exactly one series")
@@ -78,12 +99,20 @@ class TableInput(BaseModel):
     )
     unit_note: str | None = Field(None, description="e.g. 'USD millions'.", max_length=120)
     sources: list[Source] = Field(default_factory=list)
+    fact_ids: list[list[str | None]] | None = Field(
+        None,
+        description="Optional: a fact_id per cell (null for text cells), shaped like rows; those cells are "
+        "filled from the filing (scaled by unit_note), so they cannot be mistyped.",
+        max_length=500,
+    )
 
     @model_validator(mode="after")
     def _rectangular(self) -> TableInput:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"row {i} has {len(row)} cells but there are {len(self.columns)} columns")
+        if self.fact_ids is not None and [len(r) for r in self.fact_ids] != [len(r) for r in self.rows]:
+            raise ValueError("fact_ids must have the shape of rows")
         return self
 
 
@@ -92,7 +121,13 @@ class MetricInput(BaseModel):
     company: str | None = Field(
         None, max_length=200, description="Whose figure it is, e.g. 'Apple Inc.'; shown on the tile."
     )
-    value: float = Field(description="The value in base units (e.g. dollars, not millions).")
+    value: float | None = Field(
+        None, description="The value in base units (e.g. dollars, not millions). May be left out with fact_id."
+    )
+    fact_id: str | None = Field(
+        None, description="Optional: the fact_id of a get_financial_data point; the value is filled from it.",
+        max_length=40,
+    )
     unit: str = Field("USD", description="USD, USD/shares, %, shares, ratio.", max_length=30)
     delta: float | None = Field(None, description="Change against the comparison period.")
     delta_unit: Literal["percent", "absolute"] = Field(
@@ -103,6 +138,12 @@ class MetricInput(BaseModel):
     )
     period: str | None = Field(None, description="Period label, e.g. FY2024.", max_length=40)
     sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_value(self) -> MetricInput:
+        if self.value is None and self.fact_id is None:
+            raise ValueError("give value or fact_id")
+        return self
 
 
 def _sources(items: list[Source]) -> list[dict]:
@@ -116,17 +157,45 @@ def named(title: str, company: str | None) -> str:
     return title
 
 
+def _verified(check, spec, ctx: ToolContext):
+    """Fill values given as fact ids and check every number (see finstream.verify.artifacts)."""
+    index = index_for(ctx)
+    try:
+        spec, checks = check(spec, index)
+    except UnknownFact as exc:
+        raise ToolInputError(str(exc)) from None
+    # With no filing facts and no data results there is nothing to check against: no marks.
+    return spec, (checks if index.has_facts() else None)
+
+
+def _told(result: dict, checks) -> dict:
+    """Tell the model which numbers did not verify, so it can correct them."""
+    notes = model_note(checks) if checks else []
+    if notes:
+        result["unverified"] = notes
+    return result
+
+
+def _with_checks(data: dict, checks) -> dict:
+    if checks is not None:
+        data["verification"] = dump(checks)
+    return data
+
+
 def create_chart(spec: ChartInput, ctx: ToolContext) -> ToolOutcome:
+    spec, checks = _verified(verify_chart, spec, ctx)
     spec = spec.model_copy(update={"title": named(spec.title, spec.company)})
     figure = build_figure(spec)
     sources = _sources(spec.sources)
     for s in spec.series:
         sources.extend(src.model_dump(exclude_none=True) for src in (s.sources or []) if src)
     data = {"figure": figure, "spec": spec.model_dump(mode="json"), "sources": _dedupe(sources)}
-    return ToolOutcome({"shown": "chart", "title": spec.title}, "chart", data)
+    _with_checks(data, checks)
+    return ToolOutcome(_told({"shown": "chart", "title": spec.title}, checks), "chart", data)
 
 
 def create_table(spec: TableInput, ctx: ToolContext) -> ToolOutcome:
+    spec, checks = _verified(verify_table, spec, ctx)
     data = {
         "title": spec.title,
         "columns": [c.model_dump() for c in spec.columns],
@@ -134,10 +203,12 @@ def create_table(spec: TableInput, ctx: ToolContext) -> ToolOutcome:
         "unit_note": spec.unit_note,
         "sources": _sources(spec.sources),
     }
-    return ToolOutcome({"shown": "table", "title": spec.title, "rows": len(spec.rows)}, "table", data)
+    result = {"shown": "table", "title": spec.title, "rows": len(spec.rows)}
+    return ToolOutcome(_told(result, checks), "table", _with_checks(data, checks))
 
 
 def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
+    spec, checks = _verified(verify_metric, spec, ctx)
     delta_text = None
     if spec.delta is not None:
         delta_text = (
@@ -156,7 +227,8 @@ def create_metric(spec: MetricInput, ctx: ToolContext) -> ToolOutcome:
         "period": spec.period,
         "sources": _sources(spec.sources),
     }
-    return ToolOutcome({"shown": "metric", "label": data["label"]}, "metric", data)
+    result = _told({"shown": "metric", "label": data["label"]}, checks)
+    return ToolOutcome(result, "metric", _with_checks(data, checks))
 
 
 def _dedupe(items: list[dict]) -> list[dict]:
@@ -176,20 +248,20 @@ OUTPUT_TOOLS = [
         "and pass their sources.",
         ChartInput,
         create_chart,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
         "create_table",
         "Show a table beside the answer (e.g. a statement or a comparison across periods).",
         TableInput,
         create_table,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
         "create_metric",
         "Show one headline number as a metric tile, with its change against a comparison period.",
         MetricInput,
         create_metric,
-        inline=True,
+        inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
 ]

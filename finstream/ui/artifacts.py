@@ -14,6 +14,7 @@ import streamlit as st
 
 from finstream.formatting import format_value
 from finstream.ui import exports
+from finstream.ui.verification import metric_help, metric_value, render_caption
 from finstream.ui.view import Artifact
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -60,6 +61,7 @@ def render_metric(art: Artifact, *, key_prefix: str = "", width: int | str = "st
         delta = f"{float(data['delta']):+.1f}%"
     lines = sources_of(data)
     help_text = "Source: " + "; ".join(md_escape(line) for line in lines) if lines else None
+    value, help_text = metric_value(value, data), metric_help(help_text, data, md_escape)
     st.metric(
         md_escape(data.get("label") or art.title),
         value,
@@ -81,6 +83,7 @@ def render_chart(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
             theme="streamlit",
         )
         render_sources(data)
+        render_caption(data, md_escape)
         if downloads:
             html = _deferred(exports.chart_html, data)
             st.download_button(
@@ -140,6 +143,7 @@ def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
             width="stretch",
         )
         render_sources(data)
+        render_caption(data, md_escape)
         if downloads:
             formats = [
                 ("CSV", "csv", exports.table_csv, "text/csv"),

@@ -201,6 +201,11 @@ def exchanges(conversation_id: str) -> list[Exchange]:
         for item in versions:
             item.versions = versions
         out.append(versions[-1])
+    checks = st_.message_checks([m.id for m in messages if m.role == "assistant"])  # text marks
+    for ex in out:
+        for version in ex.versions or [ex]:
+            if version.answer is not None:
+                version.answer.checks = checks.get(version.answer.message_id, [])
     return out
 
 

@@ -18,6 +18,7 @@ from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
 from finstream.ui.session import live_views
 from finstream.ui.stream import coalesce, with_heartbeat
+from finstream.ui.verification import mark_text, render_text_notes
 from finstream.ui.view import MessageView
 
 TOOL_LABELS = {
@@ -213,7 +214,9 @@ def render_answer(view: MessageView, conversation_id: str, *, extras: dict[str, 
         render_tools_done(view)
         render_reasoning_done(view)
         if view.text:
-            st.markdown(view.text)
+            text, notes = mark_text(view.text, view.checks, md_escape)  # unverified numbers marked
+            st.markdown(text)
+            render_text_notes(notes, md_escape)
         render_outcome(view, conversation_id, **actions)
         if extras is not None:
             render_actions(view, **extras)
@@ -353,6 +356,7 @@ def render_live(
         used = usage_line(view.usage)
         if view.done and used:
             st.caption(f":material/token: {used}")
+        render_text_notes(mark_text(view.text, view.checks, md_escape)[1], md_escape)
     return view
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from finstream.formatting import format_value
+from finstream.ui import verification
 
 
 def xlsx_format(fmt: str, decimals: int) -> str | None:
@@ -118,8 +119,8 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
             ws.set_column(i, i, width, book.add_format({"num_format": fmt}) if fmt else None)
         sources = source_lines(data.get("sources") or [])
         row = len(frame) + 4
-        for line in sources:
-            ws.write(row, 0, f"Source: {line}")
+        for line in sources + verification.check_lines(data):
+            ws.write(row, 0, line if line.startswith(verification.MARK) else f"Source: {line}")
             row += 1
     return buffer.getvalue()
 
@@ -185,7 +186,7 @@ def chart_html(data: dict[str, Any]) -> bytes:
     if template:
         figure["layout"]["template"] = template
     html = pio.to_html(figure, include_plotlyjs=True, full_html=True, validate=False)
-    sources = source_lines(data.get("sources") or [])
+    sources = source_lines(data.get("sources") or []) + verification.check_lines(data)
     if sources:
         from html import escape
 
@@ -225,6 +226,8 @@ def conversation_markdown(
             lines += [f"## Q: {item}", ""]
             continue
         lines += [item.text.strip() or "_(no text)_", ""]
+        notes = verification.mark_text(item.text, item.checks, str)[1]  # the text's unverified numbers
+        lines += [f"- {verification.MARK} {n}" for n in notes] + ([""] if notes else [])
         if item.state != "complete":
             note = f"_Answer {item.state}"
             if item.error:
@@ -265,5 +268,6 @@ def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]
             lines.append(f"- {series.get('name')}: {pairs}")
     for line in source_lines(data.get("sources") or []):
         lines.append(f"  - Source: {line}")
+    lines += [f"  - {line}" for line in verification.check_lines(data)]
     lines.append("")
     return lines

@@ -64,6 +64,7 @@ class MessageView:
     usage: dict[str, int] = field(default_factory=dict)
     last_seq: int = 0
     question: str = ""  # the user question this message answers, for titles and retries
+    checks: list[dict[str, Any]] = field(default_factory=list)  # the text's numbers, checked (issue 14)
 
     def apply(self, event: ev.Event) -> None:
         """Fold one event in. Events at or before ``last_seq`` are ignored (a resumed tail may
@@ -98,6 +99,8 @@ class MessageView:
             )
         elif kind == "status":
             self.notes.append(event.message)
+        elif kind == "verification" and event.scope == "text":
+            self.checks = [c.model_dump(mode="json") for c in event.checks]
         elif kind == "error":
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         elif kind == "message_complete":

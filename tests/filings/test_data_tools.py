@@ -59,7 +59,7 @@ async def test_get_financial_data_annual_revenue_and_net_income_from_companyfact
         assert [p["end"] for p in pts] == sorted(p["end"] for p in pts)
         assert dict((p["period"], p["value"]) for p in pts)["FY2023"] == fy2023
         for p in pts:
-            assert set(p) == {"period", "start", "end", "value", "source"}
+            assert set(p) == {"period", "start", "end", "value", "source", "fact_id"}
             days = (_d(p["end"]) - _d(p["start"])).days
             assert 350 <= days <= 380
             assert p["source"]["document"] == "CIK0000320193.json"

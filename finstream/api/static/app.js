@@ -79,9 +79,16 @@ function formatNumber(value, unit) {
   return unit === "USD" ? `$${scaled}` : `${scaled}${unit ? " " + unit : ""}`;
 }
 
+// Numbers that did not verify against the filings (see docs/VERIFY.md), as plain text lines.
+function uncheckedLines(checks) {
+  return (checks || []).filter((c) => c.status === "unverified")
+    .map((c) => el("div", "unverified", `⚠ Unverified ${c.where || c.text || c.value}: ${c.reason}`));
+}
+
 function renderChart(data) {
   const box = el("div", "chart");
   $("charts").append(box);
+  $("charts").append(...uncheckedLines(data.verification));
   const fig = data.figure || {};
   if (window.Plotly) {
     window.Plotly.newPlot(box, fig.data || [], fig.layout || {}, { responsive: true, displaylogo: false });
@@ -100,16 +107,18 @@ function renderTable(data) {
     const tr = tbody.appendChild(el("tr"));
     row.forEach((cell) => tr.append(el("td", typeof cell === "number" ? "num" : null, typeof cell === "number" ? cell.toLocaleString() : cell)));
   });
-  $("tables").append(table);
+  $("tables").append(table, ...uncheckedLines(data.verification));
 }
 
 function renderMetric(data) {
   const tile = el("div", "metric");
-  tile.append(el("div", "label", data.label), el("div", "value", formatNumber(data.value, data.unit)));
+  const bad = (data.verification || []).some((c) => c.status === "unverified" && c.where === "value");
+  tile.append(el("div", "label", data.label), el("div", "value", formatNumber(data.value, data.unit) + (bad ? " ⚠" : "")));
   if (typeof data.delta === "number") {
     const shown = data.delta_unit === "percent" ? `${data.delta.toFixed(1)}%` : formatNumber(data.delta, data.unit);
     tile.append(el("div", `delta ${data.delta >= 0 ? "up" : "down"}`, `${data.delta >= 0 ? "▲" : "▼"} ${shown}`));
   }
+  tile.append(...uncheckedLines(data.verification));
   $("metrics").append(tile);
 }
 
@@ -125,6 +134,7 @@ function handleEvent(event) {
     case "table_ready": renderTable(event.table_data); break;
     case "metric_ready": renderMetric(event.metric_data); break;
     case "status": setStatus(event.message); break;
+    case "verification": if (live && event.scope === "text") live.node.append(...uncheckedLines(event.checks)); break;
     case "error": if (live) live.node.append(el("span", "err", `${event.code}: ${event.message}`)); else setStatus(`${event.code}: ${event.message}`); break;
     case "message_complete": finishAnswer(event); break;
   }
@@ -140,7 +150,7 @@ function finishAnswer(event) {
 }
 
 const EVENT_TYPES = ["message_start", "text_delta", "tool_start", "tool_complete", "chart_ready",
-  "table_ready", "metric_ready", "status", "error", "message_complete"];
+  "table_ready", "metric_ready", "status", "error", "verification", "message_complete"];
 
 // ---------------------------------------------------------------- EventSource
 
