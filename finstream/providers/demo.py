@@ -187,6 +187,8 @@ class DemoAnalyst:
                 "end_turn",
             )
         plan = plan_for(conv.question)
+        if filings and plan.period_type == "annual" and _quarters_only(_target_filing(conv.question, filings)):
+            plan.period_type = "quarterly"  # a quarter's release or a 10-Q: answer with its quarters
         if conv.stage == 0:
             text, calls = self._look_up(conv.question, plan, filings)
             return (text if not conv.continuing else ""), calls, "tool_use"
@@ -359,3 +361,9 @@ class DemoAnalyst:
             "sources (hover a point to see its filing, concept and period). This is the offline demo "
             "analyst; set ANTHROPIC_API_KEY for Claude's own analysis."
         )
+
+
+def _quarters_only(filing: Any) -> bool:
+    """True when a filing reports quarters but no fiscal year (an earnings release, a 10-Q)."""
+    periods = {f.fiscal_period for f in getattr(filing, "facts", []) if f.period_start is not None}
+    return not {"FY"} & periods and any(str(p).startswith("Q") for p in periods)
