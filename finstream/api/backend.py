@@ -29,9 +29,10 @@ IngestUpload = Callable[[str, str, bytes], Awaitable[Any]]  # (conversation_id, 
 
 
 def _parse(filename: str, data: bytes) -> Filing:
-    from finstream.filings.ingest import ingest
+    # In a bounded worker process (memory, CPU time): a hostile file cannot take the server down.
+    from finstream.filings.sandbox import parse_upload
 
-    return ingest(filename, data)
+    return parse_upload(filename, data)
 
 
 @dataclass(frozen=True)
