@@ -75,14 +75,19 @@ async def _peek(events: AsyncIterator[ev.Event], wait: float = PEEK_SECONDS) -> 
     return joined()
 
 
-def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool) -> Response:
+def _too_many(slots: Any) -> Response:
+    return error_response(503, "too_many_streams",
+                          f"the server is at its limit of {slots.limit} open streams; retry later",
+                          headers={"Retry-After": "5"})
+
+
+def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool, *,
+             acquired: bool = False) -> Response:
     state = request.app.state
     settings = state.api_settings
     slots = state.stream_slots
-    if not slots.try_acquire():
-        return error_response(503, "too_many_streams",
-                              f"the server is at its limit of {slots.limit} open streams; retry later",
-                              headers={"Retry-After": "5"})
+    if not acquired and not slots.try_acquire():
+        return _too_many(slots)
     return EventSourceResponse(
         _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release),
         ping=settings.sse_ping_seconds,
@@ -101,10 +106,17 @@ async def post_stream(
     accumulated: bool = Query(True, description="false drops accumulated_text from text_delta"),
 ) -> Response:
     b = request.app.state.backend
-    message_id, floor = await b.start(session_id, body.message, body.options)
+    slots = request.app.state.stream_slots
+    if not slots.try_acquire():  # refused before the run starts: a 503 leaves nothing running
+        return _too_many(slots)
+    try:
+        message_id, floor = await b.start(session_id, body.message, body.options)
+    except BaseException:
+        slots.release()
+        raise
     events = b.tail(session_id, after=floor, message_id=message_id, only_message=True,
                     accumulated=accumulated)
-    return _respond(request, events, accumulated)
+    return _respond(request, events, accumulated, acquired=True)
 
 
 @router.get(STREAM_PATH, summary="Stream (or resume) a run as Server-Sent Events",

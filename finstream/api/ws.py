@@ -68,6 +68,9 @@ class _Session:
         except ValueError as exc:
             await self.send_notice("bad_request", f"frame: not valid JSON ({exc})")
             return
+        except RecursionError:  # "[[[[..." thousands deep: refused like any bad frame
+            await self.send_notice("bad_request", "frame: JSON nested too deeply")
+            return
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             await self.send_notice("bad_request", 'frame: expected an object with a "type" '
                                    '(user_message, resume or stop)')
