@@ -97,6 +97,19 @@ def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: boo
     )
 
 
+async def _ending_or_204(request: Request, b: Any, session_id: str, cursor: int | None,
+                         message_id: str | None, accumulated: bool) -> Response:
+    ending = await b.missed_ending(session_id, cursor, message_id)
+    if not ending:
+        return Response(status_code=204)
+
+    async def replay() -> AsyncIterator[ev.Event]:
+        for event in ending:
+            yield event
+
+    return _respond(request, replay(), accumulated)
+
+
 @router.post(STREAM_PATH, summary="Ask, and stream the answer as Server-Sent Events",
              response_class=EventSourceResponse)
 async def post_stream(
@@ -137,14 +150,14 @@ async def get_stream(
         msg = await b.require_message(session_id, message_id)
         live = msg.status == "streaming" or await b.active_message(session_id) == message_id
         if not live and not await b.has_events_after(session_id, cursor or 0, message_id):
-            return Response(status_code=204)
+            return await _ending_or_204(request, b, session_id, cursor, message_id, accumulated)
         target, only = message_id, True
     else:
         active = await b.active_message(session_id)
         if active is None:
             # Nothing streams; a resuming client may still be missing the end of the last answer.
             if cursor is None or not await b.has_events_after(session_id, cursor):
-                return Response(status_code=204)
+                return await _ending_or_204(request, b, session_id, cursor, None, accumulated)
             target, only = None, False
         else:
             # Without a cursor: the whole active answer. With one: everything after it, in order.
