@@ -2,7 +2,8 @@
 
 A stored answer and a live one render through the same pieces, so a finished stream looks exactly
 like the history it becomes on the next rerun. Answer text is Markdown from the model: Streamlit
-renders it without raw HTML; questions and filing text are shown escaped.
+renders it without raw HTML, and md_inert leaves no image, link, autolink or math active in it
+(finstream/ui/inert.py); questions and filing text are shown escaped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import streamlit as st
 from finstream import events as ev
 from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
+from finstream.ui.inert import InertStream, md_inert
 from finstream.ui.session import live_views
 from finstream.ui.stream import coalesce, with_heartbeat
 from finstream.ui.view import MessageView
@@ -103,7 +105,7 @@ def render_answer(view: MessageView, conversation_id: str, **actions: Any) -> No
     with st.chat_message("assistant", avatar=":material/query_stats:"):
         render_tools_done(view)
         if view.text:
-            st.markdown(view.text)
+            st.markdown(md_inert(view.text))  # Markdown kept; images, links and HTML inert
         render_outcome(view, conversation_id, **actions)
 
 
@@ -187,7 +189,8 @@ def render_live(
             events = with_heartbeat(backend.tail(conversation_id, view.last_seq, message_id))
             yield from coalesce(events, view, on_event, on_tick=tick)
 
-        st.write_stream(chunks(), cursor="▌")
+        # Escaped chunk by chunk exactly as render_answer escapes the whole text.
+        st.write_stream(InertStream().over(chunks()), cursor="▌")
     return view
 
 

@@ -174,16 +174,19 @@ def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
 
     ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs.
     """
-    lines = [f"# {title}", ""]
+    from finstream.ui.inert import md_escape, md_inert
+
+    # A Markdown viewer would fetch images and follow links from this text: exported inert too.
+    lines = [f"# {md_escape(title)}", ""]
     for role, item in turns:
         if role == "user":
-            lines += [f"## Q: {item}", ""]
+            lines += [f"## Q: {md_escape(item)}", ""]
             continue
-        lines += [item.text.strip() or "_(no text)_", ""]
+        lines += [md_inert(item.text.strip()) or "_(no text)_", ""]
         if item.state != "complete":
             note = f"_Answer {item.state}"
             if item.error:
-                note += f": {item.error['message']}"
+                note += f": {md_escape(item.error['message'])}"
             lines += [note + "_", ""]
         for art in item.artifacts:
             lines += _artifact_markdown(art.kind, art.data, art.title)
@@ -191,27 +194,32 @@ def conversation_markdown(title: str, turns: list[tuple[str, Any]]) -> bytes:
 
 
 def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]:
+    from finstream.ui.inert import md_inert
+
+    def e(value: Any) -> str:  # every string here came from the model or a filing
+        return md_inert(str(value if value is not None else "")).replace("|", "\\|")
+
     lines: list[str] = []
     if kind == "metric":
         value = data.get("display") or format_value(data.get("value"), data.get("unit"))
-        delta = f" ({data['delta_display']})" if data.get("delta_display") else ""
-        lines.append(f"- **{title}**: {value}{delta}")
+        delta = f" ({e(data['delta_display'])})" if data.get("delta_display") else ""
+        lines.append(f"- **{e(title)}**: {e(value)}{delta}")
     elif kind == "table":
         frame = table_frame(data)
-        lines += [f"**{title}**" + (f" ({data['unit_note']})" if data.get("unit_note") else ""), ""]
-        lines.append("| " + " | ".join(frame.columns) + " |")
+        lines += [f"**{e(title)}**" + (f" ({e(data['unit_note'])})" if data.get("unit_note") else ""), ""]
+        lines.append("| " + " | ".join(e(c) for c in frame.columns) + " |")
         lines.append("|" + "---|" * len(frame.columns))
         for row in frame.itertuples(index=False):
-            lines.append("| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |")
+            lines.append("| " + " | ".join("" if pd.isna(v) else e(v) for v in row) + " |")
     elif kind == "chart":
         spec = data.get("spec") or {}
-        lines.append(f"**Chart: {title}** ({spec.get('chart_type', 'chart')})")
+        lines.append(f"**Chart: {e(title)}** ({e(spec.get('chart_type', 'chart'))})")
         lines.append("")
         x = spec.get("x") or []
         for series in spec.get("series") or []:
-            pairs = ", ".join(f"{p}: {v}" for p, v in zip(x, series.get("values") or [], strict=False))
-            lines.append(f"- {series.get('name')}: {pairs}")
+            pairs = ", ".join(f"{e(p)}: {e(v)}" for p, v in zip(x, series.get("values") or [], strict=False))
+            lines.append(f"- {e(series.get('name'))}: {pairs}")
     for line in source_lines(data.get("sources") or []):
-        lines.append(f"  - Source: {line}")
+        lines.append(f"  - Source: {e(line)}")
     lines.append("")
     return lines

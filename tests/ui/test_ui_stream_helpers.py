@@ -259,7 +259,7 @@ def test_markdown_export_has_questions_answers_and_artifacts():
     ).decode()
     assert "# Apple" in text and "## Q: Trend?" in text and "Revenue rose." in text
     assert "| Period | Revenue | Margin | Revenue (2) |" in text
-    assert "- **Revenue**: $391.0B (+2.0%)" in text and "Source: aapl.htm" in text
+    assert "- **Revenue**: \\$391.0B (+2.0%)" in text and "Source: aapl.htm" in text
 
 
 def test_markdown_escaping_and_cost_colours():
