@@ -165,6 +165,7 @@ class GuardMiddleware:
                             [(b"connection", b"close")])
                         return
             receive, send = _counting(receive, send, limit)
+            send = _with_security_headers(send)
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, problem: str) -> None:
@@ -219,6 +220,24 @@ def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
             await send(message)
 
     return wrapped_receive, wrapped_send
+
+
+# Every response that sets no policy of its own (JSON, SSE, errors) gets one that lets nothing
+# load or run: a response that a browser is tricked into rendering as a page stays inert.
+_STRICT = [(b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+           (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            names = {n.lower() for n, _ in headers}
+            headers += [(n, v) for n, v in _STRICT if n not in names]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 class StreamSlots:

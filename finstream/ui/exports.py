@@ -92,11 +92,13 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
     the template also makes Plotly's validation several times cheaper on every rerun."""
     from finstream.tools.charts import PALETTE
 
-    figure = dict(data.get("figure") or {})
+    from finstream.tools.plain_figure import plain_figure
+
+    # Plotly draws titles, names, labels and hover text as its own small HTML: the figure's text
+    # is made literal (once: figures built since issue 11 already are).
+    figure = plain_figure(dict(data.get("figure") or {}))
     layout = dict(figure.get("layout") or {})
     layout.pop("template", None)
-    for key in ("title", "xaxis", "yaxis"):
-        layout[key] = _plain_title(layout.get(key))
     figure["layout"] = layout
     traces = []
     for trace in figure.get("data") or []:
@@ -105,34 +107,9 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
             style = trace.get(part)
             if isinstance(style, dict) and style.get("color") in PALETTE:
                 trace[part] = {k: v for k, v in style.items() if k != "color"}
-        # Plotly draws these strings as its own small HTML (links, formatting): text that came
-        # from the model or a filing is shown literally instead.
-        for key in ("name", "x", "labels", "customdata", "text"):
-            if key in trace:
-                trace[key] = _plain(trace[key])
         traces.append(trace)
     figure["data"] = traces
     return figure
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _plain_title(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    value = dict(value)
-    title = value.get("title")
-    if isinstance(title, dict) and "text" in title:
-        value["title"] = {**title, "text": _plain(title["text"])}
-    if "text" in value:
-        value["text"] = _plain(value["text"])
-    return value
 
 
 def chart_html(data: dict[str, Any]) -> bytes:
