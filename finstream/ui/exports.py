@@ -59,21 +59,45 @@ def table_frame(data: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'`` (shown as text).
+    Numbers, and text that is just a number ("-12.5", "+3%"), stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _neutral_frame(data: dict[str, Any]) -> pd.DataFrame:
+    frame = table_frame(data)
+    frame.columns = [neutralise(c) for c in frame.columns]
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(neutralise)
+    return frame
+
+
 def table_csv(data: dict[str, Any]) -> bytes:
-    return table_frame(data).to_csv(index=False).encode("utf-8")
+    return _neutral_frame(data).to_csv(index=False).encode("utf-8")
 
 
 def table_xlsx(data: dict[str, Any]) -> bytes:
-    frame = table_frame(data)
+    frame = _neutral_frame(data)
     buffer = io.BytesIO()
     title = str(data.get("title") or "Table")
-    sheet = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Table"
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    sheet = re.sub(r"[\[\]:*?/\\']", " ", title)[:31].strip() or "Table"
+    # Strings stay strings: no formulas and no hyperlinks made from cell text.
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False, startrow=2)
         book, ws = writer.book, writer.sheets[sheet]
-        ws.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+        ws.write_string(0, 0, neutralise(title), book.add_format({"bold": True, "font_size": 13}))
         if data.get("unit_note"):
-            ws.write(1, 0, str(data["unit_note"]), book.add_format({"italic": True}))
+            ws.write_string(1, 0, neutralise(str(data["unit_note"])), book.add_format({"italic": True}))
         for i, column in enumerate(data.get("columns") or []):
             fmt = _XLSX_FORMATS.get(column.get("format", "text"))
             width = max(12, min(40, len(str(column.get("name", ""))) + 4))
@@ -81,7 +105,7 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
         sources = source_lines(data.get("sources") or [])
         row = len(frame) + 4
         for line in sources:
-            ws.write(row, 0, f"Source: {line}")
+            ws.write_string(row, 0, f"Source: {line}")
             row += 1
     return buffer.getvalue()
 
