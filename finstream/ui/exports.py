@@ -115,7 +115,6 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
     colours, so the page theme's palette (light or dark, .streamlit/config.toml) applies. Dropping
     the template also makes Plotly's validation several times cheaper on every rerun."""
     from finstream.tools.charts import PALETTE
-
     from finstream.tools.plain_figure import plain_figure
 
     # Plotly draws titles, names, labels and hover text as its own small HTML: the figure's text
