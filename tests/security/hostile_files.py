@@ -136,3 +136,10 @@ def companyfacts(n_facts: int, *, concepts: int = 300) -> bytes:
         facts[f"Concept{c}"] = {"label": f"Concept {c}", "description": "x", "units": {"USD": entries}}
     doc = {"cik": 320193, "entityName": "Hostile Inc.", "facts": {"us-gaap": facts}}
     return json.dumps(doc).encode()
+
+
+def pdf_cpu_heavy(pages: int = 1400, ops: int = 4000) -> bytes:
+    """Under the page limit and tiny in memory, but seconds of CPU to extract (~4 s here):
+    every page shares one content stream of ``ops`` text operators."""
+    body = b" ".join(b"(Revenue 1,234) Tj 0 -1 Td" for _ in range(ops))
+    return pdf_many_pages(pages, text=b"x) Tj " + body + b" (y")
