@@ -82,7 +82,8 @@ def _neutral_frame(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def table_csv(data: dict[str, Any]) -> bytes:
-    return _neutral_frame(data).to_csv(index=False).encode("utf-8")
+    # CRLF rows (RFC 4180): a CR or LF inside a cell then gets quoted too.
+    return _neutral_frame(data).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def table_xlsx(data: dict[str, Any]) -> bytes:
