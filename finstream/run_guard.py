@@ -88,10 +88,14 @@ class TextGuard:
         """(text safe to show now, tail that may be the start of a secret)."""
         keep = 0
         for secret in self.secrets:
-            for n in range(min(len(secret) - 1, len(text)), 0, -1):
-                if text.endswith(secret[:n]):
-                    keep = max(keep, n)
+            # Only where the secret's first character occurs near the end (a few find() calls).
+            first, start = secret[0], max(0, len(text) - len(secret) + 1)
+            pos = text.find(first, start)
+            while pos != -1:
+                if secret.startswith(text[pos:]):
+                    keep = max(keep, len(text) - pos)
                     break
+                pos = text.find(first, pos + 1)
         return (text[:-keep], text[-keep:]) if keep else (text, "")
 
     def events(self, event: ev.Event) -> list[ev.Event]:

@@ -26,7 +26,7 @@ from tests.security.sink import Sink, hostile_markdown
 from tests.support.anthropic_replay import ReplayServer
 from tests.support.browser import launch, needs_chromium
 from tests.support.replay_scripts import text_turn, tool_turn
-from tests.ui.test_ui_browser_stream import ask, open_new_conversation, start_streamlit, stop
+from tests.ui.test_ui_browser_stream import ask, start_streamlit, stop
 
 pytestmark = needs_chromium
 
@@ -47,8 +47,9 @@ def _artifact_calls(url: str) -> list[tuple[str, dict]]:
     ]
 
 
-def _prepopulate(db: Path, url: str) -> tuple[str, str]:
-    """A conversation with a hostile filing and a stored hostile answer; (conversation, share token)."""
+def _prepopulate(db: Path, url: str) -> tuple[str, str, str]:
+    """A conversation with a hostile filing and a stored hostile answer, its share token, and an
+    empty conversation for the live answer."""
     store = Store(f"sqlite:///{db}")
     try:
         conv = store.create_conversation(f"Title ![t]({url}/title.png)")
@@ -72,7 +73,7 @@ def _prepopulate(db: Path, url: str) -> tuple[str, str]:
 
         asyncio.run(run())
         token = store.create_share_link(conv.id).token
-        return conv.id, token
+        return conv.id, token, store.create_conversation("live").id
     finally:
         store.close()
 
@@ -113,11 +114,11 @@ def app(tmp_path: Path):
         try:
             data = tmp_path / "data"
             data.mkdir()
-            cid, token = _prepopulate(data / "finstream.db", sink.url)
+            cid, token, live = _prepopulate(data / "finstream.db", sink.url)
             proc, url = start_streamlit(data, tmp_path / "streamlit.log", ANTHROPIC_API_KEY="test-key-12345678",
                                         ANTHROPIC_BASE_URL=replay.url)
             try:
-                yield sink, url, cid, token
+                yield sink, url, cid, token, live
             finally:
                 stop(proc)
         finally:
@@ -125,7 +126,7 @@ def app(tmp_path: Path):
 
 
 def test_no_page_fetches_or_links_anything_from_model_or_filing_text(app):
-    sink, url, cid, token = app
+    sink, url, cid, token, live = app
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -157,13 +158,21 @@ def test_no_page_fetches_or_links_anything_from_model_or_filing_text(app):
             assert "table-image.png" in text
 
             # A live answer through the real SDK: streamed text, chart, table and metric.
-            open_new_conversation(page, url)
-            ask(page, "What was revenue?")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('[data-testid=stChatMessage]')].some("
-                "m => m.innerText.includes('second-image.png'))")
-            page.wait_for_selector("[data-testid='stMetric']")
+            page.goto(f"{url}/?c={live}")
             page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
+            ask(page, "What was revenue?")
+            # Checked while it streams and after: every snapshot inert, until the whole answer
+            # with its chart and metric is on the page (a bounded poll, not a timed assertion).
+            for _ in range(240):
+                text = _check(page, sink)
+                done = page.locator("[data-testid='stChatInput'] textarea:not([disabled])").count()
+                if ("second-image.png" in text and "bare-url" in text and done
+                        and page.locator("[data-testid='stMetric']").count()
+                        and page.locator("[data-testid='stPlotlyChart']").count()):
+                    break
+                time.sleep(0.5)
+            else:
+                raise AssertionError("the live answer did not finish on the page")
             _settle(page, "[data-testid='stPlotlyChart']")
             text = _check(page, sink)
             assert "bare-url" in text and "autolink" in text
