@@ -10,6 +10,7 @@ No consumer owns a run; only ``stop`` ends it early.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -19,11 +20,13 @@ from finstream import events as ev
 from finstream import transcript
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn, system_prompt
 from finstream.providers.base import Provider
+from finstream.run_guard import TextGuard, repair_log, storage_ending
 from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
 from finstream.run_tail import TailMixin
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.versions import Pair, history_pairs, root_of, threads
 from finstream.store.writer import EventLogWriter
+from finstream.textclean import clean_text
 from finstream.tools.base import Toolbox
 
 __all__ = ["RunBusyError", "RunManager", "RunOptions"]
@@ -65,6 +68,8 @@ class RunManager(TailMixin):
         self._by_message: dict[str, _Run] = {}
         self._housekeeper: asyncio.Task | None = None
         self._feeds: dict[str, _RemoteFeed] = {}  # conversation_id -> poller of a remote run
+        self._repairs: dict[str, asyncio.Task] = {}  # conversation_id -> log repair after a failure
+        self.guard = TextGuard.from_settings(settings)  # NUL/secret scrubbing of run events
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -106,6 +111,7 @@ class RunManager(TailMixin):
     ) -> str:
         """Ask ``question``; returns the assistant message id. Raises RunBusyError, NotFoundError,
         ValueError (empty question). ``options``: this run's model and limits."""
+        question = clean_text(question)
         legacy = await self._legacy_rows(conversation_id)
         turn = await self._claim(conversation_id, question)
         rows = [*legacy, {"role": "user", "content": question}]
@@ -154,6 +160,11 @@ class RunManager(TailMixin):
         """The store's begin_turn, with a busy conversation (here or elsewhere) as RunBusyError."""
         if conversation_id in self._runs:
             raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        repair = self._repairs.get(conversation_id)
+        if repair is not None:
+            # The last answer's log is being repaired after a storage failure: the database
+            # answers again if we got this far, so let the repair finish (and free the row) first.
+            await asyncio.wait({repair}, timeout=10)
         try:
             return await self.store.begin_turn(conversation_id, question, owner=self.instance_id, **kw)
         except ConversationBusyError as exc:
@@ -284,15 +295,20 @@ class RunManager(TailMixin):
         )
         next_seq = turn.seq_start
         ending: list[ev.Event] = []  # the terminal event (with its error, when we make one)
+        agent = run_turn(provider, self.toolbox, turn, **limits)
         try:
-            async for event in run_turn(provider, self.toolbox, turn, **limits):
-                if event.type == ev.TERMINAL_TYPE:
-                    ending.append(event)
-                    continue
-                next_seq = event.seq + 1
-                run.publish(event)
-                if writer.add_nowait(event):
-                    await writer.drain()
+            async for raw in agent:
+                # Cleaned (NUL, lone surrogates), secrets redacted, renumbered (run_guard.py).
+                for event in self.guard.events(raw):
+                    if event.type == ev.TERMINAL_TYPE:
+                        ending.append(event)
+                        continue
+                    next_seq = event.seq + 1
+                    run.publish(event)
+                    if writer.add_nowait(event):
+                        await writer.drain()
+                if writer.failure is not None:
+                    break  # the log cannot keep up: the answer must not go on as if saved
         except asyncio.CancelledError:
             if run.stop_reason == "interrupted":  # the server is shutting down
                 ending.append(ev.Error(
@@ -312,22 +328,45 @@ class RunManager(TailMixin):
                 ev.MessageComplete(seq=next_seq + 1, message_id=run.message_id, success=False,
                                    stop_reason="error"),
             ]
+        finally:
+            self.guard.forget(run.message_id)
+            with contextlib.suppress(BaseException):
+                await agent.aclose()
         try:
-            for event in ending:
-                writer.add_nowait(event)
-            await asyncio.shield(writer.close())
+            if writer.failure is None:
+                for event in ending:
+                    writer.add_nowait(event)
+                await asyncio.shield(writer.close())
         except asyncio.CancelledError:
             pass  # stopped again while finishing: the shielded write still completes
-        except Exception:
+        except Exception as exc:
             log.exception("run %s: final write failed", run.message_id)
-        finally:
-            # The terminal event reaches tailers only once it is durable and the conversation is
-            # free, so a client may ask its next question the moment it sees message_complete.
-            run.final = writer.final
-            self._forget(run)
-            for event in ending:
-                run.publish(event)
-            run.finish()
+            writer.failure = writer.failure or exc
+        if writer.final is None and writer.failure is not None:
+            # Not durable: tell every client so (never a success), and save it all later.
+            ending = storage_ending(run.message_id, next_seq, writer.failure)
+            self._repair(run, writer, ending)
+        # The terminal event reaches tailers only once it is durable and the conversation is
+        # free, so a client may ask its next question the moment it sees message_complete.
+        run.final = writer.final
+        self._forget(run)
+        for event in ending:
+            run.publish(event)
+        run.finish()
+
+    def _repair(self, run: _Run, writer: EventLogWriter, ending: list[ev.Event]) -> None:
+        """Write what a failed writer kept, the storage error and the release, once the database
+        takes writes again; until then the conversation is free in this process."""
+        unsaved = [e for e in writer.unsaved if e.type != ev.TERMINAL_TYPE and e.seq < ending[0].seq]
+        error = {"code": "storage", "message": ending[0].message, "retryable": True}
+        patch = MessagePatch(append_text="".join(writer.chunks), status="incomplete",
+                             stop_reason="error", error=error, release=True)
+        task = asyncio.get_running_loop().create_task(
+            repair_log(self.store, run.conversation_id, run.message_id, unsaved + ending, patch)
+        )
+        self._repairs[run.conversation_id] = task
+        task.add_done_callback(lambda t, cid=run.conversation_id: self._repairs.pop(cid, None)
+                               if self._repairs.get(cid) is t else None)
 
     async def stop(self, conversation_id: str, *, reason: str = "stopped") -> bool:
         """Cancel the conversation's local run; it ends with message_complete(stopped).

@@ -126,13 +126,12 @@ class Runtime:
         return self.call(self.aingest_upload(conversation_id, filename, data))
 
     async def aingest_upload(self, conversation_id: str, filename: str, data: bytes) -> DocumentInfo:
-        from finstream.filings.ingest import ingest_async
         from finstream.filings.model import FilingError
+        from finstream.filings.sandbox import get_pool
 
         try:
-            filing = await ingest_async(
-                filename, data, max_bytes=self.settings.max_upload_mb * 1024 * 1024
-            )
+            # Parsed in a bounded worker process (memory, CPU time; see filings/sandbox.py).
+            filing = await get_pool(self.settings).aparse(filename, data)
         except FilingError as exc:
             return await self.astore.add_document(conversation_id, filename, data, error=str(exc))
         except Exception as exc:  # a parser bug must not lose the upload or the conversation

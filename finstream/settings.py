@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     )
     cors_origins: str = Field("", alias="FINSTREAM_CORS_ORIGINS", description="Comma-separated.")
 
+    # Bounded parsing (finstream/filings/sandbox.py, limits.py): every upload is parsed in a worker
+    # process with these limits, so one hostile file cannot take the server down.
+    parse_workers: int = Field(2, ge=1, alias="FINSTREAM_PARSE_WORKERS", description="Parser processes.")
+    parse_memory_mb: int = Field(
+        1024, ge=256, alias="FINSTREAM_PARSE_MEMORY_MB", description="Address space of one parser process."
+    )
+    parse_cpu_seconds: int = Field(
+        60, ge=1, alias="FINSTREAM_PARSE_CPU_SECONDS", description="CPU time for parsing one file."
+    )
+    max_pdf_pages: int = Field(1500, ge=1, alias="FINSTREAM_MAX_PDF_PAGES")
+    max_text_mb: int = Field(
+        64, ge=1, alias="FINSTREAM_MAX_TEXT_MB", description="Text extracted from one file (millions of chars)."
+    )
+    max_xlsx_cells: int = Field(2_000_000, ge=1, alias="FINSTREAM_MAX_XLSX_CELLS")
+
     @property
     def use_claude(self) -> bool:
         return self.anthropic_api_key is not None and not self.demo

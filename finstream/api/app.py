@@ -87,6 +87,10 @@ def create_app(
         description="Ask about financial filings; answers stream as Server-Sent Events or over "
         "WebSocket. See docs/API.md.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: no remote content on the API's
+        # pages. The schema stays at /openapi.json; docs/API.md documents the endpoints.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.api_settings = api
     app.state.stream_slots = StreamSlots(api.max_streams)

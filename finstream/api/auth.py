@@ -35,17 +35,25 @@ def token_ok(expected: str | None, presented: str | None) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
 
 
+_AUTH_PATH_QUERY = re.compile(r"(/(?:api|ws)/[^\s?\"]*)\?[^\s\"]*")
+
+
 def redact_token(text: str) -> str:
+    """No query string of an authenticated path (/api/, /ws/) is logged: a token in it may be
+    percent-encoded (``%74oken=``) or repeated, so the whole query goes, not just ``token=``."""
+    text = _AUTH_PATH_QUERY.sub(r"\1?[query omitted]", text)
     return _TOKEN_PARAM.sub(r"\1[redacted]", text)
 
 
 class RedactTokenFilter(logging.Filter):
-    """Rewrites ``token=...`` in uvicorn access-log records (the path is one of the args)."""
+    """Rewrites uvicorn access-log and error records (the path is one of the args)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(redact_token(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.msg, str):
+        elif isinstance(record.args, dict):
+            record.args = {k: redact_token(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        if isinstance(record.msg, str):
             record.msg = redact_token(record.msg)
         return True
 

@@ -29,9 +29,10 @@ IngestUpload = Callable[[str, str, bytes], Awaitable[Any]]  # (conversation_id, 
 
 
 def _parse(filename: str, data: bytes) -> Filing:
-    from finstream.filings.ingest import ingest
+    # In a bounded worker process (memory, CPU time): a hostile file cannot take the server down.
+    from finstream.filings.sandbox import parse_upload
 
-    return ingest(filename, data)
+    return parse_upload(filename, data)
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,27 @@ class Backend:
             raise ApiError(404, "not_found",
                            f"message {message_id}: no such answer in conversation {conversation_id}")
         return msg
+
+    async def missed_ending(self, conversation_id: str, cursor: int | None,
+                            message_id: str | None = None) -> list[ev.Event]:
+        """A client's cursor beyond the log's end means it saw events a crashed server never
+        logged: it gets the answer's final events (interrupted, error) instead of a 204."""
+        if cursor is None:
+            return []
+        last = await self.store.last_seq(conversation_id)
+        if cursor <= last or last == 0:
+            return []
+        if message_id is None:
+            answers = [m for m in await self.store.list_messages(conversation_id) if m.role == "assistant"]
+            if not answers:
+                return []
+            message_id = answers[-1].id
+        msg = await self.store.get_message(message_id)
+        if msg is None or msg.status in ("streaming", "complete"):
+            return []
+        end = await self.store.last_seq(conversation_id, message_id=message_id)
+        page = await self.store.read_events(conversation_id, max(0, end - 3), 10)
+        return [e for e in page if e.message_id == message_id and e.type in ("error", ev.TERMINAL_TYPE)]
 
     async def has_events_after(self, conversation_id: str, after: int,
                                message_id: str | None = None) -> bool:

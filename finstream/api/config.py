@@ -53,9 +53,14 @@ def api_settings(settings: Settings | None = None) -> ApiSettings:
     """ApiSettings from the shared Settings and the ``FINSTREAM_API_*`` environment."""
     s = settings or get_settings()
     token = s.api_token.get_secret_value() if s.api_token is not None else None
+    if token is not None and (not token.strip() or token != token.strip()):
+        # A blank token would silently mean "no auth" (or one nobody can send): refuse to start.
+        raise ValueError("FINSTREAM_API_TOKEN is set but blank or padded with whitespace; set a real "
+                         "token (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+                         "or unset it")
     upload = s.max_upload_mb * 1024 * 1024
     return ApiSettings(
-        token=token or None,
+        token=token,
         cors_origins=[o.strip() for o in s.cors_origins.split(",") if o.strip()],
         max_json_bytes=_env_int("FINSTREAM_API_MAX_JSON_KB", 256) * 1024,
         max_upload_bytes=upload,

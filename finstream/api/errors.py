@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("finstream.api")
@@ -78,6 +79,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         status, code, message = _describe_validation(exc)
         return error_response(status, code, message)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _storage_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # The database or the disk is away: a retryable 503, never a stack trace or its SQL.
+        orig = getattr(exc, "orig", None) or exc
+        log.error("storage error on %s %s: %s", request.method, request.url.path, type(orig).__name__)
+        return error_response(503, "storage", "the database is unavailable; retry shortly",
+                              headers={"Retry-After": "2"}, retryable=True)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,8 +6,10 @@ Public paths: the demo page, its static files and /healthz (they hold no data).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,7 +39,14 @@ def _expects_continue(scope: Scope) -> bool:
     return any(n == b"expect" and v.lower() == b"100-continue" for n, v in scope.get("headers", ()))
 
 
+# Only these take files; every other body is a small JSON value, whatever its Content-Type says
+# (a 150 MB body labelled multipart/form-data sent to /message was read whole before its 422).
+_UPLOAD_PATHS = re.compile(r"^/api/conversation(/[^/]+/documents)?/?$")
+
+
 def _limit_for(scope: Scope, settings: ApiSettings) -> int:
+    if not _UPLOAD_PATHS.match(scope.get("path", "")):
+        return settings.max_json_bytes
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
             if value.lower().startswith(b"multipart/"):
@@ -56,6 +65,66 @@ async def _send_json(send: Send, status: int, body: dict, headers: list[tuple[by
     await send({"type": "http.response.body", "body": raw})
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _hostname(host: str) -> str:
+    """The name part of a Host header value ("127.0.0.1:8000" -> "127.0.0.1", "[::1]:80" -> "::1")."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_loopback_name(name: str) -> bool:
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always loopback
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin_of(value: str) -> tuple[str, str] | None:
+    """(scheme, "host[:port]") of an Origin header; None for "null" or garbage."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return parts.scheme, parts.netloc.lower()
+
+
+def host_origin_problem(scope: Scope, settings: ApiSettings) -> str | None:
+    """Why this request's Host or Origin is refused (DNS rebinding, cross-site use), or None.
+
+    Without a token the API answers only under a loopback name, so a page on another site that
+    rebinds its own name to 127.0.0.1 gets nothing. A browser's Origin (sent on every WebSocket
+    and cross-origin fetch) must be the API's own, a loopback one in no-token mode, or one of
+    FINSTREAM_CORS_ORIGINS; clients that send no Origin (curl, SDKs) are not browsers' victims.
+    """
+    host = _header(scope, b"host") or ""
+    if settings.token is None and not is_loopback_name(_hostname(host)):
+        return (f"Host {host[:80]!r}: without FINSTREAM_API_TOKEN the API answers only under a "
+                "loopback name (localhost, 127.0.0.1, [::1])")
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return None
+    if origin.strip().rstrip("/") in settings.cors_origins:
+        return None
+    parsed = _origin_of(origin)
+    if parsed is not None:
+        if parsed[1] == host.strip().lower():
+            return None  # same origin: the demo page itself
+        if settings.token is None and is_loopback_name(_hostname(parsed[1])):
+            return None
+    return (f"Origin {origin[:80]!r}: not allowed (same origin, loopback, or one of "
+            "FINSTREAM_CORS_ORIGINS)")
+
+
 class GuardMiddleware:
     def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
         self.app = app
@@ -66,6 +135,10 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        problem = host_origin_problem(scope, self.settings)
+        if problem is not None:
+            await self._refuse(scope, receive, send, problem)
+            return
         if path.startswith(_PROTECTED) and self.settings.token is not None:
             conn = HTTPConnection(scope)
             allow_query = bool(_QUERY_TOKEN_PATHS.match(path)) and scope.get("method", "GET") in ("GET", None)
@@ -92,7 +165,17 @@ class GuardMiddleware:
                             [(b"connection", b"close")])
                         return
             receive, send = _counting(receive, send, limit)
+            send = _with_security_headers(send)
         await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, problem: str) -> None:
+        if scope["type"] == "websocket":
+            # Refused in the handshake (the server answers 403): a cross-site page learns nothing.
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.close", "code": 1008, "reason": "forbidden origin or host"})
+            return
+        await _send_json(send, 403, {"error": {"code": "forbidden", "message": problem}})
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -137,6 +220,24 @@ def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
             await send(message)
 
     return wrapped_receive, wrapped_send
+
+
+# Every response that sets no policy of its own (JSON, SSE, errors) gets one that lets nothing
+# load or run: a response that a browser is tricked into rendering as a page stays inert.
+_STRICT = [(b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+           (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            names = {n.lower() for n, _ in headers}
+            headers += [(n, v) for n, v in _STRICT if n not in names]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 class StreamSlots:

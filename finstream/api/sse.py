@@ -77,15 +77,19 @@ async def _peek(events: AsyncIterator[ev.Event], wait: float = PEEK_SECONDS) -> 
     return joined()
 
 
+def _too_many(slots: Any) -> Response:
+    return error_response(503, "too_many_streams",
+                          f"the server is at its limit of {slots.limit} open streams; retry later",
+                          headers={"Retry-After": "5"})
+
+
 def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: bool,
-             thinking: bool = True) -> Response:
+             thinking: bool = True, *, acquired: bool = False) -> Response:
     state = request.app.state
     settings = state.api_settings
     slots = state.stream_slots
-    if not slots.try_acquire():
-        return error_response(503, "too_many_streams",
-                              f"the server is at its limit of {slots.limit} open streams; retry later",
-                              headers={"Retry-After": "5"})
+    if not acquired and not slots.try_acquire():
+        return _too_many(slots)
     return EventSourceResponse(
         _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release,
                 thinking=thinking),
@@ -94,6 +98,19 @@ def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: boo
         send_timeout=settings.sse_send_timeout,
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def _ending_or_204(request: Request, b: Any, session_id: str, cursor: int | None,
+                         message_id: str | None, accumulated: bool) -> Response:
+    ending = await b.missed_ending(session_id, cursor, message_id)
+    if not ending:
+        return Response(status_code=204)
+
+    async def replay() -> AsyncIterator[ev.Event]:
+        for event in ending:
+            yield event
+
+    return _respond(request, replay(), accumulated)
 
 
 @router.post(STREAM_PATH, summary="Ask, and stream the answer as Server-Sent Events",
@@ -106,10 +123,17 @@ async def post_stream(
     thinking: bool = Query(True, description="false leaves out thinking_delta events"),
 ) -> Response:
     b = request.app.state.backend
-    message_id, floor = await b.start(session_id, body.message, body.options)
+    slots = request.app.state.stream_slots
+    if not slots.try_acquire():  # refused before the run starts: a 503 leaves nothing running
+        return _too_many(slots)
+    try:
+        message_id, floor = await b.start(session_id, body.message, body.options)
+    except BaseException:
+        slots.release()
+        raise
     events = b.tail(session_id, after=floor, message_id=message_id, only_message=True,
                     accumulated=accumulated)
-    return _respond(request, events, accumulated, thinking)
+    return _respond(request, events, accumulated, thinking, acquired=True)
 
 
 @router.get(STREAM_PATH, summary="Stream (or resume) a run as Server-Sent Events",
@@ -131,14 +155,14 @@ async def get_stream(
         msg = await b.require_message(session_id, message_id)
         live = msg.status == "streaming" or await b.active_message(session_id) == message_id
         if not live and not await b.has_events_after(session_id, cursor or 0, message_id):
-            return Response(status_code=204)
+            return await _ending_or_204(request, b, session_id, cursor, message_id, accumulated)
         target, only = message_id, True
     else:
         active = await b.active_message(session_id)
         if active is None:
             # Nothing streams; a resuming client may still be missing the end of the last answer.
             if cursor is None or not await b.has_events_after(session_id, cursor):
-                return Response(status_code=204)
+                return await _ending_or_204(request, b, session_id, cursor, None, accumulated)
             target, only = None, False
         else:
             # Without a cursor: the whole active answer. With one: everything after it, in order.

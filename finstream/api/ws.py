@@ -69,6 +69,9 @@ class _Session:
         except ValueError as exc:
             await self.send_notice("bad_request", f"frame: not valid JSON ({exc})")
             return
+        except RecursionError:  # "[[[[..." thousands deep: refused like any bad frame
+            await self.send_notice("bad_request", "frame: JSON nested too deeply")
+            return
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             await self.send_notice("bad_request", 'frame: expected an object with a "type" '
                                    '(user_message, resume or stop)')
@@ -113,8 +116,12 @@ class _Session:
             return
         active = await self.b.active_message(self.conversation_id)
         if active is None and not await self.b.has_events_after(self.conversation_id, after):
-            await self.send_notice(None, "nothing to stream: no answer is running and the log has "
-                                   f"nothing after seq {after}")
+            ending = await self.b.missed_ending(self.conversation_id, after)
+            for event in ending:  # it saw events a crashed server never logged: how it ended
+                await self.send_json_text(ev.event_to_json(event, accumulated=self.accumulated))
+            if not ending:
+                await self.send_notice(None, "nothing to stream: no answer is running and the log "
+                                       f"has nothing after seq {after}")
             return
         await self.follow(after=after, message_id=active, only=False)
 

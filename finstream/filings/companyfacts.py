@@ -130,9 +130,24 @@ def _latest_per_period(taxonomies: dict) -> list[tuple]:
     return rows
 
 
+_SOURCE_FIELDS = {"document", "concept", "context", "period"}
+_FACT_FIELDS = {"concept", "label", "value", "unit", "period_start", "period_end", "fiscal_year",
+                "fiscal_period", "form", "source"}
+_REPEATED = ("start", "end", "filed", "form", "fp", "frame")
+
+
+def _interned(entry: dict) -> dict:
+    """json object hook: the strings that repeat across facts (dates, forms) kept once."""
+    for key in _REPEATED:
+        value = entry.get(key)
+        if value.__class__ is str:
+            entry[key] = sys.intern(value)
+    return entry
+
+
 def load_companyfacts(filename: str, data: bytes) -> Filing:
     try:
-        doc = json.loads(data)
+        doc = json.loads(data, object_hook=_interned)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FilingError(filename, f"malformed JSON ({exc})") from None
     if isinstance(doc, dict) and isinstance(doc.get("units"), dict) and doc.get("tag"):
@@ -169,37 +184,34 @@ def load_companyfacts(filename: str, data: bytes) -> Filing:
     facts: list[Fact] = []
     labels: dict[tuple, tuple] = {}
     latest_filed = ""
-    for qname, label, unit, start_s, end_s, val, accn, form, filed, earlier in rows:
+    contexts: dict[tuple, str] = {}  # one string per filing, shared by its facts
+    while rows:  # popped, so each row's memory goes as its fact is made (order: sorted below)
+        qname, label, unit, start_s, end_s, val, accn, form, filed, earlier = rows.pop()
         try:
             start = day(start_s) if start_s else None
             end = day(end_s)
         except ValueError:
             continue
-        span = (start, end)
-        if span not in labels:  # thousands of facts share a few hundred periods
-            labels[span] = calendar.label(start, end)
-        fy, fp, period = labels[span]
+        span = labels.get((start, end))
+        if span is None:  # thousands of facts share a few hundred periods
+            span = labels[(start, end)] = calendar.label(start, end)
+        fy, fp, period = span
         latest_filed = max(latest_filed, str(filed or ""))
-        facts.append(
-            Fact(
-                concept=qname,
-                label=label,
-                value=float(val),
-                unit=unit,
-                period_start=start,
-                period_end=end,
-                fiscal_year=fy,
-                fiscal_period=fp,
-                form=form,
-                history=earlier,
-                source=Source(
-                    document=filename,
-                    concept=qname,
-                    context=f"accn {accn}, {form} filed {filed}",
-                    period=period,
-                ),
-            )
-        )
+        context = contexts.get((accn, form, filed))
+        if context is None:
+            context = contexts[(accn, form, filed)] = f"accn {accn}, {form} filed {filed}"
+        # Built without re-validation (the values are checked above) and with one shared
+        # fields-set: a validated model costs twice the memory, and 300k facts must stay under
+        # 10x the file's size.
+        # (Every field given: pydantic's default lookup is the slow part of model_construct.)
+        source = Source.model_construct(_SOURCE_FIELDS, document=filename, section=None, page=None,
+                                        table=None, concept=qname, context=context, period=period)
+        facts.append(Fact.model_construct(
+            _FACT_FIELDS, concept=qname, label=str(label), value=float(val), unit=unit, scale=0,
+            period_start=start, period_end=end, fiscal_year=fy, fiscal_period=fp,
+            form=form if form is None else str(form), dimensions={}, source=source,
+            decimals=None, derived=False, derived_from=[], history=earlier,
+        ))
     del rows
     facts.sort(key=lambda f: (f.concept, f.period_end, f.period_start or f.period_end))
     filing.facts = facts

@@ -88,7 +88,10 @@ def ingest(filename: str, data: bytes, *, max_bytes: int | None = None) -> Filin
     except RecursionError:
         raise FilingError(filename, f"{kind} nested too deeply to read") from None
     except MemoryError:
-        raise FilingError(filename, f"{kind} too large to parse in memory") from None
+        from finstream.filings.limits import limits
+
+        raise FilingError(filename, f"{kind} needs more memory than the parser's limit of "
+                          f"{limits().memory_mb} MB (FINSTREAM_PARSE_MEMORY_MB); refused") from None
     except Exception as exc:  # a loader bug must not take the conversation down with it
         raise FilingError(filename, f"could not read {kind} ({type(exc).__name__}: {exc})") from exc
     if not filing.sections and not filing.tables and not filing.facts:

@@ -11,6 +11,7 @@ import io
 import re
 import threading
 
+from finstream.filings.limits import TextBudget, limits
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import scale_from_text
 from finstream.filings.pdf_statements import (
@@ -60,11 +61,17 @@ def page_texts(filename: str, data: bytes) -> list[str]:
 def _page_texts(filename: str, data: bytes) -> list[str]:
     pdf = open_pdf(filename, data)
     try:
+        max_pages = limits().max_pdf_pages
+        if len(pdf) > max_pages:
+            raise FilingError(filename, f"PDF has {len(pdf):,} pages, over the limit of {max_pages:,} "
+                              "(FINSTREAM_MAX_PDF_PAGES); refused")
+        budget = TextBudget(filename, "PDF text")
         texts = []
         for i in range(len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
             texts.append(textpage.get_text_range())
+            budget.add(len(texts[-1]))
             textpage.close()
             page.close()
         return texts

@@ -10,6 +10,7 @@ import csv
 import io
 import zipfile
 
+from finstream.filings.limits import TextBudget, limits
 from finstream.filings.model import Filing, FilingError, Section, Table
 from finstream.filings.numbers import clean_text, money_scale_from_header, parse_number
 from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, parse_date
@@ -109,9 +110,10 @@ def load_xlsx(filename: str, data: bytes) -> Filing:
     filing = Filing(filename=filename, format="xlsx")
     tables = []
     calendar = None
+    budget = _CellBudget(filename)
     try:
         for ws in wb.worksheets[:MAX_SHEETS]:
-            rows = [list(r) for _, r in zip(range(MAX_ROWS), ws.iter_rows(values_only=True), strict=False)]
+            rows = [budget.row(r) for _, r in zip(range(MAX_ROWS), ws.iter_rows(values_only=True), strict=False)]
             rows = [r for r in rows if any(v not in (None, "") for v in r)]
             if rows:
                 tables.append(_table(rows, ws.title))
@@ -120,6 +122,25 @@ def load_xlsx(filename: str, data: bytes) -> Filing:
     finally:
         wb.close()
     return _finish(filing, tables, calendar)
+
+
+class _CellBudget:
+    """Bounds the cells and the cell text read from one workbook. Many cells may point at one
+    shared string: a 6 KB file can spell out gigabytes of text, so each reference counts."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.max_cells = limits().max_xlsx_cells
+        self.cells = 0
+        self.text = TextBudget(filename, "XLSX cell text")
+
+    def row(self, values: tuple) -> list[object]:
+        self.cells += len(values)
+        if self.cells > self.max_cells:
+            raise FilingError(self.filename, f"XLSX has more than {self.max_cells:,} cells "
+                              "(FINSTREAM_MAX_XLSX_CELLS); refused")
+        self.text.add(sum(len(v) for v in values if isinstance(v, str)))
+        return list(values)
 
 
 def _cover(filing: Filing, rows: list[list[object]]) -> FiscalCalendar:

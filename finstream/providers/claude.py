@@ -45,6 +45,7 @@ from finstream.providers.base import (
 )
 from finstream.providers.claude_events import _coalesced, _Message
 from finstream.settings import Settings
+from finstream.textclean import strip_credentials
 
 try:  # an SDK built on plain httpx raises httpx's own classes; catch both families
     import httpx
@@ -99,7 +100,7 @@ class ClaudeProvider:
 
     def __repr__(self) -> str:  # never show the key
         return (
-            f"ClaudeProvider(model={self.model!r}, base_url={self.settings.anthropic_base_url!r})"
+            f"ClaudeProvider(model={self.model!r}, base_url={strip_credentials(self.settings.anthropic_base_url)!r})"
         )
 
     def _client(self) -> anthropic.AsyncAnthropic:
@@ -286,7 +287,7 @@ class ClaudeProvider:
         """Belt and braces: no message leaves with the key (or anything shaped like one) in it."""
         if self._key:
             text = text.replace(self._key, "[redacted]")
-        return _KEYLIKE.sub("[redacted]", text)
+        return strip_credentials(_KEYLIKE.sub("[redacted]", text))
 
     def _status_error(
         self, exc: anthropic.APIStatusError, why: str, retryable: bool, model: str | None = None
@@ -320,7 +321,7 @@ class ClaudeProvider:
         )
 
     def _connect_error(self, exc: anthropic.APIConnectionError, retries: int) -> ProviderError:
-        where = self.settings.anthropic_base_url or "the Anthropic API"
+        where = strip_credentials(self.settings.anthropic_base_url) or "the Anthropic API"
         if isinstance(exc, anthropic.APITimeoutError):
             text = (
                 f"Claude did not start answering within {self.settings.read_timeout:g} s at {where}"

@@ -26,6 +26,10 @@ from finstream.store.common import (
     _utc,
 )
 from finstream.store.records import Message, MessagePatch, Turn
+from finstream.textclean import clean_text
+
+# More than a run can publish before its events are durable (writer.py: 2 * max_pending).
+UNLOGGED_SEQ_BOUND = 10_000
 
 
 class RunLogMixin:
@@ -59,7 +63,7 @@ class RunLogMixin:
             if continue_message_id is None:
                 if question is None or not question.strip():
                     raise ValueError("question: empty; type a question to ask")
-                user = self._insert_message(conn, conversation_id, "user", question, "complete",
+                user = self._insert_message(conn, conversation_id, "user", clean_text(question), "complete",
                                             replaces=replaces)
                 assistant = self._insert_message(
                     conn, conversation_id, "assistant", "", "streaming", owner=owner
@@ -277,7 +281,10 @@ class RunLogMixin:
                 ).first()
                 if still is None or still.status != "streaming":
                     continue  # finished (or marked by another process) meanwhile
-                seq = self._last_seq(conn, row.conversation_id)
+                # Skip the seqs the dead run may have shown clients without logging them (at most
+                # 2 * max_pending of its writer): a resuming client then gets these events, and
+                # no seq it saw ever means something else.
+                seq = self._last_seq(conn, row.conversation_id) + UNLOGGED_SEQ_BOUND - 1
                 msg = "The server stopped while this answer was streaming; it can be continued."
                 error = ev.Error(seq=seq + 1, message_id=row.id, code="interrupted", message=msg,
                                  retryable=True)

@@ -43,6 +43,7 @@ from finstream.store.records import (
 )
 from finstream.store.runlog import RunLogMixin
 from finstream.store.transcript import TranscriptMixin
+from finstream.textclean import clean_json_text, clean_text
 
 __all__ = ["CONTINUABLE", "ConversationBusyError", "NotFoundError", "Store", "new_id"]
 
@@ -54,19 +55,40 @@ class Store(RunLogMixin, TranscriptMixin):
         self.url = url
         self.engine = make_engine(url, schema=schema)
         self.dialect = self.engine.dialect.name
+        self._tables_lost = False
+        sa.event.listen(self.engine, "handle_error", self._on_error)
         if migrate_now:
             migrate(self.engine)
+
+    def _on_error(self, ctx: sa.engine.ExceptionContext) -> None:
+        # A database dropped and recreated empty (or a wiped file) comes back without tables: the
+        # next transaction migrates again instead of every request failing until a restart.
+        # (Lost connections are SQLAlchemy's: pool_pre_ping and is_disconnect replace them.)
+        text = str(ctx.original_exception).lower()
+        if "undefinedtable" in type(ctx.original_exception).__name__.lower() or "no such table" in text \
+                or ("relation" in text and "does not exist" in text):
+            self._tables_lost = True
+
+    def _heal(self) -> None:
+        if self._tables_lost:
+            self._tables_lost = False
+            try:
+                migrate(self.engine)
+            except Exception:  # still unreachable: the caller's own query reports it
+                self._tables_lost = True
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        self._heal()
         with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        self._heal()
         with self.engine.connect() as conn:
             yield conn
 
@@ -74,7 +96,7 @@ class Store(RunLogMixin, TranscriptMixin):
 
     def create_conversation(self, title: str = "") -> Conversation:
         now = _now()
-        row = {"id": new_id(), "title": title[:300], "created_at": now, "updated_at": now}
+        row = {"id": new_id(), "title": clean_text(title)[:300], "created_at": now, "updated_at": now}
         with self._write() as conn:
             conn.execute(t.conversations.insert().values(**row))
         return Conversation(**row)
@@ -102,7 +124,7 @@ class Store(RunLogMixin, TranscriptMixin):
             done = conn.execute(
                 t.conversations.update()
                 .where(t.conversations.c.id == conversation_id)
-                .values(title=title[:300], updated_at=_now())
+                .values(title=clean_text(title)[:300], updated_at=_now())
             ).rowcount
         if not done:
             raise NotFoundError(f"conversation {conversation_id}: not found")
@@ -131,7 +153,7 @@ class Store(RunLogMixin, TranscriptMixin):
         """Append a message (used for imports and tests; runs use begin_turn)."""
         with self._write() as conn:
             self._require_conversation(conn, conversation_id)
-            return self._insert_message(conn, conversation_id, role, text, status)
+            return self._insert_message(conn, conversation_id, role, clean_text(text), status)
 
     def update_message(self, message_id: str, **fields: Any) -> Message:
         """Set any of text, status, stop_reason, usage, error."""
@@ -183,8 +205,9 @@ class Store(RunLogMixin, TranscriptMixin):
         doc_id = new_id()
         now = _now()
         parsed = None
+        filename, error = clean_text(filename), clean_text(error) if error is not None else None
         if filing is not None:
-            parsed = filing.model_copy(update={"document_id": doc_id}).model_dump_json()
+            parsed = clean_json_text(filing.model_copy(update={"document_id": doc_id}).model_dump_json())
         row = {
             "id": doc_id, "conversation_id": conversation_id, "filename": filename[:500],
             "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "data": data,

@@ -6,6 +6,12 @@ with the message's text and status. A batch goes out when ``batch_size`` events 
 write is in flight joins the next batch (so batches grow when the database is slow). The producer
 only waits at the terminal event (the answer is durable before the run ends) and when more than
 ``max_pending`` events are queued (back-pressure).
+
+When the database or the disk fails and a few retries do not help, the writer stops writing and
+keeps what it could not save (``unsaved``) and the error (``failure``): the run then ends with a
+``storage`` error instead of a success, and repairs the log once the database is back (runs.py).
+So at most ``2 * max_pending`` events are ever published without being durable, which bounds the
+seqs a crash can leave unlogged (see Store.mark_streaming_interrupted).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class EventLogWriter:
         interval: float = 0.05,
         max_pending: int = 4096,
         on_durable: Callable[[int], None] | None = None,
+        max_attempts: int = 4,
     ) -> None:
         self.store = store
         self.conversation_id = conversation_id
@@ -54,6 +61,7 @@ class EventLogWriter:
         self.interval = interval
         self.max_pending = max_pending
         self.on_durable = on_durable  # told the last seq of each committed batch
+        self.max_attempts = max_attempts  # tries per batch before the writer gives up
         self.pending: list[ev.Event] = []
         # All the run's text. It goes into the message row once, with the terminal event: rewriting
         # a growing text column every batch made the log quadratic (the row is rewritten whole).
@@ -61,6 +69,8 @@ class EventLogWriter:
         self.chunks: list[str] = []
         self.error: dict[str, Any] | None = None
         self.final: dict[str, Any] | None = None  # set once the terminal event is written
+        self.failure: BaseException | None = None  # the write error the writer gave up on
+        self.unsaved: list[ev.Event] = []  # events not written because of it, in order
         self._urgent = False
         self._task: asyncio.Task | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -72,8 +82,13 @@ class EventLogWriter:
     def add_nowait(self, event: ev.Event) -> bool:
         """Queue an event; True when the caller must now ``await drain()`` (the terminal event,
         or back-pressure). Sync, so the per-event cost on the stream stays a few attribute checks."""
-        self.pending.append(event)
         kind = event.type
+        if self.failure is not None:
+            self.unsaved.append(event)
+            if kind == "text_delta":
+                self.chunks.append(event.text)
+            return False
+        self.pending.append(event)
         if kind == "text_delta":
             self.chunks.append(event.text)
             if len(self.pending) >= self.batch_size:
@@ -90,18 +105,18 @@ class EventLogWriter:
         return len(self.pending) >= self.max_pending
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is written."""
-        while self.pending or self._busy():
+        """Wait until everything queued so far is written (or the writer gave up: ``failure``)."""
+        while (self.pending or self._busy()) and self.failure is None:
             self._kick(urgent=True)
             await asyncio.shield(self._task)
 
     async def close(self) -> None:
-        """Write what is left; if the terminal event never made it (writes failed), release the
-        conversation anyway so it is not stuck busy."""
+        """Write what is left; if the terminal event never made it, release the conversation
+        anyway so it is not stuck busy (after a write failure the run's repair does that)."""
         await self.drain()
         if self._timer is not None:
             self._timer.cancel()
-        if self.final is None:
+        if self.final is None and self.failure is None:
             patch = MessagePatch(append_text="".join(self.chunks), status="incomplete", release=True)
             await self.store.append_batch(self.conversation_id, [], message_id=self.message_id, patch=patch)
 
@@ -118,7 +133,7 @@ class EventLogWriter:
 
     async def _write_loop(self) -> None:
         failures = 0
-        while self.pending and (self._urgent or len(self.pending) >= self.batch_size):
+        while self.pending and self.failure is None and (self._urgent or len(self.pending) >= self.batch_size):
             self._urgent = False
             batch, self.pending = self.pending, []
             done = batch[-1] if batch[-1].type == ev.TERMINAL_TYPE else None
@@ -136,12 +151,16 @@ class EventLogWriter:
                 )
             except Exception as exc:
                 failures += 1
-                log.exception("event log write failed (attempt %d)", failures)
+                log.warning("event log write failed (attempt %d): %s", failures, _describe(exc))
                 # A constraint violation (conversation deleted mid-run, seq taken by a process
                 # that thought this run dead) will not heal by retrying.
-                if failures >= 5 or isinstance(exc, sa.exc.IntegrityError):
-                    # Give up on these: live tailers still got them; close() frees the conversation.
-                    log.error("dropping %d event(s) of message %s", len(batch), self.message_id)
+                if failures >= self.max_attempts or isinstance(exc, sa.exc.IntegrityError):
+                    # Give up: nothing more is written; the run ends with a storage error and
+                    # keeps these for its repair (runs.py).
+                    log.error("event log: %d event(s) of message %s not saved: %s",
+                              len(batch) + len(self.pending), self.message_id, _describe(exc))
+                    self.failure = exc
+                    self.unsaved = batch + self.pending + self.unsaved
                     self.pending = []
                     return
                 self.pending, self._urgent = batch + self.pending, True
@@ -154,3 +173,11 @@ class EventLogWriter:
                 self.final = {"status": patch.status, "stop_reason": done.stop_reason}
         if self.pending and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the log: the database's own message without the SQL and its parameters
+    (which hold model and filing text)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(orig or exc).__name__}: {text[0][:200] if text else ''}"

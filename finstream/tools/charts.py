@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from finstream.formatting import format_value, tick_label
+from finstream.tools.plain_figure import plain_figure
 
 if TYPE_CHECKING:
     from finstream.tools.outputs import ChartInput
@@ -139,5 +140,6 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
     elif kind in ("bar", "grouped_bar"):
         layout["barmode"] = "group"
     fig.update_layout(**layout)
-    # to_json handles numpy/NaN; round-trip to plain JSON types for the event log.
-    return json.loads(fig.to_json())
+    # to_json handles numpy/NaN; round-trip to plain JSON types for the event log. Text made
+    # literal here, so no surface (API clients included) draws links or markup from it.
+    return plain_figure(json.loads(fig.to_json()))

@@ -39,10 +39,11 @@ def require_access() -> None:
     if is_loopback(address) or st.session_state.get(_PASSED):
         return
     secret = get_settings().app_token
-    if secret is None:
+    if secret is None or not secret.get_secret_value().strip():
+        # A blank token would let an empty form in: treated as no token at all.
         st.error(
             f"finstream is listening on {address or 'every interface'} without an access token. "
-            "Set FINSTREAM_APP_TOKEN, or bind to 127.0.0.1 (make run does)."
+            "Set FINSTREAM_APP_TOKEN (not blank), or bind to 127.0.0.1 (make run does)."
         )
         st.stop()
     expected = secret.get_secret_value()

@@ -14,17 +14,12 @@ import streamlit as st
 
 from finstream.formatting import format_value
 from finstream.ui import exports
+from finstream.ui.inert import md_escape, md_inert  # noqa: F401  (re-exported for the pages)
 from finstream.ui.verification import metric_help, metric_value, render_caption
 from finstream.ui.view import Artifact
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 # Words that mark a figure where a rise is bad news (red), so its tile uses the inverse colours.
 _COST_WORDS = re.compile(r"\b(cost|costs|expense|expenses|debt|liabilit\w*|loss|losses|capex)\b", re.I)
-
-
-def md_escape(text: Any) -> str:
-    """Text shown literally inside Markdown: no links, images, emphasis or HTML from it."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
 
 
 def sources_of(data: dict[str, Any]) -> list[str]:

@@ -2,7 +2,8 @@
 
 A stored answer and a live one render through the same pieces, so a finished stream looks exactly
 like the history it becomes on the next rerun. Answer text is Markdown from the model: Streamlit
-renders it without raw HTML; questions and filing text are shown escaped.
+renders it without raw HTML, and md_inert leaves no image, link, autolink or math active in it
+(finstream/ui/inert.py); questions and filing text are shown escaped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import streamlit as st
 from finstream import events as ev
 from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
+from finstream.ui.inert import InertStream, md_inert
 from finstream.ui.session import live_views
 from finstream.ui.stream import coalesce, with_heartbeat
 from finstream.ui.verification import mark_text, render_text_notes
@@ -214,7 +216,7 @@ def render_answer(view: MessageView, conversation_id: str, *, extras: dict[str, 
         render_tools_done(view)
         render_reasoning_done(view)
         if view.text:
-            text, notes = mark_text(view.text, view.checks, md_escape)  # unverified numbers marked
+            text, notes = mark_text(view.text, view.checks, md_inert)  # inert; unverified numbers marked
             st.markdown(text)
             render_text_notes(notes, md_escape)
         render_outcome(view, conversation_id, **actions)
@@ -351,7 +353,8 @@ def render_live(
                 status.on_event(ev.TextDelta(message_id=message_id, text=chunk, accumulated_text=None))
                 yield chunk
 
-        st.write_stream(chunks(), cursor="▌")
+        # Escaped chunk by chunk exactly as render_answer escapes the whole text.
+        st.write_stream(InertStream().over(chunks()), cursor="▌")
         reasoning.flush()
         used = usage_line(view.usage)
         if view.done and used:

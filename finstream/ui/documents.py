@@ -90,7 +90,7 @@ def render_filing(filing: Any, key: str) -> None:
         if not filing.tables:
             st.caption("No tables found.")
         for i, table in enumerate(filing.tables[:50]):
-            with st.expander(table.title or f"Table {i + 1}"):
+            with st.expander(md_escape(table.title) if table.title else f"Table {i + 1}"):
                 if table.unit_note:
                     st.caption(md_escape(table.unit_note))
                 frame = pd.DataFrame(
@@ -104,10 +104,10 @@ def render_filing(filing: Any, key: str) -> None:
         if not filing.sections:
             st.caption("No text sections found.")
         for i, section in enumerate(filing.sections[:100]):
-            title = section.title or f"Section {i + 1}"
+            title = md_escape(section.title) if section.title else f"Section {i + 1}"
             if section.page:
                 title += f" (page {section.page})"
-            with st.expander(title):
+            with st.expander(title):  # expander labels are Markdown
                 st.text(section.text[:20000] + ("…" if len(section.text) > 20000 else ""))
 
 
@@ -126,7 +126,7 @@ def render() -> None:
     st.caption(f"{ok} of {len(docs)} files read")
     for info in docs:
         icon = ":material/description:" if info.ok else ":material/error:"
-        with st.expander(f"{info.filename} · {_size(info.size)}", expanded=not info.ok or len(docs) == 1,
+        with st.expander(f"{md_escape(info.filename)} · {_size(info.size)}", expanded=not info.ok or len(docs) == 1,
                          icon=icon):
             if not info.ok:
                 st.error(md_escape(info.error), icon=":material/error:")

@@ -97,21 +97,46 @@ def cell_text(value: Any, fmt: str, decimals: int) -> str:
     return ("-" if float(value) < 0 else "") + text
 
 
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'`` (shown as text).
+    Numbers, and text that is just a number ("-12.5", "+3%"), stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _neutral_frame(data: dict[str, Any]) -> pd.DataFrame:
+    frame = table_frame(data)
+    frame.columns = [neutralise(c) for c in frame.columns]
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(neutralise)
+    return frame
+
+
 def table_csv(data: dict[str, Any]) -> bytes:
-    return table_frame(data).to_csv(index=False).encode("utf-8")
+    # CRLF rows (RFC 4180): a CR or LF inside a cell then gets quoted too.
+    return _neutral_frame(data).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def table_xlsx(data: dict[str, Any]) -> bytes:
-    frame = table_frame(data)
+    frame = _neutral_frame(data)
     buffer = io.BytesIO()
     title = str(data.get("title") or "Table")
-    sheet = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Table"
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    sheet = re.sub(r"[\[\]:*?/\\']", " ", title)[:31].strip() or "Table"
+    # Strings stay strings: no formulas and no hyperlinks made from cell text.
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False, startrow=2)
         book, ws = writer.book, writer.sheets[sheet]
-        ws.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+        ws.write_string(0, 0, neutralise(title), book.add_format({"bold": True, "font_size": 13}))
         if data.get("unit_note"):
-            ws.write(1, 0, str(data["unit_note"]), book.add_format({"italic": True}))
+            ws.write_string(1, 0, neutralise(str(data["unit_note"])), book.add_format({"italic": True}))
         for i, column in enumerate(data.get("columns") or []):
             kind = column.get("format", "text")
             fmt = xlsx_format(kind, decimals_of(frame, frame.columns[i])) if kind != "text" else None
@@ -120,7 +145,7 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
         sources = source_lines(data.get("sources") or [])
         row = len(frame) + 4
         for line in sources + verification.check_lines(data):
-            ws.write(row, 0, line if line.startswith(verification.MARK) else f"Source: {line}")
+            ws.write_string(row, 0, neutralise(line) if line.startswith(verification.MARK) else f"Source: {line}")
             row += 1
     return buffer.getvalue()
 
@@ -130,15 +155,16 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
     colours, so the page theme's palette (light or dark, .streamlit/config.toml) applies. Dropping
     the template also makes Plotly's validation several times cheaper on every rerun."""
     from finstream.tools.charts import PALETTE
+    from finstream.tools.plain_figure import plain_figure
 
-    figure = dict(data.get("figure") or {})
+    # Plotly draws titles, names, labels and hover text as its own small HTML: the figure's text
+    # is made literal (once: figures built since issue 11 already are).
+    figure = plain_figure(dict(data.get("figure") or {}))
     layout = dict(figure.get("layout") or {})
     layout.pop("template", None)
     for key in ("title", "xaxis", "yaxis"):
-        if layout.get(key) is not None:  # a null axis makes Plotly draw nothing at all
-            layout[key] = _plain_title(layout[key])
-        else:
-            layout.pop(key, None)
+        if key in layout and layout[key] is None:  # a null axis makes Plotly draw nothing at all
+            layout.pop(key)
     figure["layout"] = layout
     traces = []
     for trace in figure.get("data") or []:
@@ -147,34 +173,9 @@ def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
             style = trace.get(part)
             if isinstance(style, dict) and style.get("color") in PALETTE:
                 trace[part] = {k: v for k, v in style.items() if k != "color"}
-        # Plotly draws these strings as its own small HTML (links, formatting): text that came
-        # from the model or a filing is shown literally instead.
-        for key in ("name", "x", "labels", "customdata", "text"):
-            if key in trace:
-                trace[key] = _plain(trace[key])
         traces.append(trace)
     figure["data"] = traces
     return figure
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _plain_title(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    value = dict(value)
-    title = value.get("title")
-    if isinstance(title, dict) and "text" in title:
-        value["title"] = {**title, "text": _plain(title["text"])}
-    if "text" in value:
-        value["text"] = _plain(value["text"])
-    return value
 
 
 def chart_html(data: dict[str, Any]) -> bytes:
@@ -220,18 +221,21 @@ def conversation_markdown(
     ``turns`` holds ``("user", question)`` and ``("assistant", MessageView)`` pairs; ``feedback``
     maps message ids to their Feedback (rating 1 up, 0 down; comment).
     """
-    lines = [f"# {title}", ""]
+    from finstream.ui.inert import md_escape, md_inert
+
+    # A Markdown viewer would fetch images and follow links from this text: exported inert too.
+    lines = [f"# {md_escape(title)}", ""]
     for role, item in turns:
         if role == "user":
-            lines += [f"## Q: {item}", ""]
+            lines += [f"## Q: {md_escape(item)}", ""]
             continue
-        lines += [item.text.strip() or "_(no text)_", ""]
+        lines += [md_inert(item.text.strip()) or "_(no text)_", ""]
         notes = verification.mark_text(item.text, item.checks, str)[1]  # the text's unverified numbers
-        lines += [f"- {verification.MARK} {n}" for n in notes] + ([""] if notes else [])
+        lines += [f"- {verification.MARK} {md_escape(n)}" for n in notes] + ([""] if notes else [])
         if item.state != "complete":
             note = f"_Answer {item.state}"
             if item.error:
-                note += f": {item.error['message']}"
+                note += f": {md_escape(item.error['message'])}"
             lines += [note + "_", ""]
         for art in item.artifacts:
             lines += _artifact_markdown(art.kind, art.data, art.title)
@@ -243,31 +247,36 @@ def conversation_markdown(
 
 
 def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]:
+    from finstream.ui.inert import md_inert
+
+    def e(value: Any) -> str:  # every string here came from the model or a filing
+        return md_inert(str(value if value is not None else "")).replace("|", "\\|")
+
     lines: list[str] = []
     if kind == "metric":
         value = data.get("display") or format_value(data.get("value"), data.get("unit"))
-        delta = f" ({data['delta_display']})" if data.get("delta_display") else ""
-        lines.append(f"- **{title}**: {value}{delta}")
+        delta = f" ({e(data['delta_display'])})" if data.get("delta_display") else ""
+        lines.append(f"- **{e(title)}**: {e(value)}{delta}")
     elif kind == "table":
         frame = table_frame(data)
-        lines += [f"**{title}**" + (f" ({data['unit_note']})" if data.get("unit_note") else ""), ""]
-        lines.append("| " + " | ".join(frame.columns) + " |")
+        lines += [f"**{e(title)}**" + (f" ({e(data['unit_note'])})" if data.get("unit_note") else ""), ""]
+        lines.append("| " + " | ".join(e(c) for c in frame.columns) + " |")
         lines.append("|" + "---|" * len(frame.columns))
         formats = [c.get("format", "text") for c in data.get("columns") or []]
         places = [decimals_of(frame, n) if f != "text" else 0 for n, f in zip(frame.columns, formats, strict=True)]
         for row in frame.itertuples(index=False):
-            cells = [cell_text(v, f, d) for v, f, d in zip(row, formats, places, strict=True)]
+            cells = [e(cell_text(v, f, d)) for v, f, d in zip(row, formats, places, strict=True)]
             lines.append("| " + " | ".join(cells) + " |")
     elif kind == "chart":
         spec = data.get("spec") or {}
-        lines.append(f"**Chart: {title}** ({spec.get('chart_type', 'chart')})")
+        lines.append(f"**Chart: {e(title)}** ({e(spec.get('chart_type', 'chart'))})")
         lines.append("")
         x = spec.get("x") or []
         for series in spec.get("series") or []:
-            pairs = ", ".join(f"{p}: {v}" for p, v in zip(x, series.get("values") or [], strict=False))
-            lines.append(f"- {series.get('name')}: {pairs}")
+            pairs = ", ".join(f"{e(p)}: {e(v)}" for p, v in zip(x, series.get("values") or [], strict=False))
+            lines.append(f"- {e(series.get('name'))}: {pairs}")
     for line in source_lines(data.get("sources") or []):
-        lines.append(f"  - Source: {line}")
-    lines += [f"  - {line}" for line in verification.check_lines(data)]
+        lines.append(f"  - Source: {e(line)}")
+    lines += [f"  - {e(line)}" for line in verification.check_lines(data)]
     lines.append("")
     return lines

@@ -102,4 +102,4 @@ def test_served_app_answers_and_never_logs_the_token(tmp_path):
         out, _ = proc.communicate(timeout=30)
     assert "message/stream" in out and "WebSocket /ws/conversation/" in out  # both were logged
     assert SECRET not in out
-    assert "token=[redacted]" in out
+    assert "?[query omitted]" in out  # no query string of an authenticated path is logged

@@ -17,6 +17,7 @@ import pytest
 from finstream.providers.demo import DemoAnalyst
 from finstream.runs import RunBusyError, RunManager
 from finstream.store import AsyncStore
+from finstream.store.runlog import UNLOGGED_SEQ_BOUND
 from finstream.tools import default_toolbox
 from tests.runs.conftest import settings
 from tests.runs.test_runs_tailing import collect, dumps, with_accumulated
@@ -79,7 +80,10 @@ async def test_kill_mid_run_then_tail_from_another_process_recover_and_continue(
     log = db.read_events(cid)
     assert msg.status == "interrupted" and msg.text
     assert msg.text == "".join(e.text for e in log if e.type == "text_delta")
-    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    seqs = [e.seq for e in log]
+    assert seqs[:-2] == list(range(1, len(log) - 1))
+    # The ending skips past any seq the dead run may have shown without logging (issue 11).
+    assert seqs[-2] == seqs[-3] + UNLOGGED_SEQ_BOUND and seqs[-1] == seqs[-2] + 1
     assert len(log) >= logged_before_kill + 2  # all that was logged, then error + message_complete
     assert [e.type for e in log[-2:]] == ["error", "message_complete"]
     assert log[-1].stop_reason == "interrupted"
@@ -98,7 +102,7 @@ async def test_kill_mid_run_then_tail_from_another_process_recover_and_continue(
     assert result["status"] == "complete"
     assert result["text"] == full["text"]  # the demo analyst went on from the partial text
     whole = db.read_events(cid)
-    assert dumps(await collect(manager.tail(cid, after_seq=len(log)))) == with_accumulated(whole)[len(log):]
+    assert dumps(await collect(manager.tail(cid, after_seq=log[-1].seq))) == with_accumulated(whole)[len(log):]
     await manager.shutdown()
     astore._pool.shutdown(wait=True)
 

@@ -266,13 +266,13 @@ def test_markdown_export_has_questions_answers_and_artifacts():
     ).decode()
     assert "# Apple" in text and "## Q: Trend?" in text and "Revenue rose." in text
     assert "| Period | Revenue | Margin | Revenue (2) |" in text
-    assert "- **Revenue**: $391.0B (+2.0%)" in text and "Source: aapl.htm" in text
+    assert "- **Revenue**: \\$391.0B (+2.0%)" in text and "Source: aapl.htm" in text
 
 
 def test_markdown_escaping_and_cost_colours():
     assert md_escape("[click](javascript:x) <b>*x*</b>") == (
-        "\\[click\\]\\(javascript\\:x\\) \\<b\\>\\*x\\*\\</b\\>"
-    )
+        "\\[click\\]\\(javascript\\:\u2060x\\) \\<b\\>\\*x\\*\\</b\\>"
+    )  # (a word joiner after ":" breaks autolinks, which GFM finds after escapes)
     assert delta_color({"label": "Operating expenses FY2024", "delta_color": "normal"}) == "inverse"
     assert delta_color({"label": "Revenue FY2024", "delta_color": "normal"}) == "normal"
     assert delta_color({"label": "Cost of sales", "delta_color": "off"}) == "off"

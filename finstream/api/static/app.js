@@ -85,11 +85,39 @@ function uncheckedLines(checks) {
     .map((c) => el("div", "unverified", `⚠ Unverified ${c.where || c.text || c.value}: ${c.reason}`));
 }
 
+// Plotly reads titles, names, labels and hover text as its own small HTML (<a href>, <b>):
+// the server sends chart text escaped and marks the figure (layout.meta.text); an unmarked
+// figure (stored before that) is escaped here, so no link or markup from model text is drawn.
+const PLAIN_MARK = "finstream:plain-text";
+const escapeText = (v) => typeof v === "string"
+  ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+  : Array.isArray(v) ? v.map(escapeText)
+  : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeText(x)]))
+  : v;
+
+function plainFigure(fig) {
+  const layout = { ...(fig.layout || {}) };
+  if (layout.meta && layout.meta.text === PLAIN_MARK) return fig;
+  for (const key of Object.keys(layout)) {
+    if (key === "title" || key.startsWith("xaxis") || key.startsWith("yaxis") || key === "annotations") {
+      layout[key] = escapeText(layout[key]);
+    }
+  }
+  const data = (fig.data || []).map((trace) => {
+    const t = { ...trace };
+    for (const key of ["name", "x", "labels", "customdata", "text", "hovertext"]) {
+      if (key in t) t[key] = escapeText(t[key]);
+    }
+    return t;
+  });
+  return { data, layout };
+}
+
 function renderChart(data) {
   const box = el("div", "chart");
   $("charts").append(box);
   $("charts").append(...uncheckedLines(data.verification));
-  const fig = data.figure || {};
+  const fig = plainFigure(data.figure || {});
   if (window.Plotly) {
     window.Plotly.newPlot(box, fig.data || [], fig.layout || {}, { responsive: true, displaylogo: false });
   } else {
