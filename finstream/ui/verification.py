@@ -77,8 +77,9 @@ def render_caption(data: dict[str, Any], escape: Any) -> None:
 def mark_text(text: str, checks: list[dict[str, Any]], escape: Any) -> tuple[str, list[str]]:
     """The answer's text with each unverified number on a red background and a note number.
 
-    Returns the Markdown and the notes ("[1] $412.3B: reason"). Only the marked numbers are
-    rewritten (escaped); the rest of the text is left as it was.
+    Returns the Markdown and the notes ("[1] $412.3B: reason"). Every piece of the text goes
+    through ``escape`` (the page passes ``md_inert``: model text never becomes an image, link or
+    HTML), the marked numbers inside their highlight.
     """
     spans = sorted(
         (c for c in checks if c.get("status") == "unverified" and c.get("span")), key=lambda c: c["span"][0]
@@ -90,9 +91,9 @@ def mark_text(text: str, checks: list[dict[str, Any]], escape: Any) -> tuple[str
             continue  # the text changed since the check (a continuation): leave it unmarked
         notes.append(f"[{len(notes) + 1}] {text[start:end]}: {c.get('reason', '')}")
         cut = start - 1 if start > pos and text[start - 1] == "\\" else start  # the model's own "\$" escape
-        out += [text[pos:cut], f":red-background[{escape(text[start:end])}{MARK}{len(notes)}]"]
+        out += [escape(text[pos:cut]), f":red-background[{escape(text[start:end])}{MARK}{len(notes)}]"]
         pos = end
-    out.append(text[pos:])
+    out.append(escape(text[pos:]))
     return "".join(out), notes
 
 

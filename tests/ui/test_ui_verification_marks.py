@@ -12,6 +12,7 @@ from finstream.filings.ingest import ingest
 from finstream.providers.scripted import text_step, tool_step
 from finstream.ui import exports
 from finstream.ui.artifacts import md_escape
+from finstream.ui.inert import md_inert
 from finstream.ui.verification import check_lines, mark_text, metric_value, status_line
 from finstream.ui.view import fold
 from tests.support.filings import FILINGS_DIR
@@ -42,9 +43,15 @@ def script(provider) -> None:  # noqa: ANN001
     )
 
 
+def plain(text: str) -> str:
+    """Text as a reader sees it: Markdown escapes undone, the invisible word joiners that keep
+    URLs and addresses from being linkified (finstream/ui/inert.py) dropped."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
 def page_text(at) -> str:  # noqa: ANN001
-    """Markdown and captions of the page, with Markdown escapes undone."""
-    return re.sub(r"\\(.)", r"\1", "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]))
+    """Markdown and captions of the page, as a reader sees them."""
+    return plain("\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]))
 
 
 def test_the_page_marks_what_did_not_verify_and_says_why(ui_runtime, app_test, apple):
@@ -60,7 +67,7 @@ def test_the_page_marks_what_did_not_verify_and_says_why(ui_runtime, app_test, a
     tiles = {m.label: m.value for m in at.metric}
     assert tiles == {"Revenue FY2024": "$412.3B ⚠", "Revenue FY2023": "$383.3B"}
     why = next(m.help for m in at.metric if m.label == "Revenue FY2024")  # the tile's help says why
-    assert why.startswith("⚠ Unverified value\\: no fact equals \\$412\\.3B") and "\\$391\\.0B" in why
+    assert plain(why).startswith("⚠ Unverified value: no fact equals $412.3B") and "$391.0B" in plain(why)
     text = page_text(at)
     assert "Unverified Revenue @ FY2024: wrong period" in text  # the chart's caption
     assert "Checked against the filings: 1 verified, 1 unverified" in text
@@ -69,8 +76,8 @@ def test_the_page_marks_what_did_not_verify_and_says_why(ui_runtime, app_test, a
     at.run()  # a rerun draws the answer from the log: now the number itself is marked
     assert not at.exception
     answer = "\n".join(m.value for m in at.chat_message[-1].markdown)
-    assert ":red-background[\\$412\\.3B⚠1]" in answer
-    assert "$391.0B in FY2024" in answer  # verified numbers are left as written
+    assert ":red-background[" + md_inert("$412.3B") + "⚠1]" in answer
+    assert "$391.0B in FY2024" in plain(answer)  # verified numbers are left as written
 
     token = rt.store.create_share_link(conv.id).token  # the read-only dashboard keeps the marks
     dash = app_test()
@@ -86,13 +93,17 @@ def test_marks_in_text_are_escaped_and_follow_the_spans():
     checks = [{"status": "unverified", "span": [12, 19], "text": "$412.3B", "reason": "no fact [x](y)"},
               {"status": "verified", "span": [0, 7], "text": "Revenue", "reason": "ok"}]
     marked, notes = mark_text(text, checks, md_escape)
-    assert marked == "Revenue was :red-background[\\$412\\.3B⚠1], not *bold* [link](http://x)."
+    # Every piece is escaped, not only the marked number: no link or emphasis from model text.
+    assert marked == (md_escape("Revenue was ") + ":red-background[\\$412\\.3B⚠1]"
+                      + md_escape(", not *bold* [link](http://x)."))
+    assert "](http" not in marked
     assert notes == ["[1] $412.3B: no fact [x](y)"]
     escaped = "Revenue was \\$412.3B."  # a model that escapes its dollar signs itself
     checks_escaped = [{"status": "unverified", "span": [13, 20], "text": "$412.3B", "reason": "r"}]
-    assert mark_text(escaped, checks_escaped, md_escape)[0] == "Revenue was :red-background[\\$412\\.3B⚠1]."
+    assert mark_text(escaped, checks_escaped, md_escape)[0] == (
+        md_escape("Revenue was ") + ":red-background[\\$412\\.3B⚠1]" + md_escape("."))
     stale = [{"status": "unverified", "span": [12, 19], "text": "$999.9B", "reason": "r"}]
-    assert mark_text(text, stale, md_escape) == (text, [])  # the text changed: no mark in the wrong place
+    assert mark_text(text, stale, md_escape) == (md_escape(text), [])  # text changed: no mark misplaced
 
 
 def test_tile_and_caption_helpers():
@@ -116,7 +127,7 @@ def test_exports_keep_the_marks(ui_runtime, apple):
     rt.call(rt.runs.wait(mid))
     view = fold(mid, list(rt.iter_tail(conv.id, 0, message_id=mid)), question=QUESTION)
     assert [c["status"] for c in view.checks] == ["verified", "derived", "verified", "unverified"]
-    markdown = exports.conversation_markdown("Apple", [("user", QUESTION), ("assistant", view)]).decode()
+    markdown = plain(exports.conversation_markdown("Apple", [("user", QUESTION), ("assistant", view)]).decode())
     assert "- ⚠ [1] $412.3B: no fact" in markdown
     assert "  - ⚠ Unverified value: no fact equals" in markdown
     chart = next(a for a in view.artifacts if a.kind == "chart")
