@@ -94,6 +94,8 @@ def test_markdown_export_is_inert():
         state = "complete"
         error = None
         artifacts = []
+        checks = []
+        message_id = "m1"
 
     md = conversation_markdown("T ![t](http://127.0.0.1:9/t.png)", [("user", "Q [q](http://127.0.0.1:9/q)"),
                                                                    ("assistant", View())]).decode()

@@ -155,8 +155,9 @@ ANSWER_JS = """() => {
 
 
 def answer_text(page) -> str:  # noqa: ANN001
-    """The last answer's text, read in one go (the page may redraw between two reads)."""
-    return page.evaluate(ANSWER_JS).replace("▌", "").strip()
+    """The last answer's text as a reader sees it, read in one go (the page may redraw between
+    two reads); without the invisible word joiners that keep URLs from being linkified."""
+    return page.evaluate(ANSWER_JS).replace("▌", "").replace("\u2060", "").strip()
 
 
 def streaming(page) -> bool:  # noqa: ANN001
