@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the HTTP streaming API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-format", choices=("text", "json"), default=None,
+                       help="json: one JSON object per log line (default: FINSTREAM_LOG_FORMAT or text)")
 
     args = parser.parse_args(argv)
     if args.command == "ask":
@@ -138,4 +140,4 @@ def main(argv: list[str] | None = None) -> int:
         return inspect_command(args.path, as_json=args.as_json)
     from finstream.api.server import serve as run_server
 
-    return run_server(host=args.host, port=args.port)
+    return run_server(host=args.host, port=args.port, log_format=args.log_format)

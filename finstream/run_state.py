@@ -47,8 +47,13 @@ class RunOptions(BaseModel):
         }
 
 
+def instance_name() -> str:
+    """This replica's name: FINSTREAM_INSTANCE_NAME, else the host name (a container's id)."""
+    return (os.environ.get("FINSTREAM_INSTANCE_NAME") or socket.gethostname()).replace(":", "_")
+
+
 def instance_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{instance_name()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def owner_is_dead(owner: str, me: str) -> bool:
@@ -85,12 +90,22 @@ class _Run:
         self.chunks: list[str] = []
         self.chunk_seqs: list[int] = []
         self.tailers: set[asyncio.Queue] = set()
+        # Tailers that get an event only once it is committed to the log (the HTTP transports:
+        # a client resuming on another replica after this process dies then misses nothing and
+        # sees nothing the log does not have).
+        self.durable_tailers: set[asyncio.Queue] = set()
         self.task: asyncio.Task | None = None
         self.done = asyncio.Event()
         self.final: dict[str, Any] | None = None
         self.stop_reason = "stopped"  # or "interrupted" when the server shuts down
 
-    def publish(self, event: ev.Event) -> None:
+    def publish(self, event: ev.Event, *, durable: bool = False) -> None:
+        """Hand ``event`` to live tailers (and to durable ones when it is committed already)."""
+        if durable:
+            self.last_seq = max(self.last_seq, event.seq)
+            for q in self.tailers | self.durable_tailers:
+                q.put_nowait(event)
+            return
         if event.type == "text_delta":
             self.chunks.append(event.text)
             self.chunk_seqs.append(event.seq)
@@ -107,15 +122,24 @@ class _Run:
         """Events up to ``seq`` are committed to the log: drop them from memory."""
         self.durable_seq = max(self.durable_seq, seq)
         i = bisect_right(self.seqs, self.durable_seq)
+        if i and self.durable_tailers:
+            for event in self.events[:i]:
+                for q in self.durable_tailers:
+                    q.put_nowait(event)
         if i:
             del self.events[:i]
             del self.seqs[:i]
 
-    def subscribe(self, after_seq: int) -> tuple[asyncio.Queue, list[ev.Event], int]:
+    def subscribe(self, after_seq: int, *, durable: bool = False) -> tuple[asyncio.Queue, list[ev.Event], int]:
         """Register a live queue and snapshot the in-memory events after ``after_seq``, in one
         step (no await between: nothing can slip between them). Also returns the first seq held
-        in memory: everything after ``after_seq`` and before it is in the log already."""
+        in memory: everything after ``after_seq`` and before it is in the log already.
+        ``durable``: the queue gets events as they commit; the snapshot is empty (all that is
+        committed is in the log)."""
         q: asyncio.Queue = asyncio.Queue()
+        if durable:
+            self.durable_tailers.add(q)
+            return q, [], self.durable_seq + 1
         self.tailers.add(q)
         snapshot = self.events[bisect_right(self.seqs, after_seq) :]
         first_in_memory = snapshot[0].seq if snapshot else self.last_seq + 1
@@ -124,9 +148,13 @@ class _Run:
     def text_before(self, seq: int) -> str:
         return self.prefix + "".join(self.chunks[: bisect_left(self.chunk_seqs, seq)])
 
+    def unsubscribe(self, q: asyncio.Queue) -> None:
+        self.tailers.discard(q)
+        self.durable_tailers.discard(q)
+
     def finish(self) -> None:
         self.done.set()
-        for q in self.tailers:
+        for q in self.tailers | self.durable_tailers:
             q.put_nowait(None)
 
 

@@ -1,5 +1,7 @@
 """Tailing: a run's events from any cursor, first from the log, then live, with no gap and no
-duplicate at the seam; and following a run that streams in another process by polling the log.
+duplicate at the seam; and following a run that streams in another process through the log: one
+follower per conversation per process, woken by PostgreSQL NOTIFY (store/notify.py) as each batch
+commits, polling as the fallback (SQLite, or while the listening connection is down).
 
 A mixin of RunManager (it reads the manager's runs, feeds and store): the driver (runs.py) owns
 runs, this part only reads them.
@@ -17,6 +19,7 @@ from finstream.run_state import _RemoteFeed, _Run
 
 if TYPE_CHECKING:
     from finstream.store import AsyncStore
+    from finstream.store.notify import LogListener
 
 log = logging.getLogger("finstream.runs")
 
@@ -29,6 +32,8 @@ class TailMixin:
     _runs: dict[str, _Run]
     _by_message: dict[str, _Run]
     _feeds: dict[str, _RemoteFeed]
+    _listener: LogListener | None
+    listen: bool
 
     async def tail(
         self,
@@ -38,6 +43,7 @@ class TailMixin:
         message_id: str | None = None,
         follow: bool = True,
         accumulated: bool = True,
+        durable: bool = False,
     ) -> AsyncIterator[ev.Event]:
         """Events with seq > after_seq: from the log, then live, without gap or duplicate.
 
@@ -45,6 +51,8 @@ class TailMixin:
         conversation's active run, else the end of the log). ``follow=False`` returns what exists
         now without waiting. A run in another process is followed by polling the log.
         ``accumulated=False`` leaves accumulated_text None (saves work for clients that drop it).
+        ``durable=True`` yields a local run's events only once they are committed to the log, so
+        what a client saw is always what any replica can resume from (the HTTP transports).
         """
         cursor = after_seq
         ended = False
@@ -63,7 +71,7 @@ class TailMixin:
         while True:
             run = self._runs.get(conversation_id)
             if run is not None and (message_id is None or run.message_id == message_id):
-                q, snapshot, first_in_memory = run.subscribe(cursor)
+                q, snapshot, first_in_memory = run.subscribe(cursor, durable=durable)
                 try:
                     # Durable already: from the log, then the snapshot, then the live queue.
                     async for event in self._logged(conversation_id, cursor, first_in_memory):
@@ -83,7 +91,7 @@ class TailMixin:
                             yield await fill(event)
                             cursor = event.seq
                 finally:
-                    run.tailers.discard(q)
+                    run.unsubscribe(q)
 
             page = await self.store.read_events(conversation_id, cursor, PAGE)
             for event in page:
@@ -152,10 +160,43 @@ class TailMixin:
             feed.task = asyncio.get_running_loop().create_task(self._poll(conversation_id, feed))
         return feed
 
+    def _log_listener(self) -> LogListener | None:
+        """This process's LISTEN connection (PostgreSQL only), started on first use."""
+        if self._listener is None and self.listen:
+            sync = getattr(self.store, "sync", None)
+            if getattr(sync, "dialect", None) != "postgresql":
+                self.listen = False
+                return None
+            from finstream.store.notify import LogListener, libpq_url
+
+            schema = getattr(sync, "schema", None)
+            self._listener = LogListener(
+                libpq_url(sync.engine), sync.notify_channel,
+                options=f"-csearch_path={schema}" if schema else None,
+            )
+        if self._listener is not None:
+            self._listener.start()
+        return self._listener
+
+    async def _await_log(self, conversation_id: str, cursor: int) -> None:
+        """Until the log may have an event past ``cursor``: a notification, or the poll interval
+        (a longer safety-net interval while notifications flow)."""
+        listener = self._log_listener()
+        if listener is None or not listener.healthy:
+            await asyncio.sleep(self.poll_interval)
+            return
+        await listener.wait(conversation_id, cursor, self.notify_fallback)
+
     async def _poll(self, conversation_id: str, feed: _RemoteFeed) -> None:
-        """Read a conversation's log every poll_interval while another process streams into it,
-        and hand the new events to this process's tailers of it."""
+        """Follow a conversation's log while another process streams into it, and hand the new
+        events to this process's tailers of it: read when NOTIFY says a batch committed (or the
+        poll interval passed), deliver, wait again."""
         final = False
+        listener = self._log_listener()
+        if listener is not None:
+            listener.watch(conversation_id)
+            # From the moment LISTEN is in place no commit goes unnoticed; until then, poll.
+            await listener.ready(timeout=self.poll_interval)
         try:
             while feed.subscribers:
                 page = await self.store.read_events(conversation_id, feed.cursor, 1000)
@@ -164,6 +205,10 @@ class TailMixin:
                     for event in page:
                         for q in feed.subscribers:
                             q.put_nowait(event)
+                    # More to read, or a message ended (read again: is anything streaming
+                    # still?); else wait for the next commit.
+                    if len(page) < 1000 and page[-1].type != ev.TERMINAL_TYPE:
+                        await self._await_log(conversation_id, feed.cursor)
                     continue
                 if final:
                     break
@@ -172,10 +217,12 @@ class TailMixin:
                 ):
                     final = True  # the last events commit with the release: read once more
                     continue
-                await asyncio.sleep(self.poll_interval)
+                await self._await_log(conversation_id, feed.cursor)
         except Exception:
             log.exception("following conversation %s failed", conversation_id)
         finally:
+            if listener is not None:
+                listener.unwatch(conversation_id)
             if self._feeds.get(conversation_id) is feed:
                 del self._feeds[conversation_id]
             for q in feed.subscribers:

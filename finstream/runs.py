@@ -24,6 +24,7 @@ from finstream.run_guard import TextGuard, repair_log, storage_ending
 from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
 from finstream.run_tail import TailMixin
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
+from finstream.store.group_commit import GroupCommitter
 from finstream.store.versions import Pair, history_pairs, root_of, threads
 from finstream.store.writer import EventLogWriter
 from finstream.textclean import clean_text
@@ -48,11 +49,15 @@ class RunManager(TailMixin):
         toolbox: Toolbox,
         settings: Any,
         *,
-        batch_size: int = 256,
-        flush_interval: float = 0.05,
+        batch_size: int = 1024,  # runs of deltas are one row each: big batches cost little
+        # 0: a run's next batch goes out as soon as its last one is written; group commit gathers
+        # batches across runs, so committed-only tailers (SSE, WS) wait about one commit.
+        flush_interval: float = 0.0,
         poll_interval: float = 0.2,
-        heartbeat_interval: float = 5.0,
-        stale_after: float = 30.0,
+        heartbeat_interval: float | None = None,
+        stale_after: float | None = None,
+        listen: bool = True,
+        notify_fallback: float = 2.0,
     ) -> None:
         self.store = store if isinstance(store, AsyncStore) else AsyncStore(store)
         self.provider_factory = provider_factory
@@ -61,8 +66,16 @@ class RunManager(TailMixin):
         # How each run's EventLogWriter batches (see finstream/store/writer.py).
         self.log_options = {"batch_size": batch_size, "interval": flush_interval}
         self.poll_interval = poll_interval
-        self.heartbeat_interval = heartbeat_interval
-        self.stale_after = stale_after
+        # Settings (FINSTREAM_HEARTBEAT_SECONDS, FINSTREAM_STALE_AFTER_SECONDS) unless given.
+        self.heartbeat_interval = heartbeat_interval or getattr(settings, "heartbeat_seconds", 5.0)
+        self.stale_after = stale_after or getattr(settings, "stale_after_seconds", 30.0)
+        # PostgreSQL: follow other processes' runs by LISTEN/NOTIFY (run_tail.py); polling stays
+        # the fallback, every ``notify_fallback`` seconds while notifications flow.
+        self.listen = listen
+        self.notify_fallback = notify_fallback
+        self._listener = None
+        # Every run's log batches go through one group committer (store/group_commit.py).
+        self.log_store = GroupCommitter(self.store)
         self.instance_id = instance_id()
         self._runs: dict[str, _Run] = {}  # conversation_id -> the run streaming there
         self._by_message: dict[str, _Run] = {}
@@ -103,6 +116,8 @@ class RunManager(TailMixin):
             self._housekeeper.cancel()
         for conversation_id in list(self._runs):
             await self.stop(conversation_id, reason="interrupted")
+        if self._listener is not None:
+            await self._listener.close()
 
     # ---------------------------------------------------------------- runs
 
@@ -291,7 +306,7 @@ class RunManager(TailMixin):
 
     async def _drive(self, run: _Run, provider: Provider, turn: Turn, limits: dict[str, Any]) -> None:
         writer = EventLogWriter(
-            self.store, run.conversation_id, run.message_id, on_durable=run.durable, **self.log_options
+            self.log_store, run.conversation_id, run.message_id, on_durable=run.durable, **self.log_options
         )
         next_seq = turn.seq_start
         ending: list[ev.Event] = []  # the terminal event (with its error, when we make one)
@@ -351,7 +366,7 @@ class RunManager(TailMixin):
         run.final = writer.final
         self._forget(run)
         for event in ending:
-            run.publish(event)
+            run.publish(event, durable=True)  # to every tailer: nothing follows it
         run.finish()
 
     def _repair(self, run: _Run, writer: EventLogWriter, ending: list[ev.Event]) -> None:

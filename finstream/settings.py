@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     )
     max_xlsx_cells: int = Field(2_000_000, ge=1, alias="FINSTREAM_MAX_XLSX_CELLS")
 
+    # Scale-out: how often a replica shows its runs are alive, and when another takes them for dead.
+    heartbeat_seconds: float = Field(5.0, alias="FINSTREAM_HEARTBEAT_SECONDS", gt=0)
+    stale_after_seconds: float = Field(30.0, alias="FINSTREAM_STALE_AFTER_SECONDS", gt=0)
+    instance_name: str = Field(
+        "", alias="FINSTREAM_INSTANCE_NAME",
+        description="This replica's name in logs, metrics and X-Finstream-Replica (default: host name).",
+    )
+
     @property
     def use_claude(self) -> bool:
         return self.anthropic_api_key is not None and not self.demo

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from finstream.api import rest, sse, static, ws
+from finstream.api import manage, observe, rest, sse, static, ws
 from finstream.api.auth import install_log_redaction
 from finstream.api.backend import Backend, Ingest, RuntimeManager
 from finstream.api.config import ApiSettings, api_settings
@@ -73,6 +73,7 @@ def create_app(
             app.state.backend = _backend_for(manager, ingest, api)
         else:
             app.state.backend = _backend_for(runtime_or_manager, ingest, api)
+        _bind_metrics(app)
         try:
             yield
         finally:
@@ -100,6 +101,8 @@ def create_app(
     app.include_router(sse.router)
     app.include_router(ws.router)
     app.include_router(static.router)
+    app.include_router(manage.router)
+    app.include_router(observe.router)
     # Added last = outermost: CORS answers preflights (which carry no token) before the guard.
     app.add_middleware(GuardMiddleware, settings=api)
     if api.cors_origins:
@@ -110,4 +113,19 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             max_age=600,
         )
+    # Outermost: every response (401s and 413s too) gets a request id, a log line and a metric.
+    app.add_middleware(observe.ObserveMiddleware)
     return app
+
+
+def _bind_metrics(app: FastAPI) -> None:
+    from finstream.api import metrics
+
+    manager = app.state.backend.manager
+    runs = getattr(manager, "runtime", None)
+    runs = runs.runs if runs is not None else manager
+    slots = app.state.stream_slots
+    metrics.bind_gauges(
+        lambda: len(getattr(runs, "_runs", {})), lambda: slots.active,
+        lambda: bool(getattr(runs, "_listener", None) and runs._listener.healthy),
+    )

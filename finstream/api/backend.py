@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from finstream import events as ev
+from finstream.api import metrics
 from finstream.api.errors import ApiError
 from finstream.filings.model import Filing, FilingError
 from finstream.run_state import RunOptions
@@ -57,6 +59,11 @@ class RuntimeManager:
 
     async def stop(self, conversation_id: str) -> bool:
         return await self.runtime.acall(self.runtime.runs.stop(conversation_id))
+
+    async def continue_message(self, conversation_id: str, message_id: str,
+                               options: RunOptions | None = None) -> str:
+        return await self.runtime.acall(
+            self.runtime.runs.continue_message(conversation_id, message_id, options))
 
     async def wait(self, message_id: str) -> dict:
         return await self.runtime.acall(self.runtime.runs.wait(message_id))
@@ -158,10 +165,12 @@ class Backend:
         stored: list[dict[str, Any]] = []
         rejected: list[Rejected] = []
         for filename, data in files:
+            started = time.perf_counter()
             try:
                 info = await self._ingest_upload(conversation_id, filename, data)
             except NotFoundError as exc:
                 raise ApiError(404, "not_found", str(exc)) from None
+            metrics.observe_ingest(time.perf_counter() - started, len(data))
             if info.error:
                 prefix = f"{filename}: "
                 reason = info.error[len(prefix):] if info.error.startswith(prefix) else info.error
@@ -285,10 +294,12 @@ class Backend:
         accumulated: bool,
         follow: bool = True,
     ) -> AsyncIterator[ev.Event]:
-        """The run's events after ``after``; ``only_message`` drops other messages' events."""
+        """The run's events after ``after``; ``only_message`` drops other messages' events.
+        Only committed events go out, so a client that resumes on another replica (or after a
+        restart) finds in the log exactly what it saw."""
         async for event in self.manager.tail(
             conversation_id, after_seq=after, message_id=message_id, follow=follow,
-            accumulated=accumulated,
+            accumulated=accumulated, durable=True,
         ):
             if only_message and event.message_id != message_id:
                 continue

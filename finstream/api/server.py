@@ -21,8 +21,9 @@ def is_loopback(host: str) -> bool:
         return False  # a hostname other than localhost may resolve anywhere
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Run until interrupted; returns the process exit code (2: refused to bind)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, *, log_format: str | None = None) -> int:
+    """Run until interrupted; returns the process exit code (2: refused to bind).
+    ``log_format``: "json" (one JSON object per line; FINSTREAM_LOG_FORMAT) or "text"."""
     settings = get_settings()
     try:
         api = api_settings(settings)
@@ -37,10 +38,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
             file=sys.stderr,
         )
         return 2
+    import os
+
     import uvicorn
 
     from finstream.api.app import create_app
 
+    json_logs = (log_format or os.environ.get("FINSTREAM_LOG_FORMAT", "text")).lower() == "json"
+    if json_logs:
+        from finstream.api.observe import configure_json_logs
+
+        configure_json_logs()
     app = create_app(settings=settings)
     print(f"finstream API on http://{host}:{port}/ (auth: {'bearer token' if api.token else 'none, loopback only'})",
           file=sys.stderr)
@@ -51,5 +59,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
         ws_max_size=api.max_json_bytes,
         timeout_graceful_shutdown=5,
         log_level="info",
+        # JSON mode: our middleware writes the access line (with request and conversation ids).
+        access_log=not json_logs,
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
     )
     return 0

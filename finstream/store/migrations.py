@@ -102,6 +102,8 @@ def _m0002_feedback_and_versions(conn: sa.Connection) -> None:
     # A user message asked again (edited, or its answer regenerated) names the one it replaces;
     # both stay, so every earlier version is kept and can be shown.
     conn.execute(sa.text("ALTER TABLE messages ADD COLUMN replaces VARCHAR(32)"))
+
+
 def _m0003_api_messages(conn: sa.Connection) -> None:
     md = sa.MetaData()
     sa.Table("conversations", md, sa.Column("id", sa.String(32), primary_key=True))  # FK target

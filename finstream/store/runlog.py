@@ -7,6 +7,7 @@ the part with the cross-process rules (one run per conversation, dead-process de
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from finstream import events as ev
+from finstream.store import compact
 from finstream.store import schema as t
 from finstream.store.common import (
     _ARTIFACT_KIND,
@@ -25,6 +27,8 @@ from finstream.store.common import (
     _now,
     _utc,
 )
+from finstream.store.notify import channel_for, notify
+from finstream.store.observe import batch_written
 from finstream.store.records import Message, MessagePatch, Turn
 from finstream.textclean import clean_text
 
@@ -112,70 +116,114 @@ class RunLogMixin:
         message's text/status, so what a crash leaves behind is always consistent."""
         if not events and patch is None:
             return
-        now = _now()
-        with self._write() as conn:
-            if self.dialect == "postgresql" and not (patch and patch.release):
-                # Mid-stream batches need not wait for the WAL fsync: an app crash loses nothing
-                # committed; only a database-server crash could lose the last fraction of a second.
-                # The terminal batch (status, release) stays fully synchronous.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            if events:
-                self._insert_events(conn, conversation_id, events)
-                arts = [
-                    {
-                        "message_id": e.message_id,
-                        "conversation_id": conversation_id,
-                        "kind": _ARTIFACT_KIND[e.type],
-                        "idx": getattr(e, f"{_ARTIFACT_KIND[e.type]}_index"),
-                        "seq": e.seq,
-                        "data": getattr(e, f"{_ARTIFACT_KIND[e.type]}_data"),
-                    }
-                    for e in events
-                    if e.type in _ARTIFACT_KIND
-                ]
-                if arts:
-                    conn.execute(t.artifacts.insert(), arts)
-            target = message_id or (events[0].message_id if events else None)
-            if patch is not None and target is not None:
-                values: dict[str, Any] = {"heartbeat_at": now}
-                if patch.append_text:
-                    values["text"] = t.messages.c.text + patch.append_text
-                for name in ("status", "stop_reason", "usage", "error"):
-                    value = getattr(patch, name)
-                    if value is not None:
-                        values[name] = value
-                conn.execute(t.messages.update().where(t.messages.c.id == target).values(**values))
-                if patch.release:
-                    self._release(conn, conversation_id, target)
+        self.append_batches([(conversation_id, events, message_id, patch)])
 
-    def _insert_events(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event]) -> None:
-        # The hot path, below SQLAlchemy's per-row processing, one statement per batch
-        # (executemany would be one statement per row).
+    def append_batches(
+        self, batches: Sequence[tuple[str, Sequence[ev.Event], str | None, MessagePatch | None]],
+    ) -> None:
+        """Several runs' batches (conversation_id, events, message_id, patch) in one transaction:
+        the group commit of store/group_commit.py. Each batch is applied as append_batch would."""
+        batches = [b for b in batches if b[1] or b[3] is not None]
+        if not batches:
+            return
+        now = _now()
+        started = time.perf_counter()
+        # Mid-stream batches need not wait for the WAL fsync (PostgreSQL): an app crash loses
+        # nothing committed; only a database-server crash could lose the last fraction of a
+        # second. A transaction holding a terminal batch (status, release) stays synchronous.
+        async_commit = not any(p and p.release for _, _, _, p in batches)
+        with self._write() as conn:
+            # Every batch's events in one statement, then each batch's artifacts and message.
+            self._insert_many(conn, [(b[0], b[1]) for b in batches], async_commit=async_commit)
+            for conversation_id, events, message_id, patch in batches:
+                self._append(conn, conversation_id, events, message_id, patch, now)
+        elapsed = time.perf_counter() - started
+        for conversation_id, events, _, _ in batches:
+            batch_written(conversation_id, events, elapsed)
+
+    def _append(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event],
+                message_id: str | None, patch: MessagePatch | None, now: Any) -> None:
+        """A batch's artifacts and message patch (its events are in already: _insert_many)."""
+        if events:
+            arts = [
+                {
+                    "message_id": e.message_id,
+                    "conversation_id": conversation_id,
+                    "kind": _ARTIFACT_KIND[e.type],
+                    "idx": getattr(e, f"{_ARTIFACT_KIND[e.type]}_index"),
+                    "seq": e.seq,
+                    "data": getattr(e, f"{_ARTIFACT_KIND[e.type]}_data"),
+                }
+                for e in events
+                if e.type in _ARTIFACT_KIND
+            ]
+            if arts:
+                conn.execute(t.artifacts.insert(), arts)
+        target = message_id or (events[0].message_id if events else None)
+        if patch is not None and target is not None:
+            values: dict[str, Any] = {"heartbeat_at": now}
+            if patch.append_text:
+                values["text"] = t.messages.c.text + patch.append_text
+            for name in ("status", "stop_reason", "usage", "error"):
+                value = getattr(patch, name)
+                if value is not None:
+                    values[name] = value
+            conn.execute(t.messages.update().where(t.messages.c.id == target).values(**values))
+            if patch.release:
+                self._release(conn, conversation_id, target)
+        if self.dialect == "postgresql" and not events and patch and patch.release:
+            # (A batch with events notifies in its INSERT.) Delivered at commit.
+            notify(conn, self.notify_channel, conversation_id, 0)
+
+    @property
+    def notify_channel(self) -> str:
+        """The LISTEN/NOTIFY channel of this store's event log (PostgreSQL)."""
+        return channel_for(getattr(self, "schema", None))
+
+    def _insert_events(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event],
+                       *, async_commit: bool = False) -> None:
+        self._insert_many(conn, [(conversation_id, events)], async_commit=async_commit)
+
+    def _insert_many(self, conn: sa.Connection, batches: Sequence[tuple[str, Sequence[ev.Event]]],
+                     *, async_commit: bool = False) -> None:
+        """The events of one or more conversations' batches, in one statement (a few on SQLite).
+
+        The hot path, below SQLAlchemy's per-row processing (executemany would be one statement
+        per row), shared by every batch of a group commit. Consecutive text deltas go in as one
+        row per run (store/compact.py)."""
+        fold = getattr(self, "compact_log", True)
+        rows = [(cid, *row) for cid, events in batches if events
+                for row in compact.log_rows(events, compact=fold)]
+        if not rows:
+            return
         if self.dialect == "postgresql":
             # One statement over a JSON array: psycopg's text-array dumper escapes each element
-            # with a regex (slow for JSON payloads); json.dumps is C.
-            rows = json.dumps(
-                [[e.seq, e.message_id, e.type, _event_payload(e)] for e in events],
-                ensure_ascii=False, separators=(",", ":"),
-            )
+            # with a regex (slow for JSON payloads); json.dumps is C. The same round trip sets
+            # the commit mode (SET LOCAL) and queues the NOTIFY per conversation that followers on
+            # other replicas wait for: every round trip is a GIL hand-off while a stream runs here.
+            notes = [f"{cid}:{events[-1].seq}" for cid, events in batches if events]
             conn.exec_driver_sql(
-                "INSERT INTO events (conversation_id, seq, message_id, type, payload) "
-                "SELECT %s, (r->>0)::integer, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) AS r",
-                (conversation_id, rows),
+                "WITH cfg AS (SELECT set_config('synchronous_commit', CASE WHEN %s THEN 'off' "
+                "ELSE current_setting('synchronous_commit') END, true)), "
+                "ins AS (INSERT INTO events (conversation_id, seq, message_id, type, payload) "
+                "SELECT r->>0, (r->>1)::integer, r->>2, r->>3, r->>4 FROM json_array_elements(%s::json) AS r) "
+                "SELECT pg_notify(%s, n) FROM cfg, json_array_elements_text(%s::json) AS n",
+                (async_commit, json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                 self.notify_channel, json.dumps(notes)),
             )
-        else:
-            # One multi-row INSERT per 400 events: one sqlite3_step (one GIL release) per chunk
-            # instead of one per row, which matters when a stream is running on the same GIL.
-            for i in range(0, len(events), 400):
-                chunk = events[i : i + 400]
-                params: list[Any] = []
-                for e in chunk:
-                    params += (conversation_id, e.seq, e.message_id, e.type, _event_payload(e))
-                conn.exec_driver_sql(
-                    "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES "
-                    + ",".join(["(?,?,?,?,?)"] * len(chunk)),
-                    tuple(params),
-                )
+            return
+        # One multi-row INSERT per 400 rows: one sqlite3_step (one GIL release) per chunk
+        # instead of one per row, which matters when a stream is running on the same GIL.
+        for i in range(0, len(rows), 400):
+            chunk = rows[i : i + 400]
+            params: list[Any] = []
+            for row in chunk:
+                params += row
+            conn.exec_driver_sql(
+                "INSERT INTO events (conversation_id, seq, message_id, type, payload) VALUES "
+                + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+                tuple(params),
+            )
 
     def heartbeat(self, message_ids: Sequence[str]) -> None:
         """Show that the runs streaming these messages are alive (see mark_streaming_interrupted)."""
@@ -196,16 +244,35 @@ class RunLogMixin:
     ) -> list[ev.Event]:
         """Events with after_seq < seq (< before_seq), in order, at most ``limit``.
         ``accumulated_text`` is not stored: it is None here (RunManager.tail fills it)."""
+        c = t.events.c
+        cols = (c.seq, c.message_id, c.type, c.payload)
         q = (
-            sa.select(t.events.c.payload)
-            .where(t.events.c.conversation_id == conversation_id, t.events.c.seq > after_seq)
-            .order_by(t.events.c.seq)
+            sa.select(*cols)
+            .where(c.conversation_id == conversation_id, c.seq > after_seq)
+            .order_by(c.seq)
             .limit(limit)
         )
         if before_seq is not None:
-            q = q.where(t.events.c.seq < before_seq)
+            q = q.where(c.seq < before_seq)
         with self._read() as conn:
-            return [ev.parse_event(p) for p in conn.execute(q).scalars()]
+            rows = []
+            if after_seq > 0:
+                # A run keyed at or before the cursor may hold events after it (compact.py).
+                straddler = conn.execute(
+                    sa.select(*cols)
+                    .where(c.conversation_id == conversation_id, c.seq <= after_seq,
+                           c.seq > after_seq - compact.RUN_MAX, c.type == compact.RUN_TYPE)
+                    .order_by(c.seq.desc()).limit(1)
+                ).first()
+                if straddler is not None:
+                    rows.append(straddler)
+            rows += conn.execute(q).all()
+        out: list[ev.Event] = []
+        for event in compact.expand(rows, after=after_seq, before=before_seq):
+            out.append(event)
+            if len(out) >= limit:
+                break
+        return out
 
     def message_checks(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Each message's text verification (its last ``verification`` event of scope text), as
@@ -232,18 +299,22 @@ class RunLogMixin:
 
     def message_text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
         """The message's text as the log has it just before ``seq`` (seeds accumulated_text)."""
-        q = (
-            sa.select(t.events.c.payload)
-            .where(
-                t.events.c.conversation_id == conversation_id,
-                t.events.c.message_id == message_id,
-                t.events.c.type == "text_delta",
-                t.events.c.seq < seq,
-            )
-            .order_by(t.events.c.seq)
-        )
         with self._read() as conn:
-            return "".join(json.loads(p)["text"] for p in conn.execute(q).scalars())
+            return "".join(self._logged_text(conn, conversation_id, message_id, before=seq))
+
+    @staticmethod
+    def _logged_text(conn: sa.Connection, conversation_id: str, message_id: str,
+                     before: int | None = None) -> list[str]:
+        c = t.events.c
+        q = (
+            sa.select(c.seq, c.message_id, c.type, c.payload)
+            .where(c.conversation_id == conversation_id, c.message_id == message_id,
+                   c.type.in_(("text_delta", compact.RUN_TYPE)))
+            .order_by(c.seq)
+        )
+        if before is not None:
+            q = q.where(c.seq < before)
+        return compact.texts(conn.execute(q).all(), before=before)
 
     def mark_streaming_interrupted(
         self,
@@ -295,14 +366,10 @@ class RunLogMixin:
                     {"conversation_id": row.conversation_id, "seq": e.seq, "message_id": row.id,
                      "type": e.type, "payload": _event_payload(e)} for e in (error, done)
                 ])
+                if self.dialect == "postgresql":
+                    notify(conn, self.notify_channel, row.conversation_id, done.seq)
                 # The row's text is written at the end of a run; the log has all of it.
-                deltas = conn.execute(
-                    sa.select(t.events.c.payload).where(
-                        t.events.c.conversation_id == row.conversation_id,
-                        t.events.c.message_id == row.id, t.events.c.type == "text_delta",
-                    ).order_by(t.events.c.seq)
-                ).scalars()
-                text = "".join(json.loads(p)["text"] for p in deltas)
+                text = "".join(self._logged_text(conn, row.conversation_id, row.id))
                 conn.execute(
                     t.messages.update().where(t.messages.c.id == row.id).values(
                         text=text, status="interrupted", stop_reason="interrupted",
@@ -323,9 +390,9 @@ class RunLogMixin:
 
     @staticmethod
     def _last_seq(conn: sa.Connection, conversation_id: str, message_id: str | None = None) -> int:
-        q = sa.select(sa.func.coalesce(sa.func.max(t.events.c.seq), 0)).where(
-            t.events.c.conversation_id == conversation_id
-        )
+        c = t.events.c
+        q = sa.select(c.seq, c.type, c.payload).where(c.conversation_id == conversation_id)
         if message_id is not None:
-            q = q.where(t.events.c.message_id == message_id)
-        return conn.execute(q).scalar_one()
+            q = q.where(c.message_id == message_id)
+        row = conn.execute(q.order_by(c.seq.desc()).limit(1)).first()
+        return compact.last_seq_of(row.seq, row.type, row.payload) if row is not None else 0

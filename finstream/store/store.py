@@ -53,6 +53,7 @@ class Store(RunLogMixin, TranscriptMixin):
 
     def __init__(self, url: str, *, schema: str | None = None, migrate_now: bool = True) -> None:
         self.url = url
+        self.schema = schema  # PostgreSQL schema (also names the log's NOTIFY channel)
         self.engine = make_engine(url, schema=schema)
         self.dialect = self.engine.dialect.name
         self._tables_lost = False

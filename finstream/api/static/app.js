@@ -190,9 +190,43 @@ async function askWithEventSource(question) {
   const params = [`message_id=${started.message_id}`, "accumulated=false", tokenParam()].filter(Boolean).join("&");
   const es = new EventSource(`/api/conversation/${state.conversationId}/message/stream?${params}`);
   state.es = es;
+  let failures = 0;
   // On a dropped connection the browser reconnects by itself with Last-Event-ID: no gap, no repeat.
-  EVENT_TYPES.forEach((type) => es.addEventListener(type, (e) => handleEvent(JSON.parse(e.data))));
-  es.onerror = () => { if (state.live) setStatus("connection lost, reconnecting…"); };
+  EVENT_TYPES.forEach((type) => es.addEventListener(type, (e) => { failures = 0; handleEvent(JSON.parse(e.data)); }));
+  es.onerror = () => {
+    if (!state.live) return;
+    failures += 1;
+    // CLOSED: the stream was refused (not text/event-stream, or an error status: a proxy that
+    // will not pass event streams, a server at its stream limit). Or it keeps failing. Either
+    // way, fall back to the non-streaming endpoint for the same answer.
+    if (es.readyState === EventSource.CLOSED || failures > 5) {
+      es.close();
+      state.es = null;
+      fallBack(started.message_id).catch((e) => finishAnswer({ success: false, stop_reason: e.message }));
+    } else {
+      setStatus("connection lost, reconnecting…");
+    }
+  };
+}
+
+// ---------------------------------------------------------------- fallback (no streaming)
+
+async function fallBack(messageId) {
+  setStatus("streaming unavailable: waiting for the whole answer…");
+  const answer = await api(`/api/conversation/${state.conversationId}/message/${messageId}?wait=true`);
+  showAnswer(answer, "streaming unavailable: answer shown whole");
+}
+
+function showAnswer(answer, note) {
+  // The same answer as the stream would have shown: the whole text, and the artifacts not drawn yet.
+  if (state.live) state.live.text.data = answer.text || "";
+  (answer.artifacts || []).filter((a) => a.seq > state.lastSeq).forEach((a) => {
+    if (a.kind === "chart") renderChart(a.data);
+    else if (a.kind === "table") renderTable(a.data);
+    else if (a.kind === "metric") renderMetric(a.data);
+  });
+  finishAnswer({ success: answer.status === "complete", stop_reason: answer.stop_reason || answer.status });
+  setStatus(answer.status === "complete" ? `done (${note})` : `ended: ${answer.status} (${note})`);
 }
 
 // ---------------------------------------------------------------- WebSocket
@@ -224,7 +258,17 @@ async function resumeSocket() {
 async function askWithWebSocket(question) {
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN || state.ws.conversationId !== state.conversationId) {
     if (state.ws) state.ws.close();
-    state.ws = await openSocket();
+    try {
+      state.ws = await openSocket();
+    } catch (e) {
+      // The socket was refused (a proxy without WebSocket support): ask without streaming.
+      state.ws = null;
+      const started = await api(`/api/conversation/${state.conversationId}/message?wait=false`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ message: question }),
+      });
+      await fallBack(started.message_id);
+      return;
+    }
     state.ws.conversationId = state.conversationId;
   }
   state.ws.send(JSON.stringify({ type: "user_message", message: question }));
