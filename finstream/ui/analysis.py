@@ -8,6 +8,7 @@ lives in the runtime's thread: a rerun, a page switch or a reload only re-attach
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -242,6 +243,7 @@ def render() -> None:
     conversation_id = current_conversation()
     assert conversation_id is not None
     conversation = backend.get_conversation(conversation_id)
+    assert conversation is not None  # current_conversation() returns only one that exists
 
     prompt = st.chat_input(
         "Ask about the filings, or add files with +",
@@ -298,7 +300,7 @@ def render() -> None:
                 qid = ex.question.id
                 chat.render_question(
                     ex.question.text, key=qid,
-                    edit=None if active else (lambda text, qid=qid: _ask_again(conversation_id, qid, text)),
+                    edit=None if active else partial(_ask_again, conversation_id, qid),
                 )
             if ex.answer is None:
                 continue

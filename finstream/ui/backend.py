@@ -6,7 +6,7 @@ lives there, not in the Streamlit script, which is why a rerun or a reload never
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +155,7 @@ class Exchange:
     feedback: Any | None = None
 
 
-def answer_view(message: Any, artifacts: list[Any], question: str = "", steps: list[ev.Event] = ()) -> MessageView:
+def answer_view(message: Any, artifacts: list[Any], question: str = "", steps: Sequence[ev.Event] = ()) -> MessageView:
     """A stored assistant message as the page shows it, with the tool steps, notes and reasoning
     its events logged."""
     view = MessageView(message_id=message.id, text="", question=question)

@@ -82,6 +82,7 @@ def render_owner() -> None:
         st.info("No conversation yet. Ask a question on the Analysis page first.")
         return
     conversation = backend.get_conversation(conversation_id)
+    assert conversation is not None  # current_conversation() returns only one that exists
     with st.container(horizontal=True, vertical_alignment="center"):
         st.title(md_escape(conversation.title or "Dashboard"), anchor=False)
         st.button("Share read-only link", icon=":material/share:", key="share-create",

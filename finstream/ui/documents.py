@@ -19,11 +19,16 @@ from finstream.ui.session import current_conversation
 
 
 def _size(n: int) -> str:
+    size: float = n
     for unit in ("B", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"
+
+
+def _remove_document(document_id: str) -> None:
+    backend.delete_document(document_id)
 
 
 def facts_frame(filing: Any) -> pd.DataFrame:
@@ -131,7 +136,7 @@ def render() -> None:
             if not info.ok:
                 st.error(md_escape(info.error), icon=":material/error:")
                 st.button("Remove this file", key=f"doc-remove-{info.id}", icon=":material/delete:",
-                          on_click=backend.delete_document, args=(info.id,))
+                          on_click=_remove_document, args=(info.id,))
                 continue
             doc = backend.get_document(info.id)
             if doc is None or doc.filing is None:

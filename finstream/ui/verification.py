@@ -69,9 +69,9 @@ def render_caption(data: dict[str, Any], escape: Any) -> None:
 
     for line in check_lines(data):
         st.caption(f":red[{escape(line)}]")
-    line = status_line(data)
-    if line:
-        st.caption(escape(line))
+    status = status_line(data)
+    if status:
+        st.caption(escape(status))
 
 
 def mark_text(text: str, checks: list[dict[str, Any]], escape: Any) -> tuple[str, list[str]]:
@@ -84,7 +84,9 @@ def mark_text(text: str, checks: list[dict[str, Any]], escape: Any) -> tuple[str
     spans = sorted(
         (c for c in checks if c.get("status") == "unverified" and c.get("span")), key=lambda c: c["span"][0]
     )
-    out, notes, pos = [], [], 0
+    out: list[str] = []
+    notes: list[str] = []
+    pos = 0
     for c in spans:
         start, end = c["span"]
         if start < pos or end > len(text) or text[start:end] != (c.get("text") or text[start:end]):

@@ -74,40 +74,40 @@ class MessageView:
         self.last_seq = max(self.last_seq, event.seq)
         if event.message_id != self.message_id:
             return  # an earlier message's event replayed by the tail: only moves the cursor
-        kind = event.type
-        if kind == "text_delta":
-            self.text += event.text
-        elif kind == "thinking_delta":
-            self.reasoning += event.text
-        elif kind == "tool_start":
-            self.tools[event.tool_id] = ToolStep(event.tool_id, event.tool_name)
-        elif kind == "tool_complete":
-            step = self.tools.setdefault(event.tool_id, ToolStep(event.tool_id, event.tool_name))
-            step.name = event.tool_name or step.name
-            step.state = "error" if event.error else "done"
-            step.error = event.error
-        elif kind in ev.ARTIFACT_TYPES:
-            short = kind.removesuffix("_ready")
-            self.artifacts.append(
-                Artifact(
-                    kind=short,
-                    index=getattr(event, f"{short}_index"),
-                    data=getattr(event, f"{short}_data"),
-                    message_id=self.message_id,
-                    seq=event.seq,
-                )
-            )
-        elif kind == "status":
-            self.notes.append(event.message)
-        elif kind == "verification" and event.scope == "text":
-            self.checks = [c.model_dump(mode="json") for c in event.checks]
-        elif kind == "error":
-            self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
-        elif kind == "message_complete":
-            self.done = True
-            self.success = event.success
-            self.stop_reason = event.stop_reason
-            self.usage = event.usage.model_dump()
+        match event:
+            case ev.TextDelta():
+                self.text += event.text
+            case ev.ThinkingDelta():
+                self.reasoning += event.text
+            case ev.ToolStart():
+                self.tools[event.tool_id] = ToolStep(event.tool_id, event.tool_name)
+            case ev.ToolComplete():
+                step = self.tools.setdefault(event.tool_id, ToolStep(event.tool_id, event.tool_name))
+                step.name = event.tool_name or step.name
+                step.state = "error" if event.error else "done"
+                step.error = event.error
+            case ev.ChartReady():
+                self._add_artifact("chart", event.chart_index, event.chart_data, event.seq)
+            case ev.TableReady():
+                self._add_artifact("table", event.table_index, event.table_data, event.seq)
+            case ev.MetricReady():
+                self._add_artifact("metric", event.metric_index, event.metric_data, event.seq)
+            case ev.Status():
+                self.notes.append(event.message)
+            case ev.Verification(scope="text"):
+                self.checks = [c.model_dump(mode="json") for c in event.checks]
+            case ev.Error():
+                self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
+            case ev.MessageComplete():
+                self.done = True
+                self.success = event.success
+                self.stop_reason = event.stop_reason
+                self.usage = event.usage.model_dump()
+
+    def _add_artifact(self, kind: str, index: int, data: dict[str, Any], seq: int) -> None:
+        self.artifacts.append(
+            Artifact(kind=kind, index=index, data=data, message_id=self.message_id, seq=seq)
+        )
 
     @property
     def state(self) -> str:
