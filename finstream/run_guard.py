@@ -155,15 +155,15 @@ class TextGuard:
         return ev.parse_event(json.loads(raw))
 
 
-def storage_ending(message_id: str, seq: int, exc: BaseException | None) -> list[ev.Event]:
+def storage_ending(message_id: str, seq: int, exc: BaseException | None) -> tuple[ev.Error, ev.MessageComplete]:
     """The last two events of an answer whose log could not be written."""
     kind = type(getattr(exc, "orig", None) or exc).__name__ if exc is not None else "error"
     message = (f"The answer could not be saved: the database or the disk failed ({kind}). "
                "It is kept as incomplete once storage is back; ask again or continue it then.")
-    return [
+    return (
         ev.Error(seq=seq, message_id=message_id, code="storage", message=message, retryable=True),
         ev.MessageComplete(seq=seq + 1, message_id=message_id, success=False, stop_reason="error"),
-    ]
+    )
 
 
 async def repair_log(store: Any, conversation_id: str, message_id: str, events: list[ev.Event],

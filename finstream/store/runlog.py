@@ -18,11 +18,11 @@ from finstream import events as ev
 from finstream.store import compact
 from finstream.store import schema as t
 from finstream.store.common import (
-    StoreParts,
     _ARTIFACT_KIND,
     CONTINUABLE,
     ConversationBusyError,
     NotFoundError,
+    StoreParts,
     _event_payload,
     _message,
     _now,

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from finstream import events as ev
-from finstream.store.aio import AsyncStore
 from finstream.store.records import MessagePatch, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -41,10 +40,17 @@ def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> Mess
     return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
 
 
+class BatchSink(Protocol):
+    """Where a writer appends its batches: AsyncStore, or the GroupCommitter in front of it."""
+
+    async def append_batch(self, conversation_id: str, events: Sequence[ev.Event], *,
+                           message_id: str | None = None, patch: MessagePatch | None = None) -> None: ...
+
+
 class EventLogWriter:
     def __init__(
         self,
-        store: AsyncStore,
+        store: BatchSink,
         conversation_id: str,
         message_id: str,
         *,
