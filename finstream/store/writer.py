@@ -28,7 +28,9 @@ from finstream.store.records import MessagePatch, MessageStatus
 
 log = logging.getLogger(__name__)
 
-_FINAL_STATUS: dict[str, MessageStatus] = {"stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted"}
+_FINAL_STATUS: dict[str, MessageStatus] = {
+    "stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted",
+}
 
 
 def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> MessageStatus:
@@ -113,8 +115,8 @@ class EventLogWriter:
         """Wait until everything queued so far is written (or the writer gave up: ``failure``)."""
         while (self.pending or self._busy()) and self.failure is None:
             self._kick(urgent=True)
-            if self._task is not None:
-                await asyncio.shield(self._task)
+            assert self._task is not None  # _kick starts one when none is running
+            await asyncio.shield(self._task)
 
     async def close(self) -> None:
         """Write what is left; if the terminal event never made it, release the conversation
