@@ -104,18 +104,18 @@ class TextGuard:
         mid = event.message_id
         out: list[ev.Event] = []
         if self.secrets:
-            if event.type in _TEXT_TYPES:
+            if isinstance(event, (ev.TextDelta, ev.ThinkingDelta)):
                 held = self._held.setdefault((mid, event.type), _Held())
                 text, held.tail = self._split(self.redact(held.tail + event.text))
                 if text != event.text:
                     event.__dict__["text"] = text  # the run owns the event; cheaper than a copy
             else:
                 for kind in _TEXT_TYPES:  # a tool call or the end: the held text goes out first
-                    held = self._held.get((mid, kind))
-                    if held is not None and held.tail:
+                    tail = self._held.get((mid, kind))
+                    if tail is not None and tail.tail:
                         flush = ev.parse_event({"type": kind, "seq": event.seq, "message_id": mid,
-                                                "text": held.tail})
-                        held.tail = ""
+                                                "text": tail.tail})
+                        tail.tail = ""
                         out.append(self._number(flush))
                         self._offset[mid] = self._offset.get(mid, 0) + 1
                 event = self._redact_event(event)
@@ -135,12 +135,12 @@ class TextGuard:
         return event
 
     def _clean(self, event: ev.Event) -> ev.Event:
-        if event.type in _TEXT_TYPES:
+        if isinstance(event, (ev.TextDelta, ev.ThinkingDelta)):
             text = event.text
             if not text.isascii() or "\x00" in text:
                 event.__dict__["text"] = clean_text(text)
             return event
-        if event.type == "error" and "@" in event.message:
+        if isinstance(event, ev.Error) and "@" in event.message:
             event = event.model_copy(update={"message": strip_credentials(event.message)})
         data = event.model_dump(mode="python")
         cleaned = _clean_value(data)
@@ -155,15 +155,15 @@ class TextGuard:
         return ev.parse_event(json.loads(raw))
 
 
-def storage_ending(message_id: str, seq: int, exc: BaseException | None) -> list[ev.Event]:
+def storage_ending(message_id: str, seq: int, exc: BaseException | None) -> tuple[ev.Error, ev.MessageComplete]:
     """The last two events of an answer whose log could not be written."""
     kind = type(getattr(exc, "orig", None) or exc).__name__ if exc is not None else "error"
     message = (f"The answer could not be saved: the database or the disk failed ({kind}). "
                "It is kept as incomplete once storage is back; ask again or continue it then.")
-    return [
+    return (
         ev.Error(seq=seq, message_id=message_id, code="storage", message=message, retryable=True),
         ev.MessageComplete(seq=seq + 1, message_id=message_id, success=False, stop_reason="error"),
-    ]
+    )
 
 
 async def repair_log(store: Any, conversation_id: str, message_id: str, events: list[ev.Event],

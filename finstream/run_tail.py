@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING
 
 from finstream import events as ev
@@ -29,6 +29,7 @@ PAGE = 500  # events per log read while catching up
 class TailMixin:
     store: AsyncStore
     poll_interval: float
+    notify_fallback: float
     _runs: dict[str, _Run]
     _by_message: dict[str, _Run]
     _feeds: dict[str, _RemoteFeed]
@@ -44,7 +45,7 @@ class TailMixin:
         follow: bool = True,
         accumulated: bool = True,
         durable: bool = False,
-    ) -> AsyncIterator[ev.Event]:
+    ) -> AsyncGenerator[ev.Event, None]:
         """Events with seq > after_seq: from the log, then live, without gap or duplicate.
 
         Ends after the followed message's final message_complete (``message_id``, else the
@@ -164,7 +165,7 @@ class TailMixin:
         """This process's LISTEN connection (PostgreSQL only), started on first use."""
         if self._listener is None and self.listen:
             sync = getattr(self.store, "sync", None)
-            if getattr(sync, "dialect", None) != "postgresql":
+            if sync is None or getattr(sync, "dialect", None) != "postgresql":
                 self.listen = False
                 return None
             from finstream.store.notify import LogListener, libpq_url

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, TypedDict
 
 from finstream import events as ev
 from finstream import transcript
@@ -33,6 +33,13 @@ from finstream.tools.base import Toolbox
 __all__ = ["RunBusyError", "RunManager", "RunOptions"]
 
 log = logging.getLogger(__name__)
+
+
+class _LogOptions(TypedDict):
+    """How each run's EventLogWriter batches (see finstream/store/writer.py)."""
+
+    batch_size: int
+    interval: float
 
 
 class RunBusyError(ConversationBusyError):
@@ -64,10 +71,11 @@ class RunManager(TailMixin):
         self.toolbox = toolbox
         self.settings = settings
         # How each run's EventLogWriter batches (see finstream/store/writer.py).
-        self.log_options = {"batch_size": batch_size, "interval": flush_interval}
+        self.log_options: _LogOptions = {"batch_size": batch_size, "interval": flush_interval}
         self.poll_interval = poll_interval
         # Settings (FINSTREAM_HEARTBEAT_SECONDS, FINSTREAM_STALE_AFTER_SECONDS) unless given.
-        self.heartbeat_interval = heartbeat_interval or getattr(settings, "heartbeat_seconds", 5.0)
+        settings_heartbeat: float = getattr(settings, "heartbeat_seconds", 5.0)
+        self.heartbeat_interval = heartbeat_interval or settings_heartbeat
         self.stale_after = stale_after or getattr(settings, "stale_after_seconds", 30.0)
         # PostgreSQL: follow other processes' runs by LISTEN/NOTIFY (run_tail.py); polling stays
         # the fallback, every ``notify_fallback`` seconds while notifications flow.
@@ -315,7 +323,7 @@ class RunManager(TailMixin):
             async for raw in agent:
                 # Cleaned (NUL, lone surrogates), secrets redacted, renumbered (run_guard.py).
                 for event in self.guard.events(raw):
-                    if event.type == ev.TERMINAL_TYPE:
+                    if isinstance(event, ev.MessageComplete):
                         ending.append(event)
                         continue
                     next_seq = event.seq + 1
@@ -346,7 +354,8 @@ class RunManager(TailMixin):
         finally:
             self.guard.forget(run.message_id)
             with contextlib.suppress(BaseException):
-                await agent.aclose()
+                if isinstance(agent, AsyncGenerator):  # run_turn is an async generator
+                    await agent.aclose()
         try:
             if writer.failure is None:
                 for event in ending:
@@ -359,8 +368,9 @@ class RunManager(TailMixin):
             writer.failure = writer.failure or exc
         if writer.final is None and writer.failure is not None:
             # Not durable: tell every client so (never a success), and save it all later.
-            ending = storage_ending(run.message_id, next_seq, writer.failure)
-            self._repair(run, writer, ending)
+            error, done = storage_ending(run.message_id, next_seq, writer.failure)
+            ending = [error, done]
+            self._repair(run, writer, error, ending)
         # The terminal event reaches tailers only once it is durable and the conversation is
         # free, so a client may ask its next question the moment it sees message_complete.
         run.final = writer.final
@@ -369,19 +379,25 @@ class RunManager(TailMixin):
             run.publish(event, durable=True)  # to every tailer: nothing follows it
         run.finish()
 
-    def _repair(self, run: _Run, writer: EventLogWriter, ending: list[ev.Event]) -> None:
+    def _repair(self, run: _Run, writer: EventLogWriter, error_event: ev.Error, ending: list[ev.Event]) -> None:
         """Write what a failed writer kept, the storage error and the release, once the database
         takes writes again; until then the conversation is free in this process."""
-        unsaved = [e for e in writer.unsaved if e.type != ev.TERMINAL_TYPE and e.seq < ending[0].seq]
-        error = {"code": "storage", "message": ending[0].message, "retryable": True}
+        unsaved: list[ev.Event] = [e for e in writer.unsaved
+                                   if not isinstance(e, ev.MessageComplete) and e.seq < error_event.seq]
+        error = {"code": "storage", "message": error_event.message, "retryable": True}
         patch = MessagePatch(append_text="".join(writer.chunks), status="incomplete",
                              stop_reason="error", error=error, release=True)
         task = asyncio.get_running_loop().create_task(
             repair_log(self.store, run.conversation_id, run.message_id, unsaved + ending, patch)
         )
-        self._repairs[run.conversation_id] = task
-        task.add_done_callback(lambda t, cid=run.conversation_id: self._repairs.pop(cid, None)
-                               if self._repairs.get(cid) is t else None)
+        cid = run.conversation_id
+        self._repairs[cid] = task
+
+        def forget_repair(done: asyncio.Task[None]) -> None:
+            if self._repairs.get(cid) is done:
+                self._repairs.pop(cid, None)
+
+        task.add_done_callback(forget_repair)
 
     async def stop(self, conversation_id: str, *, reason: str = "stopped") -> bool:
         """Cancel the conversation's local run; it ends with message_complete(stopped).

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
+
+import sqlalchemy as sa
 
 from finstream import events as ev
 from finstream.store.records import Conversation, DocumentInfo, Message
@@ -29,6 +32,23 @@ class ConversationBusyError(RuntimeError):
         self.message_id = message_id
 
 
+class StoreParts:
+    """What Store's mixins (runlog.py, transcript.py) use of Store itself, declared for the type
+    checker; Store (store.py) defines them."""
+
+    dialect: str
+
+    if TYPE_CHECKING:
+        def _write(self) -> AbstractContextManager[sa.Connection]: ...
+
+        def _read(self) -> AbstractContextManager[sa.Connection]: ...
+
+        def _insert_message(
+            self, conn: sa.Connection, conversation_id: str, role: str, text: str, status: str,
+            *, owner: str | None = None, replaces: str | None = None,
+        ) -> Message: ...
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -37,6 +57,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored is UTC.
     if value is not None and value.tzinfo is None:

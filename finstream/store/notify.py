@@ -19,8 +19,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("finstream.store.notify")
 
@@ -67,7 +71,7 @@ class LogListener:
         self._watched: dict[str, int] = {}
         self._waiters: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task | None = None
-        self._conn = None
+        self._conn: psycopg.AsyncConnection[Any] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -138,10 +142,9 @@ class LogListener:
 
         while True:
             try:
-                kwargs = {"autocommit": True}
-                if self.options:
-                    kwargs["options"] = self.options
-                async with await psycopg.AsyncConnection.connect(self.url, **kwargs) as conn:
+                async with await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, options=self.options or None  # None: not passed
+                ) as conn:
                     self._conn = conn
                     await conn.execute(f'LISTEN "{self.channel}"')
                     self.connected.set()

@@ -22,6 +22,7 @@ from finstream.store.common import (
     CONTINUABLE,
     ConversationBusyError,
     NotFoundError,
+    StoreParts,
     _event_payload,
     _message,
     _now,
@@ -36,7 +37,7 @@ from finstream.textclean import clean_text
 UNLOGGED_SEQ_BOUND = 10_000
 
 
-class RunLogMixin:
+class RunLogMixin(StoreParts):
     def begin_turn(
         self,
         conversation_id: str,
@@ -255,7 +256,7 @@ class RunLogMixin:
         if before_seq is not None:
             q = q.where(c.seq < before_seq)
         with self._read() as conn:
-            rows = []
+            rows: list[tuple[int, str, str, str]] = []
             if after_seq > 0:
                 # A run keyed at or before the cursor may hold events after it (compact.py).
                 straddler = conn.execute(
@@ -263,10 +264,10 @@ class RunLogMixin:
                     .where(c.conversation_id == conversation_id, c.seq <= after_seq,
                            c.seq > after_seq - compact.RUN_MAX, c.type == compact.RUN_TYPE)
                     .order_by(c.seq.desc()).limit(1)
-                ).first()
+                ).tuples().first()
                 if straddler is not None:
                     rows.append(straddler)
-            rows += conn.execute(q).all()
+            rows += conn.execute(q).tuples().all()
         out: list[ev.Event] = []
         for event in compact.expand(rows, after=after_seq, before=before_seq):
             out.append(event)
@@ -314,7 +315,7 @@ class RunLogMixin:
         )
         if before is not None:
             q = q.where(c.seq < before)
-        return compact.texts(conn.execute(q).all(), before=before)
+        return compact.texts(conn.execute(q).tuples().all(), before=before)
 
     def mark_streaming_interrupted(
         self,

@@ -12,12 +12,12 @@ metadata = sa.MetaData()
 
 MESSAGE_STATUSES = ("streaming", "complete", "incomplete", "interrupted", "stopped", "error")
 
-def _conversation_id(**kw: bool) -> sa.Column:
+def _conversation_id(*, primary_key: bool = False) -> sa.Column[str]:
     """The owning conversation: deleting it deletes the row (indexed, or part of the key)."""
-    options = kw or {"nullable": False, "index": True}
-    return sa.Column(
-        "conversation_id", sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE"), **options
-    )
+    fk = sa.ForeignKey("conversations.id", ondelete="CASCADE")
+    if primary_key:
+        return sa.Column("conversation_id", sa.String(32), fk, primary_key=True)
+    return sa.Column("conversation_id", sa.String(32), fk, nullable=False, index=True)
 
 
 conversations = sa.Table(

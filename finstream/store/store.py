@@ -97,10 +97,11 @@ class Store(RunLogMixin, TranscriptMixin):
 
     def create_conversation(self, title: str = "") -> Conversation:
         now = _now()
-        row = {"id": new_id(), "title": clean_text(title)[:300], "created_at": now, "updated_at": now}
+        conv = Conversation(new_id(), clean_text(title)[:300], now, now)
+        row = {"id": conv.id, "title": conv.title, "created_at": now, "updated_at": now}
         with self._write() as conn:
             conn.execute(t.conversations.insert().values(**row))
-        return Conversation(**row)
+        return conv
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         with self._read() as conn:

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from finstream.store import schema as t
+from finstream.store.common import StoreParts
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class ApiMessage:
     meta: dict[str, Any] = field(default_factory=dict)  # model, system key, text_end
 
 
-class TranscriptMixin:
+class TranscriptMixin(StoreParts):
     def append_api_messages(
         self,
         conversation_id: str,

@@ -18,21 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from finstream import events as ev
-from finstream.store.aio import AsyncStore
-from finstream.store.records import MessagePatch
+from finstream.store.records import MessagePatch, MessageStatus
 
 log = logging.getLogger(__name__)
 
-_FINAL_STATUS = {"stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted"}
+_FINAL_STATUS: dict[str, MessageStatus] = {
+    "stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted",
+}
 
 
-def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> str:
+def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> MessageStatus:
     """The message status a terminal event leaves behind."""
     if done.success:
         return "complete"
@@ -41,10 +42,17 @@ def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> str:
     return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
 
 
+class BatchSink(Protocol):
+    """Where a writer appends its batches: AsyncStore, or the GroupCommitter in front of it."""
+
+    async def append_batch(self, conversation_id: str, events: Sequence[ev.Event], *,
+                           message_id: str | None = None, patch: MessagePatch | None = None) -> None: ...
+
+
 class EventLogWriter:
     def __init__(
         self,
-        store: AsyncStore,
+        store: BatchSink,
         conversation_id: str,
         message_id: str,
         *,
@@ -72,7 +80,7 @@ class EventLogWriter:
         self.failure: BaseException | None = None  # the write error the writer gave up on
         self.unsaved: list[ev.Event] = []  # events not written because of it, in order
         self._urgent = False
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
 
     async def add(self, event: ev.Event) -> None:
@@ -82,14 +90,13 @@ class EventLogWriter:
     def add_nowait(self, event: ev.Event) -> bool:
         """Queue an event; True when the caller must now ``await drain()`` (the terminal event,
         or back-pressure). Sync, so the per-event cost on the stream stays a few attribute checks."""
-        kind = event.type
         if self.failure is not None:
             self.unsaved.append(event)
-            if kind == "text_delta":
+            if isinstance(event, ev.TextDelta):
                 self.chunks.append(event.text)
             return False
         self.pending.append(event)
-        if kind == "text_delta":
+        if isinstance(event, ev.TextDelta):
             self.chunks.append(event.text)
             if len(self.pending) >= self.batch_size:
                 self._kick()
@@ -97,17 +104,18 @@ class EventLogWriter:
             if self._timer is None and not self._busy():
                 self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
             return False
-        if kind == "error":
+        if isinstance(event, ev.Error):
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
-        if kind == ev.TERMINAL_TYPE:
+        if isinstance(event, ev.MessageComplete):
             return True
-        self._kick(urgent=kind in ev.ARTIFACT_TYPES)
+        self._kick(urgent=isinstance(event, (ev.ChartReady, ev.TableReady, ev.MetricReady)))
         return len(self.pending) >= self.max_pending
 
     async def drain(self) -> None:
         """Wait until everything queued so far is written (or the writer gave up: ``failure``)."""
         while (self.pending or self._busy()) and self.failure is None:
             self._kick(urgent=True)
+            assert self._task is not None  # _kick starts one when none is running
             await asyncio.shield(self._task)
 
     async def close(self) -> None:
@@ -136,7 +144,7 @@ class EventLogWriter:
         while self.pending and self.failure is None and (self._urgent or len(self.pending) >= self.batch_size):
             self._urgent = False
             batch, self.pending = self.pending, []
-            done = batch[-1] if batch[-1].type == ev.TERMINAL_TYPE else None
+            done = batch[-1] if isinstance(batch[-1], ev.MessageComplete) else None
             patch: MessagePatch | None = None
             if done is not None:
                 status = final_status(done, self.error)
@@ -169,7 +177,7 @@ class EventLogWriter:
             failures = 0
             if self.on_durable is not None:
                 self.on_durable(batch[-1].seq)
-            if patch is not None:
+            if patch is not None and done is not None:
                 self.final = {"status": patch.status, "stop_reason": done.stop_reason}
         if self.pending and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
