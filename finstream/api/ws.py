@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -131,10 +132,10 @@ class _Session:
                              only_message=only, accumulated=self.accumulated)
         self.tail_task = asyncio.create_task(self._pump(events))
 
-    async def _pump(self, events: Any) -> None:
+    async def _pump(self, events: AsyncIterator[ev.Event]) -> None:
         try:
             async for event in events:
-                if not self.thinking and event.type == "thinking_delta":
+                if not self.thinking and isinstance(event, ev.ThinkingDelta):
                     continue  # the client turned reasoning off (?thinking=false)
                 await self.send_json_text(ev.event_to_json(event, accumulated=self.accumulated))
         except (WebSocketDisconnect, RuntimeError, OSError):
