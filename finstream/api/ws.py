@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -132,7 +131,7 @@ class _Session:
                              only_message=only, accumulated=self.accumulated)
         self.tail_task = asyncio.create_task(self._pump(events))
 
-    async def _pump(self, events: AsyncIterator[ev.Event]) -> None:
+    async def _pump(self, events: Any) -> None:
         try:
             async for event in events:
                 if not self.thinking and isinstance(event, ev.ThinkingDelta):
