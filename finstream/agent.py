@@ -46,7 +46,11 @@ create_metric, always passing the sources the data tools returned. Be concise: l
 answer, then the evidence."""
 SYSTEM_PROMPT += "\n\n" + FIGURE_RULES  # issue 14: filing text is data; every figure from a tool result
 
-_ARTIFACT_EVENTS = {"chart": ev.ChartReady, "table": ev.TableReady, "metric": ev.MetricReady}
+_ARTIFACT_EVENTS: dict[str, type[ev.ChartReady | ev.TableReady | ev.MetricReady]] = {
+    "chart": ev.ChartReady,
+    "table": ev.TableReady,
+    "metric": ev.MetricReady,
+}
 # Stop reasons that end an answer before it is complete, though the stream itself was fine.
 _CONTEXT_STOPS = {"model_context_window_exceeded"}
 
@@ -171,8 +175,9 @@ async def _run_tool(
             error=error,
         )
     ]
-    if error is None and outcome.artifact_kind and outcome.artifact is not None:
+    if error is None and outcome is not None and outcome.artifact_kind and outcome.artifact is not None:
         events.append(out.artifact(outcome.artifact_kind, outcome.artifact))
+    block: dict[str, Any]
     if error is None:
         block = {"type": "tool_result", "tool_use_id": call.tool_id, "content": json.dumps(result, default=str)}
     else:
@@ -261,7 +266,7 @@ async def run_turn(
         if finish is not None:
             out.add_usage(finish.usage, answered_by)
         stop = finish.stop_reason if finish else None
-        if stop is None:
+        if finish is None or stop is None:
             msg = "The model's stream ended before the answer was complete."
             for event in out.fail("incomplete_stream", msg, True, "incomplete"):
                 yield event

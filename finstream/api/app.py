@@ -8,7 +8,7 @@ RunManager (created on the loop the server runs) or a runtime object that has a 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from finstream.api import manage, observe, rest, sse, static, ws
 from finstream.api.auth import install_log_redaction
-from finstream.api.backend import Backend, Ingest, RuntimeManager
+from finstream.api.backend import Backend, Ingest, IngestUpload, RuntimeManager
 from finstream.api.config import ApiSettings, api_settings
 from finstream.api.errors import install_error_handlers
 from finstream.api.guards import GuardMiddleware, StreamSlots
@@ -42,15 +42,22 @@ def _default_manager(settings: Settings) -> tuple[Any, Any]:
 
 def _backend_for(obj: Any, ingest: Ingest | None, api: ApiSettings) -> Backend:
     """A RunManager (on the server's loop) is used directly; a Runtime (own loop) is bridged."""
-    kw = {"ingest": ingest, "ingest_workers": api.ingest_workers,
-          "message_max_chars": api.message_max_chars}
+    upload: IngestUpload | None = None
+    manager: Any
     if hasattr(obj, "runs") and hasattr(obj, "atail"):
-        upload = None if ingest is not None else (
-            lambda cid, name, data: obj.acall(obj.aingest_upload(cid, name, data)))
-        return Backend(RuntimeManager(obj), ingest_upload=upload, **kw)
-    if hasattr(obj, "tail") and hasattr(obj, "start"):
-        return Backend(obj, **kw)
-    raise TypeError("create_app: pass a RunManager or a finstream Runtime")
+        if ingest is None:
+
+            def bridged(cid: str, name: str, data: bytes) -> Awaitable[Any]:
+                return obj.acall(obj.aingest_upload(cid, name, data))
+
+            upload = bridged
+        manager = RuntimeManager(obj)
+    elif hasattr(obj, "tail") and hasattr(obj, "start"):
+        manager = obj
+    else:
+        raise TypeError("create_app: pass a RunManager or a finstream Runtime")
+    return Backend(manager, ingest=ingest, ingest_upload=upload, ingest_workers=api.ingest_workers,
+                   message_max_chars=api.message_max_chars)
 
 
 def create_app(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
@@ -55,7 +56,9 @@ def _limit_for(scope: Scope, settings: ApiSettings) -> int:
     return settings.max_json_bytes
 
 
-async def _send_json(send: Send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def _send_json(
+    send: Send, status: int, body: dict, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     raw = json.dumps(body).encode()
     await send({
         "type": "http.response.start", "status": status,

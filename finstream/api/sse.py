@@ -44,7 +44,7 @@ async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_m
                   release: Any, thinking: bool = True) -> AsyncIterator[bytes]:
     try:
         async for event in events:
-            if not thinking and event.type == "thinking_delta":
+            if not thinking and isinstance(event, ev.ThinkingDelta):
                 continue  # the client turned reasoning off (?thinking=false)
             yield ev.sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
     finally:

@@ -134,7 +134,7 @@ class _Session:
     async def _pump(self, events: Any) -> None:
         try:
             async for event in events:
-                if not self.thinking and event.type == "thinking_delta":
+                if not self.thinking and isinstance(event, ev.ThinkingDelta):
                     continue  # the client turned reasoning off (?thinking=false)
                 await self.send_json_text(ev.event_to_json(event, accumulated=self.accumulated))
         except (WebSocketDisconnect, RuntimeError, OSError):

@@ -12,7 +12,7 @@ same ``Answer``: the server's record of the message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,10 @@ class AnswerStream:
         self.after = after
         self.answer: Answer | None = None
 
-    def __aiter__(self) -> AsyncIterator[ev.Event]:
+    def __aiter__(self) -> AsyncGenerator[ev.Event, None]:
         return self._events()
 
-    async def _events(self) -> AsyncIterator[ev.Event]:
+    async def _events(self) -> AsyncGenerator[ev.Event, None]:
         c = self.client
         cursor = self.after
         seen: list[ev.Event] = []

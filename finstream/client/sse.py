@@ -15,7 +15,8 @@ class SSE:
 
 
 async def read_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSE]:
-    event, data, last_id = "", [], None
+    event, last_id = "", None
+    data: list[str] = []
     async for raw in lines:
         line = raw.rstrip("\r\n")
         if not line:

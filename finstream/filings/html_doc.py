@@ -133,8 +133,8 @@ def extract(body: etree._Element, *, title_hint: str = "Document") -> HtmlConten
             near = recent[titled:][:3] if titled is not None else recent[-2:]
             caption = " ".join(x for x in near if len(x) < 200)
             table_titles[idx] = (caption or f"Table {idx + 1}", title)
-            for m in raw_tables[idx][2]:
-                out.located[m] = (title, idx)
+            for marker in raw_tables[idx][2]:
+                out.located[marker] = (title, idx)
             continue
         markers = [int(m) for m in MARK.findall(line)]
         if markers:

@@ -139,7 +139,8 @@ def load_text(filename: str, data: bytes) -> Filing:
         text = data.decode("latin-1")
     text = text.replace("\r\n", "\n")
     sections: list[Section] = []
-    title, lines = "Text", []
+    title = "Text"
+    lines: list[str] = []
     for line in text.split("\n"):
         m = re.match(r"^\s*(?:part\s+[ivx]+[,.\s]+)?(item\s+\d{1,2}[a-c]?\.?.{0,120})$", line, re.I)
         if m or sum(len(x) for x in lines) > 4000:

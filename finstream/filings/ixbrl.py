@@ -73,8 +73,8 @@ def load_ixbrl_tree(filename: str, root: etree._Element) -> Filing:
     for el in _ix_elements(root, "nonNumeric"):
         name = concept_name(el.get("name") or "", el.nsmap)
         if name.startswith("dei:"):
-            value = ixt.text_value("".join(el.itertext()), el.get("format"))
-            add_dei(dei, name[4:], value, contexts.get(el.get("contextRef") or ""))
+            text = ixt.text_value("".join(el.itertext()), el.get("format"))
+            add_dei(dei, name[4:], text, contexts.get(el.get("contextRef") or ""))
     raw: list[RawFact] = []
     unreadable: dict[str, int] = {}
     for n, el in enumerate(_ix_elements(root, "nonFraction")):

@@ -49,9 +49,9 @@ def num_words(text: str) -> str:
         if w in _UNITS:
             current += _UNITS[w]
         elif w == "hundred":
-            current = (current or 1) * 100
+            current = (current or Decimal(1)) * 100
         elif w in _SCALES:
-            total += (current or 1) * _SCALES[w]
+            total += (current or Decimal(1)) * _SCALES[w]
             current = Decimal(0)
         elif w.rstrip("s") in _FRACTIONS:
             current = (current or 1) * _FRACTIONS[w.rstrip("s")]

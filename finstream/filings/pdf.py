@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections.abc import Sequence
 
 from finstream.filings.limits import TextBudget, limits
 from finstream.filings.model import Filing, FilingError, Section, Table
@@ -193,7 +194,7 @@ def load_pdf(filename: str, data: bytes) -> Filing:
     return filing
 
 
-def _add_table(filing: Filing, raw: list[list[object]], page_text: str, page: int) -> None:
+def _add_table(filing: Filing, raw: Sequence[Sequence[object]], page_text: str, page: int) -> None:
     columns, rows = build_rows(rows_from_plain(raw))
     if len(columns) < 2 or len(rows) < 3:
         return

@@ -213,7 +213,7 @@ def _read(
     if _NOT_AMOUNTS.search(header):
         return None  # the statement again, as percentages of revenue
     counts: dict[int, int] = {}
-    parsed = []
+    parsed: list[tuple[str, list[str]]] = []
     for ln in lines[body_at:]:
         label, vals = _values(ln)
         # A long line item wraps: "Net income attributable to common" / "stockholders $ 1 $ 2".

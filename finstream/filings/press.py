@@ -9,7 +9,7 @@ import re
 
 from finstream.filings import html_doc
 from finstream.filings.html_doc import STATEMENT_TITLE
-from finstream.filings.model import Filing
+from finstream.filings.model import Fact, Filing
 from finstream.filings.numbers import clean_text, scale_from_text
 from finstream.filings.pdf_statements import release_company, release_quarter
 from finstream.filings.periods import FiscalCalendar, calendar_from_focus, calendar_info, is_quarter
@@ -63,7 +63,7 @@ def load_html(filename: str, data: bytes) -> Filing:
     if filing.form is None and re.match(r"\s*exhibit\s+99\.?1\b", text[:200], re.I):
         filing.form = "EX-99.1"
     scale_note = scale_from_text(text[:20000])
-    first = []
+    first: list[tuple[Fact, bool]] = []
     for t in filing.tables:
         t_scale = scale_from_text(t.title) or scale_from_text(" ".join(t.columns)) or scale_note or 3
         first.extend(

@@ -60,7 +60,9 @@ def derived_q4(facts: list[Fact]) -> list[Fact]:
         nine = [f for f in group if f.fiscal_period == "9M"]
         for fy in (f for f in group if f.fiscal_period == "FY" and f.period_end not in reported_q4):
             # A 9M label already means nine months from the year's start: the same start is the same year.
-            ytd = next((g for g in nine if abs((g.period_start - fy.period_start).days) <= 10), None)
+            start = fy.period_start  # every fact here has a start (see above)
+            ytd = next((g for g in nine if g.period_start is not None and start is not None
+                        and abs((g.period_start - start).days) <= 10), None)
             if ytd is None:
                 continue
             label = (fy.source.period or f"FY{fy.fiscal_year}").replace("FY", "Q4 FY", 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Sequence
 
 from finstream.filings.limits import TextBudget, limits
 from finstream.filings.model import Filing, FilingError, Section, Table
@@ -44,7 +45,7 @@ def check_zip(filename: str, data: bytes) -> None:
             raise FilingError(filename, "zip archive is not an Excel workbook (no xl/workbook.xml)")
 
 
-def _grid_rows(rows: list[list[object]]) -> tuple[str, list[list[Cell]]]:
+def _grid_rows(rows: Sequence[Sequence[object]]) -> tuple[str, list[list[Cell]]]:
     """Cells with header gaps filled to the right, as merged headings ("3 Months Ended") span."""
     title = clean_text(rows[0][0]) if rows and rows[0] else ""
     grid: list[list[Cell]] = []
@@ -67,7 +68,7 @@ def _grid_rows(rows: list[list[object]]) -> tuple[str, list[list[Cell]]]:
     return title, grid
 
 
-def _table(rows: list[list[object]], name: str) -> tuple[Table, int, int]:
+def _table(rows: Sequence[Sequence[object]], name: str) -> tuple[Table, int, int]:
     title, grid = _grid_rows(rows)
     columns, data = build_rows(grid)
     # The scale may be stated in the title cell or anywhere in the heading rows above the numbers.

@@ -8,6 +8,7 @@ one logical column. Headings are then matched to columns by the span they cover.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from finstream.filings.numbers import clean_text, parse_number
@@ -88,6 +89,6 @@ def _looks_like_heading(row: list[Cell]) -> bool:
     return bool(texts) and all(t.isdigit() and len(t) == 4 and t[:2] in ("19", "20") for t in texts)
 
 
-def rows_from_plain(rows: list[list[object]]) -> list[list[Cell]]:
+def rows_from_plain(rows: Sequence[Sequence[object]]) -> list[list[Cell]]:
     """Cells for rows without colspans (pdfplumber output, CSV)."""
     return [[Cell(i, i + 1, clean_text(v)) for i, v in enumerate(row)] for row in rows]

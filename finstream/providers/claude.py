@@ -55,6 +55,8 @@ try:  # an SDK built on plain httpx raises httpx's own classes; catch both famil
 except ImportError:  # pragma: no cover
     _TIMEOUTS = (httpx2.TimeoutException,)
     _TRANSPORT = (httpx2.TransportError,)
+_STALLED: tuple[type[BaseException], ...] = (*_TIMEOUTS, anthropic.APITimeoutError)
+_DROPPED: tuple[type[BaseException], ...] = (*_TRANSPORT, anthropic.APIConnectionError)
 
 # Statuses worth retrying before the first byte. A 429 without retry-after is a spend cap.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
@@ -178,14 +180,14 @@ class ClaudeProvider:
                         await asyncio.sleep(wait)
                         continue
                     raise self._stream_error(exc) from None
-                except (*_TIMEOUTS, anthropic.APITimeoutError):
+                except _STALLED:
                     raise ProviderError(
                         "stalled",
                         f"Claude's stream stalled: no data for {self.settings.read_timeout:g} s "
                         "(FINSTREAM_READ_TIMEOUT). The partial answer is kept and can be continued.",
                         retryable=True,
                     ) from None
-                except (*_TRANSPORT, anthropic.APIConnectionError) as exc:
+                except _DROPPED as exc:
                     if not emitted and retries < self.settings.max_retries:
                         retries += 1
                         wait = self._backoff(retries)
@@ -287,7 +289,7 @@ class ClaudeProvider:
         """Belt and braces: no message leaves with the key (or anything shaped like one) in it."""
         if self._key:
             text = text.replace(self._key, "[redacted]")
-        return strip_credentials(_KEYLIKE.sub("[redacted]", text))
+        return strip_credentials(_KEYLIKE.sub("[redacted]", text)) or ""
 
     def _status_error(
         self, exc: anthropic.APIStatusError, why: str, retryable: bool, model: str | None = None

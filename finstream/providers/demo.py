@@ -238,7 +238,7 @@ class DemoAnalyst:
         tools = {name for name, *_rest in conv.results}
         errors = [str(r) for _n, _a, r, err in conv.results if err]
         if "list_filings" in tools:
-            listing = next((r for n, _a, r, e in conv.results if n == "list_filings" and not e), {}) or {}
+            listing: object = next((r for n, _a, r, e in conv.results if n == "list_filings" and not e), {}) or {}
             failed = listing.get("failed") or [] if isinstance(listing, dict) else []
             unknown = _unknown_names(conv.question, filings) or name_candidates(conv.question)
             return answers.missing_answer(unknown, failed, filings), [], "end_turn"

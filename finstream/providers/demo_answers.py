@@ -23,11 +23,14 @@ def possessive(name: str) -> str:
     return name + ("'" if name.endswith("s") else "'s")
 
 
-def inert(text: str) -> str:
+_INERT: dict[str, str | int | None] = {"[": "(", "]": ")", "<": "‹", ">": "›", "*": "",
+                                        "`": "'", "#": "", "|": "/"}
+
+
+def inert(text: object) -> str:
     """Filing text quoted in an answer, made plain for Markdown: no links, emphasis or HTML."""
-    text = re.sub(r"\s+", " ", str(text)).strip()
-    return text.translate(str.maketrans({"[": "(", "]": ")", "<": "‹", ">": "›", "*": "",
-                                         "`": "'", "#": "", "|": "/"}))
+    plain = re.sub(r"\s+", " ", str(text)).strip()
+    return plain.translate(str.maketrans(_INERT))
 
 
 def _where(hit: dict[str, Any]) -> str:

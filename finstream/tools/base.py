@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,12 +37,15 @@ class ToolInputError(Exception):
     """The input parsed but makes no sense (unknown concept, empty series...); told to the model."""
 
 
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
 @dataclass
-class Tool:
+class Tool(Generic[InputT]):
     name: str
     description: str
-    input_model: type[BaseModel]
-    run: Callable[[BaseModel, ToolContext], ToolOutcome | Awaitable[ToolOutcome]]
+    input_model: type[InputT]
+    run: Callable[[InputT, ToolContext], ToolOutcome | Awaitable[ToolOutcome]]
     # Cheap tools run on the loop; the rest in a worker thread so big filings never block it.
     inline: bool = False
 
@@ -56,7 +59,7 @@ class Tool:
 
 
 class Toolbox:
-    def __init__(self, tools: list[Tool]) -> None:
+    def __init__(self, tools: list[Tool[Any]]) -> None:
         self._tools = {t.name: t for t in tools}
         self._schemas = [t.schema() for t in tools]  # built once: pydantic schema generation is slow
 

@@ -12,7 +12,7 @@ from finstream.formatting import format_value, tick_label
 from finstream.tools.plain_figure import plain_figure
 
 if TYPE_CHECKING:
-    from finstream.tools.outputs import ChartInput
+    from finstream.tools.outputs import ChartInput, Series
 
 PALETTE = ["#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"]
 
@@ -56,7 +56,7 @@ def _axis(values: list[float], unit: str | None, from_zero: bool) -> dict[str, A
             low = 0.0
     step = _nice_step(high - low or abs(high) or 1.0)
     start = math.floor(low / step) * step
-    ticks = []
+    ticks: list[float] = []
     tick = start
     while tick <= high + step * 0.5 and len(ticks) < 12:
         ticks.append(round(tick, 10))
@@ -68,6 +68,13 @@ def _axis(values: list[float], unit: str | None, from_zero: bool) -> dict[str, A
         "zeroline": True,
     }
     return axis
+
+
+def _values(s: Series) -> list[float | None]:
+    """A series' values: filled from its fact ids before any figure is built."""
+    if s.values is None:
+        raise ValueError(f"series {s.name!r} has no values")
+    return s.values
 
 
 def build_figure(spec: ChartInput) -> dict[str, Any]:
@@ -83,7 +90,7 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
     for i, s in enumerate(spec.series):
         color = PALETTE[i % len(PALETTE)]
         hover = _hover(s)
-        shown = [format_value(v, unit) if v is not None else "n/a" for v in s.values]
+        shown = [format_value(v, unit) if v is not None else "n/a" for v in _values(s)]
         common = {"name": s.name, "customdata": [[t, h] for t, h in zip(shown, hover, strict=True)]}
         template = "%{x}: %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>"
         if kind in ("line", "area", "scatter"):
@@ -104,7 +111,7 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
             fig.add_trace(go.Pie(labels=spec.x, values=s.values, name=s.name, customdata=common["customdata"],
                                  hovertemplate="%{label}: %{customdata[0][0]} (%{percent})<extra></extra>"))
         elif kind == "waterfall":
-            measures = ["relative"] * len(s.values)
+            measures = ["relative"] * len(_values(s))
             fig.add_trace(go.Waterfall(x=spec.x, y=s.values, measure=measures, hovertemplate=template, **common))
     y_title = spec.y_label or spec.unit or ""
     layout: dict[str, Any] = {
@@ -116,18 +123,18 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
         "separators": ".,",
     }
     if kind != "pie":
-        values = [v for s in spec.series for v in s.values if v is not None]
+        values = [v for s in spec.series for v in _values(s) if v is not None]
         if kind == "stacked_bar":
-            stacks = [sum(v for s in spec.series if (v := s.values[i]) is not None and v > 0)
+            stacks: list[float] = [sum(v for s in spec.series if (v := _values(s)[i]) is not None and v > 0)
                       for i in range(len(spec.x))]
-            dips = [sum(v for s in spec.series if (v := s.values[i]) is not None and v < 0)
+            dips: list[float] = [sum(v for s in spec.series if (v := _values(s)[i]) is not None and v < 0)
                     for i in range(len(spec.x))]
             values = stacks + dips
         elif kind == "waterfall":  # relative steps: the bars reach the running totals
             values = []
             for s in spec.series:
                 total = 0.0
-                for v in s.values:
+                for v in _values(s):
                     total += v or 0.0
                     values.append(total)
         from_zero = kind not in ("line", "scatter")

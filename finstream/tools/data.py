@@ -271,7 +271,7 @@ def _fit(result: dict[str, Any], key: str) -> dict[str, Any]:
     return result
 
 
-DATA_TOOLS: list[Tool] = [
+DATA_TOOLS: list[Tool[Any]] = [
     Tool(
         "list_filings",
         "List the filings uploaded to this conversation: company, form, fiscal period, section and "

@@ -5,7 +5,7 @@ Their pydantic inputs are the JSON Schema the model sees, so field descriptions 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -241,7 +241,7 @@ def _dedupe(items: list[dict]) -> list[dict]:
     return out
 
 
-OUTPUT_TOOLS = [
+OUTPUT_TOOLS: list[Tool[Any]] = [
     Tool(
         "create_chart",
         "Show a chart beside the answer. Use numbers from the data tools, never from memory, "

@@ -54,7 +54,9 @@ def plain_figure(figure: dict[str, Any]) -> dict[str, Any]:
             layout[key] = _title(layout[key])
     if isinstance(layout.get("annotations"), list):
         layout["annotations"] = [escape(a) for a in layout["annotations"]]
-    meta = layout.get("meta") if isinstance(layout.get("meta"), dict) else {}
+    meta = layout.get("meta")
+    if not isinstance(meta, dict):
+        meta = {}
     layout["meta"] = {**meta, "text": MARK}
     figure["layout"] = layout
     traces = []

@@ -124,10 +124,10 @@ def segment_breakdown(filing: Filing, inp: GetSegmentDataInput) -> dict[str, Any
     for m in members:
         points = []
         for key in keys:
-            f = cells[key].get(m)
-            points.append(None if f is None else {
-                "period": periods[key], "end": f.period_end.isoformat(), "value": f.value,
-                "source": f.source.model_dump(exclude_none=True),
+            cell = cells[key].get(m)
+            points.append(None if cell is None else {
+                "period": periods[key], "end": cell.period_end.isoformat(), "value": cell.value,
+                "source": cell.source.model_dump(exclude_none=True),
             })
         rows.append({"member": m, "label": member_label(m), "values": [p["value"] if p else None for p in points],
                      "points": points})

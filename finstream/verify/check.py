@@ -86,8 +86,8 @@ def _concept_fits(k: Known, hints: tuple[str, ...]) -> bool:
 def _in_period(claim: Claim, k: Known) -> bool:
     if k.origin in ("passage", "table") and k.period is None:
         return True
-    periods = [claim.period] if claim.period_firm else [claim.period, *claim.periods]
-    periods = [p for p in periods if p is not None]
+    candidates = [claim.period] if claim.period_firm else [claim.period, *claim.periods]
+    periods = [p for p in candidates if p is not None]
     return not periods or any(matches(p, k.period, k.end) for p in periods)
 
 
@@ -184,8 +184,9 @@ def _by_ids(claim: Claim, index: FactIndex) -> NumberCheck:
         if not any(abs(k.value - claim.value * s) <= claim.tolerance * s * _SLACK + 1e-9 for s in claim.scales):
             return _result(claim, "unverified", f"{fmt(k)} is the fact, not {claim.text or claim.value}", [k])
         if not _in_period(claim, k):
+            named = [claim.period] if claim.period is not None else list(claim.periods)
             return _result(claim, "unverified", f"wrong period: the fact is {k.period_label}, not "
-                           f"{claim.period.label()}", [k])
+                           f"{', '.join(p.label() for p in named)}", [k])
         return _result(claim, "verified", f"filled from fact {k.id}: {k.label or k.concept} {k.period_label}", [k])
     derived = _derive(claim, known)
     if derived is not None:

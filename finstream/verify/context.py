@@ -41,9 +41,9 @@ def index_for(ctx: Any) -> FactIndex:
     """The FactIndex of a ToolContext (``filings``, ``results``, ``cache``), up to date."""
     cache: dict[str, Any] | None = getattr(ctx, "cache", None)
     if cache is None:  # a context without a cache: build a fresh index each time
-        index = FactIndex(filing_facts(list(getattr(ctx, "filings", []))))
-        return index.sync(list(getattr(ctx, "results", [])))
-    index = cache.get(_KEY)
+        fresh = FactIndex(filing_facts(list(getattr(ctx, "filings", []))))
+        return fresh.sync(list(getattr(ctx, "results", [])))
+    index: FactIndex | None = cache.get(_KEY)
     if index is None:
         index = cache[_KEY] = FactIndex(filing_facts(list(ctx.filings)))
     return index.sync(getattr(ctx, "results", []))

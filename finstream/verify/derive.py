@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from finstream.verify.facts import Known
 
@@ -54,6 +55,12 @@ def _kind(k: Known) -> str:
     return f"m{round(months)}"
 
 
+def _end(k: Known) -> date:
+    """The end of a fact that has one (the measures and periods keep only those)."""
+    assert k.end is not None
+    return k.end
+
+
 def _measures(pool: Iterable[Known]) -> list[list[Known]]:
     groups: dict[tuple, list[Known]] = {}
     for k in pool:
@@ -62,7 +69,7 @@ def _measures(pool: Iterable[Known]) -> list[list[Known]]:
         key = (k.concept.split(":")[-1].lower(), k.unit, tuple(sorted(k.dimensions.items())), _kind(k), k.section)
         groups.setdefault(key, []).append(k)
     for g in groups.values():
-        g.sort(key=lambda k: k.end)
+        g.sort(key=_end)
     return list(groups.values())
 
 
@@ -76,7 +83,7 @@ def _periods(pool: Iterable[Known]) -> list[list[Known]]:
 
 
 def _steps(a: Known, b: Known) -> int:
-    days = (b.end - a.end).days
+    days = (_end(b) - _end(a)).days
     return round(days / 91.31) if _kind(b) == "quarter" else round(days / 365.25)
 
 

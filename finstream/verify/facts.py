@@ -239,7 +239,7 @@ class FactIndex:
                 period = parse_period(header)
                 end = period.end if period is not None else None
                 period_label = header or None
-                if end is not None and (period.kind is None or period.year is None):
+                if period is not None and end is not None and (period.kind is None or period.year is None):
                     months = duration_months(header) or duration_months(str(result.get("title") or ""))
                     period_label = self.filing_facts.label_for(document, end, months) or period_label
                 self.add(Known(
@@ -260,6 +260,7 @@ class FactIndex:
         for c in claims_in(text):
             unit = {"money": "USD", "per_share": "USD/shares", "percent": "%"}.get(c.kind, "text")
             period = c.period  # filing prose names the period before or after its figures
+            assert c.span is not None  # claims_in gives every claim its span
             self.add(Known(
                 id=fact_id(document, f"{c.text}@{c.span[0]}", None, None, unit, None, f"passage {where}"),
                 document=document, concept=c.text or "", value=c.value, unit=unit,
