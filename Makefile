@@ -22,8 +22,9 @@ bench: $(VENV)/.dev ## run every benchmark and print its figures
 	bash scripts/test-services.sh
 	@for b in benchmarks/bench_*.py; do echo "=== $$b"; $(PY) $$b || exit 1; done
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev ## ruff, then mypy (pydantic plugin) with zero errors on finstream/
 	$(VENV)/bin/ruff check finstream tests benchmarks app.py pages
+	$(VENV)/bin/mypy
 
 mutate: $(VENV)/.dev ## mutation testing of the core modules against their fast tests; prints scores
 	$(PY) -m pip install --quiet 'mutmut>=3.3,<4'
