@@ -6,7 +6,6 @@ Append-only rows numbered per conversation; a mixin of Store (it uses Store's co
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,16 +58,3 @@ class TranscriptMixin(StoreParts):
                 ApiMessage(r["idx"], r["message_id"], r["role"], r["content"], r["meta"] or {})
                 for r in conn.execute(q).mappings()
             ]
-
-    def reasoning(self, conversation_id: str) -> dict[str, str]:
-        """Each message's reasoning text as it streamed (its thinking_delta events, joined)."""
-        q = (
-            sa.select(t.events.c.message_id, t.events.c.payload)
-            .where(t.events.c.conversation_id == conversation_id, t.events.c.type == "thinking_delta")
-            .order_by(t.events.c.seq)
-        )
-        out: dict[str, list[str]] = {}
-        with self._read() as conn:
-            for message_id, payload in conn.execute(q):
-                out.setdefault(message_id, []).append(json.loads(payload)["text"])
-        return {k: "".join(v) for k, v in out.items()}

@@ -84,13 +84,6 @@ def render_conversation_usage(views: Iterable[MessageView | None]) -> None:
         st.caption(f":material/token: {line}")
 
 
-def render_reasoning(view: MessageView) -> None:
-    """The model's reasoning and its notes between tool calls, folded away (inert text)."""
-    if view.reasoning.strip():
-        with st.expander("Reasoning", icon=":material/psychology:", expanded=False):
-            st.markdown(md_escape(view.reasoning.strip()))
-
-
 def render_question(text: str, *, edit: Callable[[str], Any] | None = None, key: str = "") -> None:
     """A question; with ``edit``, a popover to change it and ask again (a new version)."""
     with st.chat_message("user", avatar=":material/person:"):

@@ -5,15 +5,13 @@ JSON, how analysts write money), so a plausible wrong implementation fails here.
 """
 
 import pytest
-from pydantic import BaseModel
 
 from finstream.agent import Turn, run_turn
 from finstream.assembler import Assembler, parse_tool_input
 from finstream.formatting import compact_number, format_value
 from finstream.providers.base import BlockStop, Finish, ToolInputDelta, ToolUseStart
 from finstream.providers.scripted import ScriptedProvider, text_step, tool_step
-from finstream.tools.base import Tool, Toolbox, ToolOutcome
-from finstream.tools.outputs import OUTPUT_TOOLS
+from tests.core.test_agent_loop import TOOLBOX  # the echo tool (fails on 'boom') + output tools
 
 # --- strict JSON at block end -------------------------------------------------------------------
 
@@ -43,17 +41,6 @@ def test_whitespace_around_a_complete_object_is_fine():
 
 # --- is_error on every failed tool call ---------------------------------------------------------
 
-class Echo(BaseModel):
-    word: str
-
-
-def _echo(inp: Echo, ctx) -> ToolOutcome:
-    if inp.word == "boom":
-        raise RuntimeError("kaput")
-    return ToolOutcome({"echo": inp.word})
-
-
-TOOLBOX = Toolbox([Tool("echo", "echo a word", Echo, _echo), *OUTPUT_TOOLS])
 
 
 async def test_every_failed_tool_result_is_marked_is_error_for_the_model():

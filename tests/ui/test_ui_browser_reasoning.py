@@ -12,6 +12,7 @@ import re
 import time
 
 from tests.support.anthropic_replay import SCENARIO_FINAL, SCENARIO_NOTE, SCENARIO_PLAN
+from tests.support.waiting import wait_port
 from tests.ui.test_ui_browser_stream import (  # noqa: F401  (fixtures)
     SHOTS,
     answer_text,
@@ -63,7 +64,6 @@ def test_continue_a_cut_answer_then_a_second_question_reads_the_cache(tmp_path, 
     """--script thinking_cut,scenario: the first answer is cut mid-text; Continue finishes it on
     claude-sonnet-5-5 (no prefill: the strict replay would refuse it); a second question then
     reads the cache."""
-    import socket
     import subprocess
     import sys
 
@@ -76,12 +76,7 @@ def test_continue_a_cut_answer_then_a_second_question_reads_the_cache(tmp_path, 
         cwd=ROOT, stdout=(tmp_path / "replay.log").open("wb"), stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+        wait_port(port)
         proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log",
                                     ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}")
         try:
