@@ -67,7 +67,7 @@ def seed_history(messages: int = 50, charts: int = 30) -> str:
     table and two metric tiles each (as the demo analyst makes them)."""
     from finstream import events as ev
     from finstream.providers.scripted import ScriptedProvider  # noqa: F401  (runtime import check)
-    from finstream.runtime import get_runtime
+    from finstream.runs.bridge import get_runtime
     from finstream.store import MessagePatch
     from finstream.tools.outputs import ChartInput, create_chart
 
@@ -162,7 +162,7 @@ def main() -> None:
     print("re-render a history of 50 messages with 30 charts (analysis page script time):")
     print(f"  cold (new session / reload): {cold:6.3f} s   warm rerun (widget click): median {median:6.3f} s"
           f" (min {min(warm):.3f})   target < 1 s: {'OK' if max(cold, median) < 1 else 'MISSED'}")
-    from finstream.runtime import get_runtime
+    from finstream.runs.bridge import get_runtime
 
     get_runtime().close()
 

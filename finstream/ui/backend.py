@@ -15,7 +15,7 @@ from finstream.ui.view import Artifact, MessageView
 
 
 def runtime() -> Any:
-    from finstream.runtime import get_runtime
+    from finstream.runs.bridge import get_runtime
 
     return get_runtime()
 

@@ -81,7 +81,7 @@ async def test_stream_cap_refuses_extra_websockets_with_1013_and_sse_with_503(sl
 
 
 async def test_app_on_a_runtime_with_its_own_loop(tmp_path):
-    from finstream.runtime import Runtime
+    from finstream.runs.bridge import Runtime
     from finstream.settings import Settings
     from finstream.store import Store
     from finstream.tools import default_toolbox

@@ -28,8 +28,8 @@ from replay_scripts import reasoned_turn
 from finstream.agent import CONTINUE_PROMPT
 from finstream.providers import models
 from finstream.providers.claude import ClaudeProvider
-from finstream.run_state import RunOptions
 from finstream.runs import RunManager
+from finstream.runs.state import RunOptions
 from finstream.settings import Settings
 from finstream.store import AsyncStore, Store
 from finstream.tools.base import Toolbox

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from finstream.runtime import get_runtime
+from finstream.runs.bridge import get_runtime
 
 
 def main() -> None:

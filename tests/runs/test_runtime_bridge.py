@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import finstream.runtime as runtime_module
-from finstream.runtime import Runtime, get_runtime
+import finstream.runs.bridge as runtime_module
+from finstream.runs.bridge import Runtime, get_runtime
 from finstream.settings import Settings, get_settings
 from tests.support.filings import FILINGS_DIR as FILINGS
 
@@ -108,7 +108,7 @@ async def test_code_on_another_event_loop_uses_acall_and_atail(runtime):
 
 EXIT_SCRIPT = """
 import sys
-from finstream.runtime import get_runtime
+from finstream.runs.bridge import get_runtime
 rt = get_runtime()
 cid = rt.store.create_conversation("exit").id
 mid = rt.start(cid, "What is the revenue trend?")

@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from finstream.providers.base import BlockStop, Finish, TextPart
 from finstream.providers.scripted import ScriptedProvider, tool_step
-from finstream.run_guard import REDACTED
 from finstream.runs import RunManager
+from finstream.runs.guard import REDACTED
 from finstream.settings import Settings
 from finstream.store import AsyncStore, Store
 from finstream.tools import default_toolbox
@@ -117,7 +117,7 @@ async def test_credentials_in_the_base_url_never_appear_in_errors(tmp_path):
 
 
 def test_secret_values_are_taken_from_every_setting():
-    from finstream.run_guard import secrets_of
+    from finstream.runs.guard import secrets_of
 
     s = Settings(ANTHROPIC_API_KEY=KEY, FINSTREAM_API_TOKEN=TOKEN, FINSTREAM_APP_TOKEN="app-token-123456",
                  ANTHROPIC_BASE_URL="https://u:long-proxy-password@proxy.example/v1")

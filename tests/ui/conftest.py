@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from finstream import runtime as runtime_module
 from finstream.providers.scripted import ScriptedProvider
+from finstream.runs import bridge as runtime_module
 from finstream.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING
 
 from finstream import events as ev
-from finstream.run_state import _RemoteFeed, _Run
+from finstream.runs.state import _RemoteFeed, _Run
 
 if TYPE_CHECKING:
     from finstream.store import AsyncStore

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from finstream import events as ev
 from finstream.providers.base import Provider
-from finstream.runs import RunManager, RunOptions
+from finstream.runs.manager import RunManager, RunOptions
 from finstream.settings import Settings, get_settings
 from finstream.store import AsyncStore, DocumentInfo, Store, open_store
 from finstream.tools.base import Toolbox

@@ -20,13 +20,13 @@ from finstream import events as ev
 from finstream import transcript
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn, system_prompt
 from finstream.providers.base import Provider
-from finstream.run_guard import TextGuard, repair_log, storage_ending
-from finstream.run_state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
-from finstream.run_tail import TailMixin
+from finstream.runs.guard import TextGuard, repair_log, storage_ending
+from finstream.runs.state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
+from finstream.runs.tail import TailMixin
+from finstream.runs.writer import EventLogWriter
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.group_commit import GroupCommitter
 from finstream.store.versions import Pair, history_pairs, root_of, threads
-from finstream.store.writer import EventLogWriter
 from finstream.textclean import clean_text
 from finstream.tools.base import Toolbox
 
