@@ -80,7 +80,7 @@ async def main_async(streams: int, deltas: int, gap: float) -> None:
                 received[label].append((cid, event.seq, time.perf_counter()))
 
     try:
-        listener = notify_f._log_listener()
+        listener = notify_f.tailer.listener
         assert listener is not None and await listener.ready(), "LISTEN did not connect"
         cids = [stores[0].create_conversation().id for _ in range(streams)]
         tasks = []

@@ -111,7 +111,7 @@ class _Emitter:
     def text_delta(self, text: str) -> ev.Event:
         self.text += text
         self.in_thinking = False
-        return self.make(ev.TextDelta, text=text, accumulated_text=self.text)
+        return self.make(ev.TextDelta, text=text)  # accumulated_text: only tailers build it
 
     def thinking_delta(self, text: str) -> ev.Event:
         # A new run of reasoning (after text or a tool) starts a new paragraph of the notes.

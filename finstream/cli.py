@@ -44,6 +44,7 @@ async def _ask(args: argparse.Namespace) -> int:
     from finstream.filings.ingest import ingest_path
     from finstream.filings.model import FilingError
     from finstream.providers import make_provider
+    from finstream.runs.tail import with_accumulated_text
     from finstream.settings import get_settings
     from finstream.tools import default_toolbox
 
@@ -67,7 +68,7 @@ async def _ask(args: argparse.Namespace) -> int:
     success = False
     dim = sys.stdout.isatty()
     thinking = False  # in the middle of a run of reasoning
-    async for event in run_turn(
+    async for event in with_accumulated_text(run_turn(
         provider,
         default_toolbox(),
         turn,
@@ -75,7 +76,7 @@ async def _ask(args: argparse.Namespace) -> int:
         max_rounds=settings.max_tool_rounds,
         model=args.model,
         effort=args.effort,
-    ):
+    )):
         if args.jsonl:
             if ev.wanted(event, thinking=not args.no_thinking):
                 print(ev.event_to_json(event, accumulated=not args.no_accumulated), flush=True)

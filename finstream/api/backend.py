@@ -21,7 +21,7 @@ from finstream import events as ev
 from finstream.api import metrics
 from finstream.api.errors import ApiError
 from finstream.filings.model import Filing, FilingError
-from finstream.runs.state import RunOptions
+from finstream.runs.options import RunOptions
 from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
 
 log = logging.getLogger("finstream.api")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from finstream.api.backend import artifact_json
 from finstream.api.errors import ApiError
-from finstream.runs.state import RunOptions
+from finstream.runs.options import RunOptions
 from finstream.store import ConversationBusyError, NotFoundError
 
 router = APIRouter()

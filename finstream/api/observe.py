@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finstream.api import metrics
 from finstream.api.auth import redact_token
-from finstream.runs.state import instance_name
+from finstream.runs.owner import instance_name
 
 log = logging.getLogger("finstream.access")
 

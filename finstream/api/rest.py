@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from finstream import events as ev
 from finstream.api.errors import ApiError, error_body
-from finstream.runs.state import RunOptions
+from finstream.runs.options import RunOptions
 
 router = APIRouter()
 

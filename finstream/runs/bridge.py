@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from finstream import events as ev
 from finstream.providers.base import Provider
-from finstream.runs.manager import RunManager, RunOptions
+from finstream.runs.manager import RunManager
+from finstream.runs.options import RunOptions
 from finstream.settings import Settings, get_settings
 from finstream.store import AsyncStore, DocumentInfo, Store, open_store
 from finstream.tools.base import Toolbox
@@ -116,9 +117,6 @@ class Runtime:
     ) -> str:
         """A new version of an exchange: regenerate its answer, or ask its edited question."""
         return self.call(self.runs.ask_again(conversation_id, message_id, question, options))
-
-    def stop(self, conversation_id: str) -> bool:
-        return self.call(self.runs.stop(conversation_id))
 
     def ingest_upload(self, conversation_id: str, filename: str, data: bytes) -> DocumentInfo:
         """Parse an upload and store it: the parsed filing, or (bytes kept) why it can't be read.

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from finstream import events as ev
+from finstream.store.protocols import RunStore
 from finstream.store.records import MessagePatch
 from finstream.textclean import clean_text, strip_credentials
 
@@ -166,7 +167,7 @@ def storage_ending(message_id: str, seq: int, exc: BaseException | None) -> tupl
     )
 
 
-async def repair_log(store: Any, conversation_id: str, message_id: str, events: list[ev.Event],
+async def repair_log(store: RunStore, conversation_id: str, message_id: str, events: list[ev.Event],
                      patch: MessagePatch, *, max_delay: float = 5.0) -> None:
     """Write ``events`` and ``patch`` (status, release) as soon as the database takes them.
 
@@ -175,7 +176,7 @@ async def repair_log(store: Any, conversation_id: str, message_id: str, events: 
     once more, and if that fails too there is nothing left to repair.
     """
     delay = 0.2
-    while not getattr(store, "closed", False):
+    while not store.closed:
         try:
             await store.append_batch(conversation_id, events, message_id=message_id, patch=patch)
             log.info("message %s: event log repaired after a storage failure", message_id)

@@ -1,10 +1,11 @@
 """Runs: one background task per assistant message, an append-only event log, and tailers.
 
 A run drives ``finstream.agent.run_turn``; every event is fanned out in memory to live tailers at
-once and appended to the log in small batches (see finstream/store/writer.py: a flush every
-``batch_size`` events or ``flush_interval`` seconds, and at once on artifacts and the terminal
-event). Tailing from any cursor lives in run_tail.py, a run's in-memory state in run_state.py.
-No consumer owns a run; only ``stop`` ends it early.
+once and appended to the log in small batches (see writer.py: a flush every ``batch_size`` events
+or ``flush_interval`` seconds, and at once on artifacts and the terminal event). The manager
+holds its parts: ``live`` (this process's runs, state.py), ``tailer`` (tail.py: tailing from any
+cursor), the log writer per run (writer.py) and the guard (guard.py). No consumer owns a run;
+only ``stop`` ends it early.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from finstream import transcript
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn, system_prompt
 from finstream.providers.base import Provider
 from finstream.runs.guard import TextGuard, repair_log, storage_ending
-from finstream.runs.state import RunOptions, _RemoteFeed, _Run, instance_id, owner_is_dead
-from finstream.runs.tail import TailMixin
+from finstream.runs.options import RunOptions
+from finstream.runs.owner import instance_id, owner_is_dead
+from finstream.runs.state import LiveRuns, _Run
+from finstream.runs.status import run_status
+from finstream.runs.tail import Tailer, log_listener
 from finstream.runs.writer import EventLogWriter
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.group_commit import GroupCommitter
+from finstream.store.protocols import RunStore
+from finstream.store.records import Turn as ClaimedTurn
+from finstream.store.transcript import ApiMessage
 from finstream.store.versions import Pair, history_pairs, root_of, threads
 from finstream.textclean import clean_text
 from finstream.tools.base import Toolbox
@@ -46,7 +53,7 @@ class RunBusyError(ConversationBusyError):
     """A run is already streaming in this conversation (in this or another process)."""
 
 
-class RunManager(TailMixin):
+class RunManager:
     """Starts, stops and tails runs. All methods run on one asyncio loop."""
 
     def __init__(
@@ -66,29 +73,27 @@ class RunManager(TailMixin):
         listen: bool = True,
         notify_fallback: float = 2.0,
     ) -> None:
-        self.store = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        astore = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        self.store: RunStore = astore
         self.provider_factory = provider_factory
         self.toolbox = toolbox
         self.settings = settings
         # How each run's EventLogWriter batches (see finstream/store/writer.py).
         self.log_options: _LogOptions = {"batch_size": batch_size, "interval": flush_interval}
-        self.poll_interval = poll_interval
+        self.poll_interval = poll_interval  # how often ``wait`` looks at a run in another process
         # Settings (FINSTREAM_HEARTBEAT_SECONDS, FINSTREAM_STALE_AFTER_SECONDS) unless given.
         settings_heartbeat: float = getattr(settings, "heartbeat_seconds", 5.0)
         self.heartbeat_interval = heartbeat_interval or settings_heartbeat
         self.stale_after = stale_after or getattr(settings, "stale_after_seconds", 30.0)
-        # PostgreSQL: follow other processes' runs by LISTEN/NOTIFY (run_tail.py); polling stays
+        self.live = LiveRuns()  # this process's runs: added and forgotten here, read by the tailer
+        # PostgreSQL: follow other processes' runs by LISTEN/NOTIFY (tail.py); polling stays
         # the fallback, every ``notify_fallback`` seconds while notifications flow.
-        self.listen = listen
-        self.notify_fallback = notify_fallback
-        self._listener = None
+        self.tailer = Tailer(self.store, self.live, log_listener(astore.sync) if listen else None,
+                             poll_interval=poll_interval, notify_fallback=notify_fallback)
         # Every run's log batches go through one group committer (store/group_commit.py).
-        self.log_store = GroupCommitter(self.store)
+        self.log_store = GroupCommitter(astore)
         self.instance_id = instance_id()
-        self._runs: dict[str, _Run] = {}  # conversation_id -> the run streaming there
-        self._by_message: dict[str, _Run] = {}
         self._housekeeper: asyncio.Task | None = None
-        self._feeds: dict[str, _RemoteFeed] = {}  # conversation_id -> poller of a remote run
         self._repairs: dict[str, asyncio.Task] = {}  # conversation_id -> log repair after a failure
         self.guard = TextGuard.from_settings(settings)  # NUL/secret scrubbing of run events
 
@@ -110,7 +115,7 @@ class RunManager(TailMixin):
         while True:
             await asyncio.sleep(self.heartbeat_interval)
             try:
-                await self.store.heartbeat(list(self._by_message))
+                await self.store.heartbeat(self.live.message_ids())
                 await self.recover()
             except Exception:  # a database hiccup must not kill housekeeping
                 if sys.is_finalizing() or self.store.closed:
@@ -122,10 +127,23 @@ class RunManager(TailMixin):
         terminal event logged at once), and housekeeping."""
         if self._housekeeper:
             self._housekeeper.cancel()
-        for conversation_id in list(self._runs):
+        for conversation_id in self.live.conversations():
             await self.stop(conversation_id, reason="interrupted")
-        if self._listener is not None:
-            await self._listener.close()
+        await self.tailer.close()
+
+    def tail(
+        self, conversation_id: str, *, after_seq: int = 0, message_id: str | None = None,
+        follow: bool = True, accumulated: bool = True, durable: bool = False,
+    ) -> AsyncGenerator[ev.Event, None]:
+        """The conversation's events after ``after_seq``, from the log and then live (see
+        Tailer.tail)."""
+        return self.tailer.tail(conversation_id, after_seq=after_seq, message_id=message_id,
+                                follow=follow, accumulated=accumulated, durable=durable)
+
+    @property
+    def active_runs(self) -> int:
+        """Runs streaming in this process now."""
+        return len(self.live)
 
     # ---------------------------------------------------------------- runs
 
@@ -179,17 +197,23 @@ class RunManager(TailMixin):
             history.pop()  # continuing: the message's own text goes back as its partial
         return history
 
-    async def _claim(self, conversation_id: str, question: str | None, **kw: Any) -> Any:
+    async def _claim(
+        self, conversation_id: str, question: str | None, *, continue_message_id: str | None = None,
+        replaces: str | None = None,
+    ) -> ClaimedTurn:
         """The store's begin_turn, with a busy conversation (here or elsewhere) as RunBusyError."""
-        if conversation_id in self._runs:
-            raise RunBusyError(conversation_id, self._runs[conversation_id].message_id)
+        running = self.live.in_conversation(conversation_id)
+        if running is not None:
+            raise RunBusyError(conversation_id, running.message_id)
         repair = self._repairs.get(conversation_id)
         if repair is not None:
             # The last answer's log is being repaired after a storage failure: the database
             # answers again if we got this far, so let the repair finish (and free the row) first.
             await asyncio.wait({repair}, timeout=10)
         try:
-            return await self.store.begin_turn(conversation_id, question, owner=self.instance_id, **kw)
+            return await self.store.begin_turn(conversation_id, question, owner=self.instance_id,
+                                               continue_message_id=continue_message_id,
+                                               replaces=replaces)
         except ConversationBusyError as exc:
             raise RunBusyError(conversation_id, exc.message_id) from None
 
@@ -244,7 +268,7 @@ class RunManager(TailMixin):
 
     async def _transcript(
         self, conversation_id: str, message_id: str, before_root: str | None
-    ) -> list[Any]:
+    ) -> list[ApiMessage]:
         """The transcript rows this answer builds on: those of the current version of each
         earlier exchange (before ``before_root``, the exchange asked again, when given) and its
         own. Versions left behind by an edit or a regenerate are kept but not sent."""
@@ -252,7 +276,7 @@ class RunManager(TailMixin):
         order = [p.answer.id for p in history_pairs(messages, before_root=before_root)
                  if p.answer is not None and p.answer.id != message_id]
         order.append(message_id)
-        groups: dict[str, list[Any]] = {mid: [] for mid in order}
+        groups: dict[str, list[ApiMessage]] = {mid: [] for mid in order}
         for row in await self.store.api_messages(conversation_id):
             if row.message_id in groups:
                 groups[row.message_id].append(row)
@@ -260,14 +284,13 @@ class RunManager(TailMixin):
         return [row for mid in order for row in groups[mid]]
 
     async def _launch(
-        self, claimed: Any, rows: list[dict], prefix: str, options: RunOptions | None,
+        self, claimed: ClaimedTurn, rows: list[dict], prefix: str, options: RunOptions | None,
         before_root: str | None = None,
     ) -> str:
         conversation_id, message_id = claimed.conversation_id, claimed.assistant.id
         seq_start = claimed.seq_start
         run = _Run(conversation_id, message_id, seq_start, prefix)
-        self._runs[conversation_id] = run
-        self._by_message[message_id] = run
+        self.live.add(run)
         limits = (options or RunOptions()).resolve(self.settings)
         try:
             filings = await self.store.filings(conversation_id)
@@ -302,15 +325,10 @@ class RunManager(TailMixin):
         return counts
 
     async def _abort_launch(self, run: _Run) -> None:
-        self._forget(run)
-        patch = MessagePatch(status="error", stop_reason="error", release=True)
+        self.live.forget(run)
+        patch = MessagePatch(status=run_status(False, "error"), stop_reason="error", release=True)
         await self.store.append_batch(run.conversation_id, [], message_id=run.message_id, patch=patch)
         run.finish()
-
-    def _forget(self, run: _Run) -> None:
-        if self._runs.get(run.conversation_id) is run:
-            del self._runs[run.conversation_id]
-        self._by_message.pop(run.message_id, None)
 
     async def _drive(self, run: _Run, provider: Provider, turn: Turn, limits: dict[str, Any]) -> None:
         writer = EventLogWriter(
@@ -373,8 +391,7 @@ class RunManager(TailMixin):
             self._repair(run, writer, error, ending)
         # The terminal event reaches tailers only once it is durable and the conversation is
         # free, so a client may ask its next question the moment it sees message_complete.
-        run.final = writer.final
-        self._forget(run)
+        self.live.forget(run)
         for event in ending:
             run.publish(event, durable=True)  # to every tailer: nothing follows it
         run.finish()
@@ -385,8 +402,9 @@ class RunManager(TailMixin):
         unsaved: list[ev.Event] = [e for e in writer.unsaved
                                    if not isinstance(e, ev.MessageComplete) and e.seq < error_event.seq]
         error = {"code": "storage", "message": error_event.message, "retryable": True}
-        patch = MessagePatch(append_text="".join(writer.chunks), status="incomplete",
-                             stop_reason="error", error=error, release=True)
+        patch = MessagePatch(append_text="".join(writer.chunks),
+                             status=run_status(False, "error", error), stop_reason="error",
+                             error=error, release=True)
         task = asyncio.get_running_loop().create_task(
             repair_log(self.store, run.conversation_id, run.message_id, unsaved + ending, patch)
         )
@@ -402,7 +420,7 @@ class RunManager(TailMixin):
     async def stop(self, conversation_id: str, *, reason: str = "stopped") -> bool:
         """Cancel the conversation's local run; it ends with message_complete(stopped).
         Returns False when no run streams here in this process."""
-        run = self._runs.get(conversation_id)
+        run = self.live.in_conversation(conversation_id)
         if run is None or run.task is None:
             return False
         run.stop_reason = reason
@@ -412,23 +430,23 @@ class RunManager(TailMixin):
 
     def active_message(self, conversation_id: str) -> str | None:
         """The message a local run is streaming into, if any."""
-        run = self._runs.get(conversation_id)
+        run = self.live.in_conversation(conversation_id)
         return run.message_id if run else None
 
     async def wait(self, message_id: str) -> dict:
         """Wait for the message's run to end (local or remote); return its text, status,
         stop_reason, usage, error and artifacts."""
-        run = self._by_message.get(message_id)
+        run = self.live.of_message(message_id)
         if run is not None:
             await run.done.wait()
         while True:
             msg = await self.store.get_message(message_id)
             if msg is None:
                 raise NotFoundError(f"message {message_id}: not found")
-            if msg.status != "streaming" or message_id in self._by_message:
+            if msg.status != "streaming" or self.live.of_message(message_id) is not None:
                 break
             await asyncio.sleep(self.poll_interval)  # a run in another process
-        if message_id in self._by_message:
+        if self.live.of_message(message_id) is not None:
             return await self.wait(message_id)  # continued meanwhile
         arts = await self.store.message_artifacts(message_id)
         checks = (await self.store.message_checks([message_id])).get(message_id, [])

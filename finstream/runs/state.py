@@ -1,5 +1,5 @@
-"""What a run holds in memory, per-run options, and who owns a run (shared by runs.py and
-run_tail.py).
+"""What a run holds in memory (``_Run``, ``_RemoteFeed``) and this process's registry of them
+(``LiveRuns``): the manager adds and forgets runs, the tailer reads them.
 
 A ``_Run`` keeps only the events not yet durable in the log (older ones are read back from it:
 holding every event object made the garbage collector a third of a stream's cost), the text as
@@ -9,69 +9,9 @@ chunks, and the queues of live tailers.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import uuid
 from bisect import bisect_left, bisect_right
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from finstream import events as ev
-
-
-class RunOptions(BaseModel):
-    """Per-run choices; None means the server's setting (FINSTREAM_MODEL / _MAX_TOKENS /
-    _MAX_TOOL_ROUNDS). Ranges are checked here, so every transport rejects the same values."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str | None = Field(
-        None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$",
-        description="Claude model name (only used with Claude; the demo analyst ignores it).",
-    )
-    max_tokens: int | None = Field(None, ge=1, le=128000, description="Max output tokens per model call.")
-    max_rounds: int | None = Field(None, ge=1, le=32, description="Max model calls (tool rounds) per answer.")
-    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = Field(
-        None, description="How deeply Claude thinks (output_config.effort; FINSTREAM_EFFORT by "
-        "default). Only used with Claude's adaptive-thinking models.",
-    )
-
-    def resolve(self, settings: Any) -> dict[str, Any]:
-        """The keyword arguments for ``run_turn``: these choices over the settings' defaults."""
-        return {
-            "model": self.model,  # None: the provider's configured model
-            "max_tokens": self.max_tokens or settings.max_tokens,
-            "max_rounds": self.max_rounds or settings.max_tool_rounds,
-            "effort": self.effort or getattr(settings, "effort", None),
-        }
-
-
-def instance_name() -> str:
-    """This replica's name: FINSTREAM_INSTANCE_NAME, else the host name (a container's id)."""
-    return (os.environ.get("FINSTREAM_INSTANCE_NAME") or socket.gethostname()).replace(":", "_")
-
-
-def instance_id() -> str:
-    return f"{instance_name()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str, me: str) -> bool:
-    """True when ``owner`` ("host:pid:token") is a process on this host that no longer runs, or
-    an earlier life of this very pid (containers restart as pid 1 on the same host name)."""
-    try:
-        host, pid, token = owner.rsplit(":", 2)
-        my_host, my_pid, my_token = me.rsplit(":", 2)
-        if host != my_host:
-            return False
-        if pid == my_pid:
-            return token != my_token
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, PermissionError, OSError):
-        return False
-    return False
 
 
 class _Run:
@@ -96,7 +36,6 @@ class _Run:
         self.durable_tailers: set[asyncio.Queue] = set()
         self.task: asyncio.Task | None = None
         self.done = asyncio.Event()
-        self.final: dict[str, Any] | None = None
         self.stop_reason = "stopped"  # or "interrupted" when the server shuts down
 
     def publish(self, event: ev.Event, *, durable: bool = False) -> None:
@@ -109,9 +48,6 @@ class _Run:
         if event.type == "text_delta":
             self.chunks.append(event.text)
             self.chunk_seqs.append(event.seq)
-            # The run owns the event now; tailers rebuild accumulated_text for their consumers.
-            # (Straight into __dict__: pydantic's __setattr__ costs more than the rest of publish.)
-            event.__dict__["accumulated_text"] = None
         self.events.append(event)
         self.seqs.append(event.seq)
         self.last_seq = event.seq
@@ -165,3 +101,36 @@ class _RemoteFeed:
         self.cursor = cursor
         self.subscribers: set[asyncio.Queue] = set()
         self.task: asyncio.Task | None = None
+
+
+class LiveRuns:
+    """This process's runs, by conversation and by message. The manager adds and forgets them;
+    the tailer only reads them."""
+
+    def __init__(self) -> None:
+        self._by_conversation: dict[str, _Run] = {}
+        self._by_message: dict[str, _Run] = {}
+
+    def add(self, run: _Run) -> None:
+        self._by_conversation[run.conversation_id] = run
+        self._by_message[run.message_id] = run
+
+    def forget(self, run: _Run) -> None:
+        if self._by_conversation.get(run.conversation_id) is run:
+            del self._by_conversation[run.conversation_id]
+        self._by_message.pop(run.message_id, None)
+
+    def in_conversation(self, conversation_id: str) -> _Run | None:
+        return self._by_conversation.get(conversation_id)
+
+    def of_message(self, message_id: str) -> _Run | None:
+        return self._by_message.get(message_id)
+
+    def conversations(self) -> list[str]:
+        return list(self._by_conversation)
+
+    def message_ids(self) -> list[str]:
+        return list(self._by_message)
+
+    def __len__(self) -> int:
+        return len(self._by_conversation)

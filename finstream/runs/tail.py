@@ -3,8 +3,10 @@ duplicate at the seam; and following a run that streams in another process throu
 follower per conversation per process, woken by PostgreSQL NOTIFY (store/notify.py) as each batch
 commits, polling as the fallback (SQLite, or while the listening connection is down).
 
-A mixin of RunManager (it reads the manager's runs, feeds and store): the driver (runs.py) owns
-runs, this part only reads them.
+``Tailer`` is held by the RunManager (``manager.tailer``) and given what it reads explicitly: the
+store's event log and conversations, the registry of this process's live runs (the manager adds
+and forgets runs; the tailer only reads them), and the LISTEN connection (None: poll). It is the
+only place that builds ``accumulated_text``.
 """
 
 from __future__ import annotations
@@ -12,29 +14,72 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from finstream import events as ev
-from finstream.runs.state import _RemoteFeed, _Run
+from finstream.runs.state import LiveRuns, _RemoteFeed
+from finstream.store.protocols import Conversations, EventLogReader
 
 if TYPE_CHECKING:
-    from finstream.store import AsyncStore
     from finstream.store.notify import LogListener
+    from finstream.store.store import Store
 
 log = logging.getLogger("finstream.runs")
 
 PAGE = 500  # events per log read while catching up
 
 
-class TailMixin:
-    store: AsyncStore
-    poll_interval: float
-    notify_fallback: float
-    _runs: dict[str, _Run]
-    _by_message: dict[str, _Run]
-    _feeds: dict[str, _RemoteFeed]
-    _listener: LogListener | None
-    listen: bool
+def _accumulate(texts: dict[str, str], event: ev.TextDelta) -> ev.TextDelta:
+    """``event`` with its accumulated_text: ``texts`` holds each message's text before it."""
+    text = texts.get(event.message_id, "") + event.text
+    texts[event.message_id] = text
+    return event.model_copy(update={"accumulated_text": text})
+
+
+async def with_accumulated_text(events: AsyncIterator[ev.Event]) -> AsyncIterator[ev.Event]:
+    """``events`` straight from the agent loop (the CLI), with accumulated_text filled as a
+    tailer fills it."""
+    texts: dict[str, str] = {}
+    async for event in events:
+        yield _accumulate(texts, event) if isinstance(event, ev.TextDelta) else event
+
+
+class TailStore(EventLogReader, Conversations, Protocol):
+    """What a tailer reads: the event log, and the conversations' and messages' state."""
+
+
+def log_listener(store: Store) -> LogListener | None:
+    """The LISTEN connection for ``store``'s event log (not connected until first used), or None
+    when the database has no LISTEN/NOTIFY (SQLite)."""
+    if store.dialect != "postgresql":
+        return None
+    from finstream.store.notify import LogListener, libpq_url
+
+    schema = store.schema
+    return LogListener(libpq_url(store.engine), store.notify_channel,
+                       options=f"-csearch_path={schema}" if schema else None)
+
+
+class Tailer:
+    """Every tail of this process's RunManager (see the module docstring)."""
+
+    def __init__(self, store: TailStore, live: LiveRuns, listener: LogListener | None = None, *,
+                 poll_interval: float = 0.2, notify_fallback: float = 2.0) -> None:
+        self.store = store
+        self.live = live
+        self.listener = listener
+        self.poll_interval = poll_interval
+        self.notify_fallback = notify_fallback
+        self.feeds: dict[str, _RemoteFeed] = {}  # conversation_id -> poller of a remote run
+
+    @property
+    def listening(self) -> bool:
+        """True while the LISTEN connection is up."""
+        return self.listener is not None and self.listener.healthy
+
+    async def close(self) -> None:
+        if self.listener is not None:
+            await self.listener.close()
 
     async def tail(
         self,
@@ -60,17 +105,15 @@ class TailMixin:
         texts: dict[str, str] = {}
 
         async def fill(event: ev.Event) -> ev.Event:
-            if not accumulated or event.type != "text_delta":
+            if not accumulated or not isinstance(event, ev.TextDelta):
                 return event
-            text = texts.get(event.message_id)
-            if text is None:
-                text = await self._text_before(conversation_id, event.message_id, event.seq)
-            text += event.text
-            texts[event.message_id] = text
-            return event.model_copy(update={"accumulated_text": text})
+            if event.message_id not in texts:
+                texts[event.message_id] = await self._text_before(
+                    conversation_id, event.message_id, event.seq)
+            return _accumulate(texts, event)
 
         while True:
-            run = self._runs.get(conversation_id)
+            run = self.live.in_conversation(conversation_id)
             if run is not None and (message_id is None or run.message_id == message_id):
                 q, snapshot, first_in_memory = run.subscribe(cursor, durable=durable)
                 try:
@@ -102,7 +145,7 @@ class TailMixin:
                     return
             if page:
                 continue  # maybe more, or a local run started meanwhile
-            run = self._runs.get(conversation_id)
+            run = self.live.in_conversation(conversation_id)
             if run is not None and (message_id is None or run.message_id == message_id):
                 continue  # a run started here meanwhile: attach to it
             if not follow:
@@ -154,30 +197,18 @@ class TailMixin:
         )
 
     def _feed(self, conversation_id: str, cursor: int) -> _RemoteFeed:
-        feed = self._feeds.get(conversation_id)
+        feed = self.feeds.get(conversation_id)
         if feed is None:
             feed = _RemoteFeed(cursor)
-            self._feeds[conversation_id] = feed
+            self.feeds[conversation_id] = feed
             feed.task = asyncio.get_running_loop().create_task(self._poll(conversation_id, feed))
         return feed
 
     def _log_listener(self) -> LogListener | None:
         """This process's LISTEN connection (PostgreSQL only), started on first use."""
-        if self._listener is None and self.listen:
-            sync = getattr(self.store, "sync", None)
-            if sync is None or getattr(sync, "dialect", None) != "postgresql":
-                self.listen = False
-                return None
-            from finstream.store.notify import LogListener, libpq_url
-
-            schema = getattr(sync, "schema", None)
-            self._listener = LogListener(
-                libpq_url(sync.engine), sync.notify_channel,
-                options=f"-csearch_path={schema}" if schema else None,
-            )
-        if self._listener is not None:
-            self._listener.start()
-        return self._listener
+        if self.listener is not None:
+            self.listener.start()
+        return self.listener
 
     async def _await_log(self, conversation_id: str, cursor: int) -> None:
         """Until the log may have an event past ``cursor``: a notification, or the poll interval
@@ -213,7 +244,7 @@ class TailMixin:
                     continue
                 if final:
                     break
-                if conversation_id in self._runs or not await self._remote_streaming(
+                if self.live.in_conversation(conversation_id) is not None or not await self._remote_streaming(
                     conversation_id, None
                 ):
                     final = True  # the last events commit with the release: read once more
@@ -224,14 +255,14 @@ class TailMixin:
         finally:
             if listener is not None:
                 listener.unwatch(conversation_id)
-            if self._feeds.get(conversation_id) is feed:
-                del self._feeds[conversation_id]
+            if self.feeds.get(conversation_id) is feed:
+                del self.feeds[conversation_id]
             for q in feed.subscribers:
                 q.put_nowait(None)  # tailers go back to their own loop
 
     async def _settled(self, conversation_id: str, message_id: str, seq: int) -> bool:
         """True when ``seq`` is the message's last event and nothing streams more into it."""
-        if message_id in self._by_message:
+        if self.live.of_message(message_id) is not None:
             return False
         msg = await self.store.get_message(message_id)
         if msg is not None and msg.status == "streaming":
@@ -246,7 +277,7 @@ class TailMixin:
         return conv is not None and conv.active_message_id is not None
 
     async def _text_before(self, conversation_id: str, message_id: str, seq: int) -> str:
-        run = self._by_message.get(message_id)
+        run = self.live.of_message(message_id)
         if run is not None and seq >= run.seq_start:
             return run.text_before(seq)
         return await self.store.message_text_before(conversation_id, message_id, seq)

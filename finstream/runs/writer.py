@@ -18,36 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 from finstream import events as ev
-from finstream.store.records import MessagePatch, MessageStatus
+from finstream.runs.status import run_status
+from finstream.store.protocols import BatchSink
+from finstream.store.records import MessagePatch
 
 log = logging.getLogger(__name__)
-
-_FINAL_STATUS: dict[str, MessageStatus] = {
-    "stopped": "stopped", "error": "error", "refusal": "error", "interrupted": "interrupted",
-}
-
-
-def final_status(done: ev.MessageComplete, error: dict[str, Any] | None) -> MessageStatus:
-    """The message status a terminal event leaves behind."""
-    if done.success:
-        return "complete"
-    if done.stop_reason == "error" and error and error.get("retryable"):
-        return "incomplete"  # a dropped or failed stream: the partial answer can be continued
-    return _FINAL_STATUS.get(done.stop_reason or "", "incomplete")
-
-
-class BatchSink(Protocol):
-    """Where a writer appends its batches: AsyncStore, or the GroupCommitter in front of it."""
-
-    async def append_batch(self, conversation_id: str, events: Sequence[ev.Event], *,
-                           message_id: str | None = None, patch: MessagePatch | None = None) -> None: ...
-
 
 class EventLogWriter:
     def __init__(
@@ -82,10 +63,6 @@ class EventLogWriter:
         self._urgent = False
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-
-    async def add(self, event: ev.Event) -> None:
-        if self.add_nowait(event):
-            await self.drain()
 
     def add_nowait(self, event: ev.Event) -> bool:
         """Queue an event; True when the caller must now ``await drain()`` (the terminal event,
@@ -147,7 +124,7 @@ class EventLogWriter:
             done = batch[-1] if isinstance(batch[-1], ev.MessageComplete) else None
             patch: MessagePatch | None = None
             if done is not None:
-                status = final_status(done, self.error)
+                status = run_status(done.success, done.stop_reason, self.error)
                 patch = MessagePatch(
                     append_text="".join(self.chunks), status=status, stop_reason=done.stop_reason,
                     usage=done.usage.model_dump(), error=None if done.success else self.error,

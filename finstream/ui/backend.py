@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from finstream import events as ev
+from finstream.runs.status import ending
 from finstream.ui.view import Artifact, MessageView
 
 
@@ -166,10 +167,7 @@ def answer_view(message: Any, artifacts: list[Any], question: str = "", steps: S
     view.last_seq = max([view.last_seq] + [a.seq for a in artifacts])
     if message.status != "streaming":
         view.done = True
-        view.success = message.status == "complete"
-        view.stop_reason = message.stop_reason or (
-            message.status if message.status in ("stopped", "interrupted") else None
-        )
+        view.success, view.stop_reason = ending(message.status, message.stop_reason)
         view.error = message.error
         view.usage = message.usage or {}
     return view

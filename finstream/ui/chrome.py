@@ -13,7 +13,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from finstream.providers import models
-from finstream.runs.state import RunOptions
+from finstream.runs.options import RunOptions
 from finstream.settings import get_settings
 
 # Offered besides the configured model when the Models API cannot be asked (any other name can be

@@ -7,13 +7,12 @@ import json
 import httpx
 import pytest
 import websockets
-from httpx_sse import aconnect_sse
 from websockets.exceptions import ConnectionClosed
 
 from finstream import events as ev
 from finstream.api.config import ApiSettings
 from tests.api.api_support import TOKEN, ChartAnalyst, LiveServer, auth
-from tests.api.test_api_sse import EXPECTED_TYPES, new_conversation
+from tests.api.test_api_sse import new_conversation
 
 
 @pytest.fixture(scope="module")
@@ -78,44 +77,3 @@ async def test_stream_cap_refuses_extra_websockets_with_1013_and_sse_with_503(sl
             while seen[-1].type != "message_complete":
                 seen.append(ev.parse_event(await sock.recv()))
             assert seen[0].type == "message_start"
-
-
-async def test_app_on_a_runtime_with_its_own_loop(tmp_path):
-    from finstream.runs.bridge import Runtime
-    from finstream.settings import Settings
-    from finstream.store import Store
-    from finstream.tools import default_toolbox
-
-    provider = ChartAnalyst(words=12)
-    runtime = Runtime(Settings(FINSTREAM_DEMO=True, FINSTREAM_DATA_DIR=tmp_path),
-                      store=Store(f"sqlite:///{tmp_path / 'rt.db'}"), provider_factory=lambda: provider,
-                      toolbox=default_toolbox())
-    import threading
-
-    import uvicorn
-
-    from finstream.api.app import create_app
-
-    app = create_app(runtime, ApiSettings(token=TOKEN))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        import asyncio
-
-        while not server.started:
-            await asyncio.sleep(0.01)
-        base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=base, headers=auth(), timeout=30) as client:
-            cid = await new_conversation(client)
-            events = []
-            async with aconnect_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
-                                    json={"message": "q"}) as source:
-                events = [ev.parse_event(s.data) async for s in source.aiter_sse()]
-            assert [e.type for e in events] == EXPECTED_TYPES
-            body = (await client.post(f"/api/conversation/{cid}/message", json={"message": "again"})).json()
-            assert body["status"] == "complete" and len(body["artifacts"]) == 3
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        runtime.close()

@@ -57,7 +57,7 @@ async def test_tool_using_turn_whole_sequence():
     ]
     assert [e.seq for e in events] == list(range(1, 12))
     assert all(e.message_id == "msg" for e in events)
-    assert events[-2].accumulated_text == "Up 2%. Done."
+    assert "".join(e.text for e in events if e.type == "text_delta") == "Up 2%. Done."
     assert events[5].chart_data["figure"]["data"][0]["y"] == [383.3, 391.0]
     assert events[8].metric_data["display"] == "$391.0B"
     assert events[-1].success and events[-1].stop_reason == "end_turn"
@@ -179,7 +179,8 @@ async def test_seq_start_and_continuation_prefix():
     provider.add(text_step("."))
     events = [e async for e in run_turn(provider, TOOLBOX, turn)]
     assert events[0].seq == 41
-    assert events[1].accumulated_text == "Earlier more"
+    # The text so far (prefix included) is the tailers' to build (runs/tail.py), not the loop's.
+    assert events[1].text == "more" and events[1].accumulated_text is None
     assert next(e for e in events if e.type == "chart_ready").chart_index == 2
 
 
@@ -190,7 +191,7 @@ def test_tool_results_are_json():
 async def test_text_of_a_later_round_starts_a_new_paragraph():
     provider = ScriptedProvider([tool_step(("echo", {"word": "x"}), text="Looking it up."), text_step("Revenue rose.")])
     events = await collect(provider)
-    assert events[-2].accumulated_text == "Looking it up.\n\nRevenue rose."
+    assert "".join(e.text for e in events if e.type == "text_delta") == "Looking it up.\n\nRevenue rose."
 
 
 async def test_model_choice_reaches_the_provider():

@@ -46,13 +46,13 @@ async def test_answer_comes_from_the_filing_with_sources(apple):
     fy = dict(zip(chart["spec"]["x"], revenue["values"], strict=True))
     assert fy["FY2023"] == 383_285_000_000 and fy["FY2024"] == 391_035_000_000
     assert all(src["document"] == "CIK0000320193.json" for src in revenue["sources"])
-    text = [e for e in events if e.type == "text_delta"][-1].accumulated_text
+    text = "".join(e.text for e in events if e.type == "text_delta")
     assert "$391.0B in FY2024" in text
 
 
 async def test_continuation_does_not_repeat_what_was_said(apple):
     full = await answer([{"role": "user", "content": "revenue trend"}], [apple])
-    text = [e for e in full if e.type == "text_delta"][-1].accumulated_text
+    text = "".join(e.text for e in full if e.type == "text_delta")
     partial = text[: len(text) // 2]
     messages = [
         {"role": "user", "content": "revenue trend"},
@@ -67,7 +67,7 @@ async def test_continuation_does_not_repeat_what_was_said(apple):
 
 async def test_no_filings_says_so():
     events = await answer([{"role": "user", "content": "revenue?"}], [])
-    assert "no filings" in [e for e in events if e.type == "text_delta"][-1].accumulated_text and events[-1].success
+    assert "no filings" in "".join(e.text for e in events if e.type == "text_delta") and events[-1].success
 
 
 # ---------------------------------------------------------------- several companies, text, gaps

@@ -29,7 +29,7 @@ from finstream.agent import CONTINUE_PROMPT
 from finstream.providers import models
 from finstream.providers.claude import ClaudeProvider
 from finstream.runs import RunManager
-from finstream.runs.state import RunOptions
+from finstream.runs.options import RunOptions
 from finstream.settings import Settings
 from finstream.store import AsyncStore, Store
 from finstream.tools.base import Toolbox

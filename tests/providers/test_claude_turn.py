@@ -115,7 +115,7 @@ async def test_tool_using_turn_whole_event_sequence(replay, claude):
     assert usage.cache_read_input_tokens > 0  # round 2 read the prefix round 1 wrote
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all(e.message_id == "msg-1" for e in events)
-    assert events[-2].accumulated_text == "Revenue rose.\n\nRevenue was $391.0B."
+    assert "".join(e.text for e in events if e.type == "text_delta") == "Revenue rose.\n\nRevenue was $391.0B."
     by_type = {e.type: e for e in events}
     assert by_type["chart_ready"].chart_data["figure"]["data"][0]["y"] == [383285e6, 391035e6]
     assert by_type["metric_ready"].metric_data["display"] == "$391.0B"
@@ -194,7 +194,7 @@ async def test_scenario_mode_answers_like_an_analyst_through_the_real_tools(clau
     assert types.count("chart_ready") == 1 and types.count("metric_ready") == 1
     assert not [e for e in events if e.type == "tool_complete" and e.error]
     assert events[-1].type == "message_complete" and events[-1].success
-    assert events[-2].accumulated_text.endswith(SCENARIO_FINAL)
+    assert "".join(e.text for e in events if e.type == "text_delta").endswith(SCENARIO_FINAL)
     assert len(server.requests) == 2 and server.unexpected == []
 
 

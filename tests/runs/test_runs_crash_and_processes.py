@@ -64,9 +64,9 @@ async def test_kill_mid_run_then_tail_from_another_process_recover_and_continue(
         await wait_for_events(db, cid, 8)
         from_middle = asyncio.create_task(collect(manager.tail(cid, after_seq=4)))
         viewers = [asyncio.create_task(collect(manager.tail(cid))) for _ in range(20)]
-        while cid not in manager._feeds or len(manager._feeds[cid].subscribers) < 22:
+        while cid not in manager.tailer.feeds or len(manager.tailer.feeds[cid].subscribers) < 22:
             await asyncio.sleep(0.01)  # all attached to the live remote run
-        assert list(manager._feeds) == [cid]  # one poller for all of this process's viewers
+        assert list(manager.tailer.feeds) == [cid]  # one poller for all of this process's viewers
         with pytest.raises(RunBusyError):  # one run per conversation, across processes
             await manager.start(cid, "Another question?")
         logged_before_kill = db.last_seq(cid)
@@ -92,7 +92,7 @@ async def test_kill_mid_run_then_tail_from_another_process_recover_and_continue(
     assert dumps(await from_middle) == expected[4:]
     for viewer in viewers:
         assert dumps(await viewer) == expected
-    assert manager._feeds == {}  # the poller stopped with the remote run
+    assert manager.tailer.feeds == {}  # the poller stopped with the remote run
 
     # resume in process B: continue the interrupted answer into the same message
     await manager.continue_message(cid, mid)

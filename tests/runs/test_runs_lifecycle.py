@@ -209,7 +209,7 @@ def test_dead_owners_are_recognised_without_waiting_for_staleness():
     import os
     import socket
 
-    from finstream.runs.state import owner_is_dead
+    from finstream.runs.owner import owner_is_dead
 
     host = socket.gethostname()
     me = f"{host}:{os.getpid()}:aaaa"

@@ -56,7 +56,7 @@ async def test_remote_follower_woken_by_notify_not_polling(two_replicas):
                     gate.set()  # the rest is written only after the follower saw the start
 
         await asyncio.wait_for(follow(), HANG_GUARD)
-        assert follower._listener is not None and follower._listener.received > 0
+        assert follower.tailer.listener is not None and follower.tailer.listener.received > 0
         logged = store_a.read_events(cid)
         assert [e.model_dump() for e in got] == [e.model_dump() for e in logged]
         assert got[-1].type == "message_complete" and got[-1].success
@@ -99,7 +99,7 @@ async def test_falls_back_to_polling_when_listen_cannot_connect(two_replicas):
     writer = RunManager(AsyncStore(store_a), lambda: provider, TOOLBOX, settings(), listen=False)
     follower = RunManager(AsyncStore(store_b), lambda: None, TOOLBOX, settings(), poll_interval=0.05)
     # A listener pointed at a port where nothing listens: never healthy, so the follower polls.
-    follower._listener = LogListener("postgresql://postgres@127.0.0.1:1/test", "x", reconnect_delay=5)
+    follower.tailer.listener = LogListener("postgresql://postgres@127.0.0.1:1/test", "x", reconnect_delay=5)
     cid = store_a.create_conversation().id
     try:
         mid = await writer.start(cid, "q")
@@ -107,7 +107,7 @@ async def test_falls_back_to_polling_when_listen_cannot_connect(two_replicas):
         got = [e async for e in follower.tail(cid, message_id=mid)]
         assert got[0].seq == 1 and [e.seq for e in got] == list(range(1, len(got) + 1))
         assert got[-1].type == "message_complete" and got[-1].success
-        assert not follower._listener.healthy
+        assert not follower.tailer.listener.healthy
     finally:
         await writer.shutdown()
         await follower.shutdown()

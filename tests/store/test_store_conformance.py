@@ -1,4 +1,8 @@
-"""One conformance suite for the store, run on SQLite and on the real PostgreSQL."""
+"""One conformance suite for the store, run on SQLite and on the real PostgreSQL.
+
+The async tests go through the protocols async code uses (store/protocols.py, implemented by
+AsyncStore); the sync ones check what only the sync Store offers (migrations, messages written
+directly, document bytes, thread races, engines)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from finstream.store import (
 )
 from finstream.store import schema as current
 from finstream.store.migrations import MIGRATIONS, migrate
+from finstream.store.protocols import ApiStore
 from finstream.store.runlog import UNLOGGED_SEQ_BOUND
 
 
@@ -61,41 +66,41 @@ def test_migrated_tables_match_the_current_schema(store: Store):
 # ------------------------------------------------------------------ conversations
 
 
-def test_conversation_create_get_list_rename(store: Store):
-    a = store.create_conversation("Apple margins")
-    b = store.create_conversation()
-    assert store.get_conversation(a.id) == a
-    assert store.get_conversation("nope") is None
-    store.rename_conversation(a.id, "Apple FY23")
-    listed = store.list_conversations()
+async def test_conversation_create_get_list_rename(astore: ApiStore):
+    a = await astore.create_conversation("Apple margins")
+    b = await astore.create_conversation()
+    assert await astore.get_conversation(a.id) == a
+    assert await astore.get_conversation("nope") is None
+    await astore.rename_conversation(a.id, "Apple FY23")
+    listed = await astore.list_conversations()
     assert [c.id for c in listed] == [a.id, b.id]  # renamed one was updated last
     assert listed[0].title == "Apple FY23"
-    assert store.list_conversations(limit=1, offset=1)[0].id == b.id
+    assert (await astore.list_conversations(limit=1, offset=1))[0].id == b.id
 
 
-def test_rename_unknown_conversation_names_it(store: Store):
+async def test_rename_unknown_conversation_names_it(astore: ApiStore):
     with pytest.raises(NotFoundError, match="conversation missing-id: not found"):
-        store.rename_conversation("missing-id", "x")
+        await astore.rename_conversation("missing-id", "x")
 
 
-def test_delete_conversation_cascades_to_everything(store: Store):
-    c = store.create_conversation("doomed")
-    keep = store.create_conversation("kept")
-    turn = store.begin_turn(c.id, "Revenue?", owner="t")
+async def test_delete_conversation_cascades_to_everything(astore: ApiStore):
+    c = await astore.create_conversation("doomed")
+    keep = await astore.create_conversation("kept")
+    turn = await astore.begin_turn(c.id, "Revenue?", owner="t")
     chart = ev.ChartReady(seq=2, message_id=turn.assistant.id, chart_data={"figure": {}}, chart_index=0)
-    store.append_batch(c.id, [*_events(turn.assistant.id, c.id, 1, [])[:1], chart])
-    store.add_document(c.id, "a.htm", b"<html>", filing=_filing("a.htm"))
-    store.create_share_link(c.id)
-    store.add_document(keep.id, "b.htm", b"<b>", error="b.htm: empty file")
-    assert store.delete_conversation(c.id) is True
-    assert store.get_conversation(c.id) is None
-    assert store.list_messages(c.id) == []
-    assert store.read_events(c.id) == []
-    assert store.list_artifacts(c.id) == []
-    assert store.list_documents(c.id) == []
-    assert store.list_share_links(c.id) == []
-    assert store.delete_conversation(c.id) is False
-    assert len(store.list_documents(keep.id)) == 1  # nothing else touched
+    await astore.append_batch(c.id, [*_events(turn.assistant.id, c.id, 1, [])[:1], chart])
+    await astore.add_document(c.id, "a.htm", b"<html>", filing=_filing("a.htm"))
+    await astore.create_share_link(c.id)
+    await astore.add_document(keep.id, "b.htm", b"<b>", error="b.htm: empty file")
+    assert await astore.delete_conversation(c.id) is True
+    assert await astore.get_conversation(c.id) is None
+    assert await astore.list_messages(c.id) == []
+    assert await astore.read_events(c.id) == []
+    assert await astore.list_artifacts(c.id) == []
+    assert await astore.list_documents(c.id) == []
+    assert await astore.list_share_links(c.id) == []
+    assert await astore.delete_conversation(c.id) is False
+    assert len(await astore.list_documents(keep.id)) == 1  # nothing else touched
 
 
 # ------------------------------------------------------------------ messages
@@ -162,17 +167,17 @@ def test_failed_upload_keeps_bytes_and_reason_and_the_rest(store: Store):
 # ------------------------------------------------------------------ turns and the event log
 
 
-def test_begin_turn_claims_the_conversation_once(store: Store):
-    c = store.create_conversation()
-    turn = store.begin_turn(c.id, "Revenue?", owner="me")
+async def test_begin_turn_claims_the_conversation_once(astore: ApiStore):
+    c = await astore.create_conversation()
+    turn = await astore.begin_turn(c.id, "Revenue?", owner="me")
     assert turn.user.text == "Revenue?" and turn.assistant.status == "streaming" and turn.seq_start == 1
-    assert store.get_conversation(c.id).active_message_id == turn.assistant.id
+    assert (await astore.get_conversation(c.id)).active_message_id == turn.assistant.id
     with pytest.raises(ConversationBusyError, match="still streaming"):
-        store.begin_turn(c.id, "Again?")
-    store.append_batch(c.id, [], message_id=turn.assistant.id,
+        await astore.begin_turn(c.id, "Again?")
+    await astore.append_batch(c.id, [], message_id=turn.assistant.id,
                        patch=MessagePatch(status="complete", release=True))
-    assert store.get_conversation(c.id).active_message_id is None
-    assert store.begin_turn(c.id, "Again?").seq_start == 1  # no events were logged
+    assert (await astore.get_conversation(c.id)).active_message_id is None
+    assert (await astore.begin_turn(c.id, "Again?")).seq_start == 1  # no events were logged
 
 
 def test_begin_turn_from_many_threads_has_one_winner(store: Store):
@@ -194,102 +199,102 @@ def test_begin_turn_from_many_threads_has_one_winner(store: Store):
     assert len(wins) == 1 and len(busy) == 5
 
 
-def test_bad_turns_are_rejected_with_the_reason(store: Store):
-    c = store.create_conversation()
+async def test_bad_turns_are_rejected_with_the_reason(astore: ApiStore):
+    c = await astore.create_conversation()
     with pytest.raises(ValueError, match="question: empty"):
-        store.begin_turn(c.id, "   ")
+        await astore.begin_turn(c.id, "   ")
     with pytest.raises(NotFoundError, match="conversation nope"):
-        store.begin_turn("nope", "q")
-    turn = store.begin_turn(c.id, "q")
-    store.append_batch(c.id, [], message_id=turn.assistant.id,
+        await astore.begin_turn("nope", "q")
+    turn = await astore.begin_turn(c.id, "q")
+    await astore.append_batch(c.id, [], message_id=turn.assistant.id,
                        patch=MessagePatch(status="complete", release=True))
     with pytest.raises(ValueError, match="cannot continue a assistant message with status 'complete'"):
-        store.begin_turn(c.id, None, continue_message_id=turn.assistant.id)
+        await astore.begin_turn(c.id, None, continue_message_id=turn.assistant.id)
     with pytest.raises(ValueError, match="cannot continue a user message"):
-        store.begin_turn(c.id, None, continue_message_id=turn.user.id)
-    assert store.get_conversation(c.id).active_message_id is None  # failed attempts hold nothing
+        await astore.begin_turn(c.id, None, continue_message_id=turn.user.id)
+    assert (await astore.get_conversation(c.id)).active_message_id is None  # failed attempts hold nothing
 
 
-def test_event_log_append_read_and_message_in_one_transaction(store: Store):
-    c = store.create_conversation()
-    mid = store.begin_turn(c.id, "q").assistant.id
+async def test_event_log_append_read_and_message_in_one_transaction(astore: ApiStore):
+    c = await astore.create_conversation()
+    mid = (await astore.begin_turn(c.id, "q")).assistant.id
     batch = _events(mid, c.id, 1, ["Revenue ", "was ", "$383B."])
-    store.append_batch(c.id, batch, patch=MessagePatch(append_text="Revenue was $383B."))
+    await astore.append_batch(c.id, batch, patch=MessagePatch(append_text="Revenue was $383B."))
     metric = ev.MetricReady(seq=5, message_id=mid, metric_index=0,
                             metric_data={"label": "Revenue", "value": 383.3, "sources": []})
     done = ev.MessageComplete(seq=6, message_id=mid, success=True, stop_reason="end_turn",
                               usage=ev.Usage(input_tokens=5, output_tokens=7))
-    store.append_batch(c.id, [metric, done], patch=MessagePatch(
+    await astore.append_batch(c.id, [metric, done], patch=MessagePatch(
         status="complete", stop_reason="end_turn", usage=done.usage.model_dump(), release=True))
 
-    logged = store.read_events(c.id)
+    logged = await astore.read_events(c.id)
     assert [e.seq for e in logged] == [1, 2, 3, 4, 5, 6]
     assert logged[1].text == "Revenue " and logged[1].accumulated_text is None  # not stored
-    assert [e.seq for e in store.read_events(c.id, after_seq=2, limit=2)] == [3, 4]
-    assert [e.seq for e in store.read_events(c.id, after_seq=1, before_seq=4)] == [2, 3]
-    assert store.last_seq(c.id) == 6 and store.last_seq(c.id, message_id=mid) == 6
-    assert store.last_seq("other") == 0
-    assert store.message_text_before(c.id, mid, 4) == "Revenue was "
-    msg = store.get_message(mid)
+    assert [e.seq for e in await astore.read_events(c.id, after_seq=2, limit=2)] == [3, 4]
+    assert [e.seq for e in await astore.read_events(c.id, after_seq=1, before_seq=4)] == [2, 3]
+    assert await astore.last_seq(c.id) == 6 and await astore.last_seq(c.id, message_id=mid) == 6
+    assert await astore.last_seq("other") == 0
+    assert await astore.message_text_before(c.id, mid, 4) == "Revenue was "
+    msg = await astore.get_message(mid)
     assert (msg.text, msg.status) == ("Revenue was $383B.", "complete")
     assert {k: msg.usage[k] for k in ("input_tokens", "output_tokens")} == {"input_tokens": 5, "output_tokens": 7}
-    arts = store.message_artifacts(mid)
+    arts = await astore.message_artifacts(mid)
     assert [(a.kind, a.index, a.seq, a.data["value"]) for a in arts] == [("metric", 0, 5, 383.3)]
-    assert store.list_artifacts(c.id) == arts
+    assert await astore.list_artifacts(c.id) == arts
 
 
-def test_a_seq_is_never_written_twice(store: Store):
-    c = store.create_conversation()
-    mid = store.begin_turn(c.id, "q").assistant.id
-    store.append_batch(c.id, _events(mid, c.id, 1, ["a"]))
+async def test_a_seq_is_never_written_twice(astore: ApiStore):
+    c = await astore.create_conversation()
+    mid = (await astore.begin_turn(c.id, "q")).assistant.id
+    await astore.append_batch(c.id, _events(mid, c.id, 1, ["a"]))
     with pytest.raises(sa.exc.IntegrityError):
-        store.append_batch(c.id, _events(mid, c.id, 2, ["b"]))
-    assert [e.seq for e in store.read_events(c.id)] == [1, 2]  # the failed batch left nothing
+        await astore.append_batch(c.id, _events(mid, c.id, 2, ["b"]))
+    assert [e.seq for e in await astore.read_events(c.id)] == [1, 2]  # the failed batch left nothing
 
 
-def test_mark_streaming_interrupted_ends_the_log_and_frees_the_conversation(store: Store):
-    c = store.create_conversation()
-    live = store.create_conversation()
-    dead_mid = store.begin_turn(c.id, "q", owner="host:1:dead").assistant.id
-    live_mid = store.begin_turn(live.id, "q", owner="host:2:alive").assistant.id
-    store.append_batch(c.id, _events(dead_mid, c.id, 1, ["Half ", "an "]),
+async def test_mark_streaming_interrupted_ends_the_log_and_frees_the_conversation(astore: ApiStore):
+    c = await astore.create_conversation()
+    live = await astore.create_conversation()
+    dead_mid = (await astore.begin_turn(c.id, "q", owner="host:1:dead")).assistant.id
+    live_mid = (await astore.begin_turn(live.id, "q", owner="host:2:alive")).assistant.id
+    await astore.append_batch(c.id, _events(dead_mid, c.id, 1, ["Half ", "an "]),
                        patch=MessagePatch(append_text="Half an "))
-    marked = store.mark_streaming_interrupted(is_dead=lambda owner: owner.endswith(":dead"),
+    marked = await astore.mark_streaming_interrupted(is_dead=lambda owner: owner.endswith(":dead"),
                                               stale_after=3600)
     assert marked == [dead_mid]
-    msg = store.get_message(dead_mid)
+    msg = await astore.get_message(dead_mid)
     assert (msg.status, msg.text, msg.error["code"]) == ("interrupted", "Half an ", "interrupted")
-    tail = store.read_events(c.id, after_seq=3)
+    tail = await astore.read_events(c.id, after_seq=3)
     # past every seq the dead run could have shown without logging it (issue 11)
     gap = 3 + UNLOGGED_SEQ_BOUND
     assert [(e.type, e.seq) for e in tail] == [("error", gap), ("message_complete", gap + 1)]
     assert tail[1].stop_reason == "interrupted" and tail[1].success is False
-    assert store.get_conversation(c.id).active_message_id is None
-    assert store.get_message(live_mid).status == "streaming"
-    assert store.mark_streaming_interrupted(stale_after=0) == [live_mid]  # stale heartbeat
-    assert store.mark_streaming_interrupted() == []
+    assert (await astore.get_conversation(c.id)).active_message_id is None
+    assert (await astore.get_message(live_mid)).status == "streaming"
+    assert await astore.mark_streaming_interrupted(stale_after=0) == [live_mid]  # stale heartbeat
+    assert await astore.mark_streaming_interrupted() == []
     # an interrupted message can be continued, and its events go on from the log's end
-    turn = store.begin_turn(c.id, None, continue_message_id=dead_mid)
+    turn = await astore.begin_turn(c.id, None, continue_message_id=dead_mid)
     assert turn.seq_start == gap + 2 and turn.user is None and turn.assistant.text == "Half an "
 
 
 # ------------------------------------------------------------------ share links
 
 
-def test_share_links_create_resolve_revoke_list(store: Store):
-    c = store.create_conversation("shared")
-    a = store.create_share_link(c.id)
-    b = store.create_share_link(c.id)
+async def test_share_links_create_resolve_revoke_list(astore: ApiStore):
+    c = await astore.create_conversation("shared")
+    a = await astore.create_share_link(c.id)
+    b = await astore.create_share_link(c.id)
     assert a.token != b.token and len(a.token) >= 40
-    assert store.resolve_share_link(a.token).id == c.id
-    assert store.resolve_share_link("guess") is None
-    assert store.revoke_share_link(a.token) is True
-    assert store.resolve_share_link(a.token) is None
-    assert store.resolve_share_link(b.token).title == "shared"
-    assert [(s.token, s.revoked) for s in store.list_share_links(c.id)] == [(a.token, True), (b.token, False)]
-    assert store.revoke_share_link("nope") is False
+    assert (await astore.resolve_share_link(a.token)).id == c.id
+    assert await astore.resolve_share_link("guess") is None
+    assert await astore.revoke_share_link(a.token) is True
+    assert await astore.resolve_share_link(a.token) is None
+    assert (await astore.resolve_share_link(b.token)).title == "shared"
+    assert [(s.token, s.revoked) for s in await astore.list_share_links(c.id)] == [(a.token, True), (b.token, False)]
+    assert await astore.revoke_share_link("nope") is False
     with pytest.raises(NotFoundError):
-        store.create_share_link("nope")
+        await astore.create_share_link("nope")
 
 
 # ------------------------------------------------------------------ engine

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from tests.store.conftest import TranscriptStore
+
 ASSISTANT = [
     {"type": "thinking", "thinking": "Revenue first — then margins: “FY2024”.", "signature": "c2ln/+=="},
     {"type": "redacted_thinking", "data": "EuYBCkQYAiJA"},
@@ -16,28 +18,28 @@ ASSISTANT = [
 RESULTS = [{"type": "tool_result", "tool_use_id": "toolu_01", "content": '{"points": []}', "is_error": False}]
 
 
-def test_rows_round_trip_exactly_in_order(store):
-    c = store.create_conversation()
-    other = store.create_conversation()
-    store.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
-    store.append_api_messages(c.id, "m1", [{"role": "assistant", "content": ASSISTANT},
+async def test_rows_round_trip_exactly_in_order(astore: TranscriptStore):
+    c = await astore.create_conversation()
+    other = await astore.create_conversation()
+    await astore.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
+    await astore.append_api_messages(c.id, "m1", [{"role": "assistant", "content": ASSISTANT},
                                           {"role": "user", "content": RESULTS}],
                               {"model": "claude-sonnet-5-5", "system": "abc", "text_end": 22})
-    store.append_api_messages(other.id, "m9", [{"role": "user", "content": "Other?"}])
-    rows = store.api_messages(c.id)
+    await astore.append_api_messages(other.id, "m9", [{"role": "user", "content": "Other?"}])
+    rows = await astore.api_messages(c.id)
     assert [(r.idx, r.role, r.message_id) for r in rows] == [(1, "user", "m1"), (2, "assistant", "m1"),
                                                               (3, "user", "m1")]
     assert rows[0].content == "Revenue?"
     assert json.dumps(rows[1].content) == json.dumps(ASSISTANT)  # same keys, order and values
     assert rows[2].content == RESULTS
     assert rows[1].meta == {"model": "claude-sonnet-5-5", "system": "abc", "text_end": 22}
-    assert [r.idx for r in store.api_messages(other.id)] == [1]
-    store.append_api_messages(c.id, "m1", [])  # nothing to add: nothing written
-    assert len(store.api_messages(c.id)) == 3
+    assert [r.idx for r in await astore.api_messages(other.id)] == [1]
+    await astore.append_api_messages(c.id, "m1", [])  # nothing to add: nothing written
+    assert len(await astore.api_messages(c.id)) == 3
 
 
-def test_rows_go_with_their_conversation(store):
-    c = store.create_conversation()
-    store.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
-    assert store.delete_conversation(c.id)
-    assert store.api_messages(c.id) == []
+async def test_rows_go_with_their_conversation(astore: TranscriptStore):
+    c = await astore.create_conversation()
+    await astore.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
+    assert await astore.delete_conversation(c.id)
+    assert await astore.api_messages(c.id) == []

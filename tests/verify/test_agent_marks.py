@@ -134,7 +134,7 @@ def test_the_numbers_of_the_text_are_marked(turn_events):
     events, _ = turn_events
     check = events[-2]
     assert check.scope == "text"
-    text = [e for e in events if e.type == "text_delta"][-1].accumulated_text
+    text = "".join(e.text for e in events if e.type == "text_delta")
     got = [(text[c.span[0]: c.span[1]], c.status) for c in check.checks]
     assert got == [("$391.0B", "verified"), ("2.0%", "derived"), ("$383.3B", "verified"),
                    ("$412.3B", "unverified"), ("$383.3B", "unverified")]
