@@ -64,7 +64,10 @@ async def test_kill_mid_run_then_tail_from_another_process_recover_and_continue(
         await wait_for_events(db, cid, 8)
         from_middle = asyncio.create_task(collect(manager.tail(cid, after_seq=4)))
         viewers = [asyncio.create_task(collect(manager.tail(cid))) for _ in range(20)]
+        deadline = time.monotonic() + 60  # a hang guard, not a timed assertion
         while cid not in manager.tailer.feeds or len(manager.tailer.feeds[cid].subscribers) < 22:
+            assert not from_start.done(), "the child's run ended before every viewer attached"
+            assert time.monotonic() < deadline, "the viewers never all attached to the remote run"
             await asyncio.sleep(0.01)  # all attached to the live remote run
         assert list(manager.tailer.feeds) == [cid]  # one poller for all of this process's viewers
         with pytest.raises(RunBusyError):  # one run per conversation, across processes
