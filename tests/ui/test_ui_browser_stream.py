@@ -318,7 +318,8 @@ def test_stop_then_continue(demo_app, page):  # noqa: ANN001
     page.get_by_text("You stopped this answer.").wait_for(state="detached")
     snapshots = snapshots_until_done(page)
     final = " ".join(snapshots[-1].split())
-    assert final.startswith(" ".join(stopped.replace("You stopped this answer.", "").split())[:20])
+    kept = " ".join(stopped.replace("You stopped this answer.", "").split())
+    assert final.startswith(kept[:20]) and len(final) > len(kept)  # continued, not just redrawn
     assert page.get_by_text("You stopped this answer.").count() == 0
     assert page.locator(ASSISTANT).count() == 1
 
