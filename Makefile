@@ -6,13 +6,17 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8501
 export FINSTREAM_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test api bench lint format mutate clean
+.PHONY: run test api topology bench lint format mutate clean
 
 run: $(VENV)/.runtime ## start the Streamlit app (demo analyst unless ANTHROPIC_API_KEY is set)
 	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
 api: $(VENV)/.runtime ## start the HTTP streaming API on uvicorn
 	$(PY) -m finstream serve --host $(HOST) --port 8000
+
+topology: $(VENV)/.runtime ## deploy/compose.yaml's topology as processes: 2 API + 2 app replicas, HAProxy, PostgreSQL
+	bash scripts/test-services.sh
+	$(PY) deploy/local.py
 
 test: $(VENV)/.dev ## install test needs (packages, chromium, PostgreSQL running) and run the suite
 	bash scripts/test-services.sh
@@ -23,7 +27,7 @@ bench: $(VENV)/.dev ## run every benchmark and print its figures
 	@for b in benchmarks/bench_*.py; do echo "=== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(VENV)/.dev ## ruff, then mypy (pydantic plugin) with zero errors on finstream/
-	$(VENV)/bin/ruff check finstream tests benchmarks app.py pages
+	$(VENV)/bin/ruff check finstream tests benchmarks deploy scripts app.py pages
 	$(VENV)/bin/mypy
 
 mutate: $(VENV)/.dev ## mutation testing of the core modules against their fast tests; prints scores

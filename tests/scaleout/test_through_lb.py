@@ -15,8 +15,8 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from deploy.local import Topology
 from finstream.samples import sample_paths
-from tests.scaleout.topology import Topology
 from tests.support.browser import launch, needs_chromium
 from tests.support.db import PG_URL, drop_schema, fresh_schema, require_pg
 

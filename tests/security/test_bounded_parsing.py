@@ -123,6 +123,7 @@ def test_a_crashed_worker_fails_only_its_own_file_and_is_replaced():
         pool.close()
 
 
+@pytest.mark.timeout(600)  # a hang guard: tracemalloc slows parsing several-fold on a loaded machine
 def test_companyfacts_with_300k_facts_peaks_under_10x_its_size():
     data = hostile.companyfacts(300_000)
     tracemalloc.start()

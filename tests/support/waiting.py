@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
-import urllib.request
 
+from deploy.local import wait_http
 
-def wait_http(url: str, proc: subprocess.Popen | None, limit: float = 90) -> None:
-    """Until ``url`` answers 200; fails at once if ``proc`` exits, or after ``limit`` seconds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url}: not up after {limit} s")
+__all__ = ["wait_http", "wait_port"]
 
 
 def wait_port(port: int, limit: float = 30) -> None:

@@ -1,6 +1,10 @@
 """deploy/compose.yaml's topology without a container engine: two ``finstream serve`` and two
 ``streamlit run`` processes on 127.0.0.1, one PostgreSQL schema, and Debian's HAProxy in front
-with deploy/haproxy.cfg itself (its addresses come from the environment, as in compose)."""
+with deploy/haproxy.cfg itself (its addresses come from the environment, as in compose).
+
+``make topology`` runs it in the foreground (API on :8000, app on :8501, as in compose) until
+Ctrl-C; tests/scaleout starts the same class on free ports.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,23 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.support.waiting import wait_http
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
+
+
+def wait_http(url: str, proc: subprocess.Popen | None, limit: float = 90) -> None:
+    """Until ``url`` answers 200; fails at once if ``proc`` exits, or after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url}: not up after {limit} s")
 
 
 def free_port() -> int:
@@ -28,9 +45,11 @@ def free_port() -> int:
 
 class Topology:
     def __init__(self, tmp: Path, db_url: str, schema: str, *, heartbeat: float = 1.0,
-                 stale_after: float = 4.0, demo_delay: float = 0.1) -> None:
+                 stale_after: float = 4.0, demo_delay: float = 0.1,
+                 fixed: dict[str, int] | None = None) -> None:
         self.tmp = tmp
         self.ports = {name: free_port() for name in ("api", "api1", "api2", "app", "app1", "app2")}
+        self.ports.update(fixed or {})
         self.procs: dict[str, subprocess.Popen] = {}
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "FINSTREAM_API_TOKEN",
@@ -124,3 +143,44 @@ class Topology:
 
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
+
+
+def main() -> int:
+    """Start the topology in the foreground and keep it up until Ctrl-C (or SIGTERM)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--app-port", type=int, default=8501)
+    parser.add_argument("--schema", default="finstream_local",
+                        help="PostgreSQL schema shared by the replicas (created if missing)")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data" / "topology",
+                        help="logs of each process and the replicas' local data")
+    args = parser.parse_args()
+    db_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    topo = Topology(args.data_dir, db_url, args.schema, heartbeat=5.0, stale_after=30.0,
+                    demo_delay=0.03, fixed={"api": args.api_port, "app": args.app_port})
+    if "ANTHROPIC_API_KEY" in os.environ:  # Claude when a key is set, as in compose
+        topo.env["ANTHROPIC_API_KEY"] = os.environ["ANTHROPIC_API_KEY"]
+        topo.env.pop("FINSTREAM_DEMO", None)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        topo.start()
+        print(f"API  {topo.api}  (round robin over api1 {topo.url('api1')}, api2 {topo.url('api2')})")
+        print(f"app  {topo.app}  (sticky by cookie over app1 {topo.url('app1')}, app2 {topo.url('app2')})")
+        print(f"PostgreSQL {db_url.split('@')[-1]} schema {args.schema}; logs in {args.data_dir}")
+        print("Ctrl-C stops every process.", flush=True)
+        while all(p.poll() is None for p in topo.procs.values()):
+            time.sleep(1)
+        dead = [n for n, p in topo.procs.items() if p.poll() is not None]
+        print(f"stopped: {', '.join(dead)} exited; see {args.data_dir}/<name>.log", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        topo.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
