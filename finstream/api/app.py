@@ -1,37 +1,37 @@
-"""The FastAPI app: ``create_app(runtime_or_manager=..., settings=...)``.
+"""The FastAPI app: ``create_app(manager=..., settings=...)``.
 
 With no manager given, the app opens the store from the settings and runs its own RunManager on
 the server's event loop (what ``python -m finstream serve`` does). Tests and embedders pass a
-RunManager (created on the loop the server runs) or a runtime object that has a ``manager``.
+RunManager, used on the loop the server runs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from finstream.api import manage, observe, rest, sse, static, ws
 from finstream.api.auth import install_log_redaction
-from finstream.api.backend import Backend, Ingest, IngestUpload, RuntimeManager
+from finstream.api.backend import Backend, Ingest
 from finstream.api.config import ApiSettings, api_settings
 from finstream.api.errors import install_error_handlers
 from finstream.api.guards import GuardMiddleware, StreamSlots
+from finstream.runs import RunManager
 from finstream.settings import Settings, get_settings
+from finstream.store import Store
 
 log = logging.getLogger("finstream.api")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def _default_manager(settings: Settings) -> tuple[Any, Any]:
+def _default_manager(settings: Settings) -> tuple[RunManager, Store]:
     from finstream.providers import make_provider
-    from finstream.runs import RunManager
     from finstream.store import open_store
     from finstream.tools import default_toolbox
 
@@ -40,28 +40,15 @@ def _default_manager(settings: Settings) -> tuple[Any, Any]:
     return manager, store
 
 
-def _backend_for(obj: Any, ingest: Ingest | None, api: ApiSettings) -> Backend:
-    """A RunManager (on the server's loop) is used directly; a Runtime (own loop) is bridged."""
-    upload: IngestUpload | None = None
-    manager: Any
-    if hasattr(obj, "runs") and hasattr(obj, "atail"):
-        if ingest is None:
-
-            def bridged(cid: str, name: str, data: bytes) -> Awaitable[Any]:
-                return obj.acall(obj.aingest_upload(cid, name, data))
-
-            upload = bridged
-        manager = RuntimeManager(obj)
-    elif hasattr(obj, "tail") and hasattr(obj, "start"):
-        manager = obj
-    else:
-        raise TypeError("create_app: pass a RunManager or a finstream Runtime")
-    return Backend(manager, ingest=ingest, ingest_upload=upload, ingest_workers=api.ingest_workers,
+def _backend_for(manager: RunManager, ingest: Ingest | None, api: ApiSettings) -> Backend:
+    if not isinstance(manager, RunManager):
+        raise TypeError("create_app: pass a finstream.runs.RunManager (or nothing: the settings' own)")
+    return Backend(manager, ingest=ingest, ingest_workers=api.ingest_workers,
                    message_max_chars=api.message_max_chars)
 
 
 def create_app(
-    runtime_or_manager: Any = None,
+    manager: RunManager | None = None,
     settings: Settings | ApiSettings | None = None,
     *,
     ingest: Ingest | None = None,
@@ -72,22 +59,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_store = manager = None
-        if runtime_or_manager is None:
-            manager, own_store = _default_manager(shared)
-            await manager.recover()
-            manager.start_housekeeping()
-            app.state.backend = _backend_for(manager, ingest, api)
-        else:
-            app.state.backend = _backend_for(runtime_or_manager, ingest, api)
-        _bind_metrics(app)
+        own: Store | None = None
+        runs = manager
+        if runs is None:
+            runs, own = _default_manager(shared)
+            await runs.recover()
+            runs.start_housekeeping()
+        backend = _backend_for(runs, ingest, api)
+        app.state.backend = backend
+        _bind_metrics(app, backend.manager)
         try:
             yield
         finally:
-            app.state.backend.close()
-            if own_store is not None and manager is not None:
-                await manager.shutdown()
-                own_store.close()
+            backend.close()
+            if own is not None:
+                await runs.shutdown()
+                own.close()
 
     app = FastAPI(
         title="finstream API",
@@ -125,14 +112,11 @@ def create_app(
     return app
 
 
-def _bind_metrics(app: FastAPI) -> None:
+def _bind_metrics(app: FastAPI, runs: RunManager) -> None:
     from finstream.api import metrics
 
-    manager = app.state.backend.manager
-    runs = getattr(manager, "runtime", None)
-    runs = runs.runs if runs is not None else manager
     slots = app.state.stream_slots
     metrics.bind_gauges(
-        lambda: len(getattr(runs, "_runs", {})), lambda: slots.active,
-        lambda: bool(getattr(runs, "_listener", None) and runs._listener.healthy),
+        lambda: len(runs._runs), lambda: slots.active,
+        lambda: runs._listener is not None and runs._listener.healthy,
     )

@@ -1,4 +1,4 @@
-"""Keep-alive pings, CORS, the stream cap on WebSockets, and an app built on a Runtime."""
+"""Keep-alive pings, CORS, the stream cap on WebSockets, and an app that builds its own run manager."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from finstream import events as ev
 from finstream.api.config import ApiSettings
 from tests.api.api_support import TOKEN, ChartAnalyst, LiveServer, auth
-from tests.api.test_api_sse import EXPECTED_TYPES, new_conversation
+from tests.api.test_api_sse import new_conversation
 
 
 @pytest.fixture(scope="module")
@@ -80,42 +80,43 @@ async def test_stream_cap_refuses_extra_websockets_with_1013_and_sse_with_503(sl
             assert seen[0].type == "message_start"
 
 
-async def test_app_on_a_runtime_with_its_own_loop(tmp_path):
-    from finstream.runtime import Runtime
-    from finstream.settings import Settings
-    from finstream.store import Store
-    from finstream.tools import default_toolbox
-
-    provider = ChartAnalyst(words=12)
-    runtime = Runtime(Settings(FINSTREAM_DEMO=True, FINSTREAM_DATA_DIR=tmp_path),
-                      store=Store(f"sqlite:///{tmp_path / 'rt.db'}"), provider_factory=lambda: provider,
-                      toolbox=default_toolbox())
+async def test_app_without_a_manager_runs_its_own_on_the_servers_loop(tmp_path):
+    """create_app() with no manager (what `serve` does): its own store and RunManager from the
+    settings, started in the lifespan, answering streamed and non-streaming questions. A Runtime
+    (a loop of its own) is no longer accepted: the bridge to it was a dead path."""
+    import asyncio
     import threading
 
     import uvicorn
 
     from finstream.api.app import create_app
+    from finstream.settings import Settings
 
-    app = create_app(runtime, ApiSettings(token=TOKEN))
+    settings = Settings(FINSTREAM_DEMO=True, FINSTREAM_DEMO_DELAY=0, FINSTREAM_DATA_DIR=tmp_path,
+                        DATABASE_URL=f"sqlite:///{tmp_path / 'own.db'}")
+    with pytest.raises(TypeError, match="RunManager"):
+        from finstream.api.app import _backend_for
+        from finstream.api.config import api_settings
+
+        _backend_for(object(), None, api_settings(settings))  # e.g. a Runtime
+    app = create_app(settings=settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        import asyncio
-
         while not server.started:
             await asyncio.sleep(0.01)
         base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=base, headers=auth(), timeout=30) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             cid = await new_conversation(client)
-            events = []
             async with aconnect_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
-                                    json={"message": "q"}) as source:
+                                    json={"message": "What is the revenue trend?"}) as source:
                 events = [ev.parse_event(s.data) async for s in source.aiter_sse()]
-            assert [e.type for e in events] == EXPECTED_TYPES
+            assert events[0].type == "message_start" and isinstance(events[-1], ev.MessageComplete)
+            assert events[-1].success
             body = (await client.post(f"/api/conversation/{cid}/message", json={"message": "again"})).json()
-            assert body["status"] == "complete" and len(body["artifacts"]) == 3
+            assert body["status"] == "complete" and body["text"]
+        assert (tmp_path / "own.db").exists()  # the settings' store, not a default one
     finally:
         server.should_exit = True
         thread.join(15)
-        runtime.close()
