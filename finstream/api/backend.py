@@ -162,10 +162,6 @@ class Backend:
 
     # ---------------------------------------------------------------- runs
 
-    def check_question(self, message: object) -> str:
-        with refused_as_api_error():
-            return questions.check_question(message, self.message_max_chars)
-
     @staticmethod
     def parse_options(raw: object) -> RunOptions | None:
         """A client's ``options`` object (model, max_tokens, max_rounds); 422 naming the field."""

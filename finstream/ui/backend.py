@@ -28,11 +28,12 @@ if TYPE_CHECKING:
     from finstream.runtime import Runtime
 
 __all__ = [
-    "ACCEPTED_TYPES", "TITLE_MAX_CHARS", "Busy", "Exchange", "Refused", "failure_message", "parse_options", "active_message", "answer_view", "ask_again", "continue_run",
-    "conversation_artifacts", "create_conversation", "delete_conversation", "delete_document",
-    "exchanges", "get_conversation", "get_document", "ingest_upload", "last_seq", "list_conversations",
-    "list_documents", "list_shares", "preload_samples", "rename_conversation", "resolve_share",
-    "revoke_share", "set_feedback", "share_link", "start_run", "stop_run", "tail",
+    "ACCEPTED_TYPES", "TITLE_MAX_CHARS", "Busy", "Exchange", "Refused", "active_message", "answer_view",
+    "ask_again", "continue_run", "conversation_artifacts", "create_conversation", "delete_conversation",
+    "delete_document", "exchanges", "failure_message", "get_conversation", "get_document", "ingest_upload",
+    "last_seq", "list_conversations", "list_documents", "list_shares", "parse_options", "preload_samples",
+    "rename_conversation", "resolve_share", "revoke_share", "set_feedback", "share_link", "start_run",
+    "stop_run", "tail",
 ]
 
 Refused = ServiceError  # what a shared rule refused; ``.message`` is for the reader
