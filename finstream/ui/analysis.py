@@ -199,7 +199,7 @@ def render_suggestions(conversation_id: str) -> None:
              on_change=_suggest, args=(conversation_id,))
 
 
-def render_markdown_download(conversation_id: str, title: str, exchanges: list[Any]) -> None:
+def render_markdown_download(conversation_id: str, title: str, exchanges: list[backend.Exchange]) -> None:
     from finstream.ui.exports import conversation_markdown
 
     turns: list[tuple[str, Any]] = []
@@ -230,7 +230,7 @@ def render_queue(conversation_id: str, streaming: bool) -> None:
                       on_click=_unqueue, args=(conversation_id, i))
 
 
-def _shown(ex: Any) -> Any:
+def _shown(ex: backend.Exchange) -> backend.Exchange:
     """The version of an exchange this tab shows: the latest, unless the reader picked another."""
     index = st.session_state.get("_versions", {}).get(ex.root)
     if index is None or not ex.versions or index >= len(ex.versions) or ex.versions[-1].answer is None \
