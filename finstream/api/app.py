@@ -11,7 +11,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,11 +21,9 @@ from finstream.api.backend import Backend, Ingest
 from finstream.api.config import ApiSettings, api_settings
 from finstream.api.errors import install_error_handlers
 from finstream.api.guards import GuardMiddleware, StreamSlots
+from finstream.runs import RunManager
 from finstream.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from finstream.runs import RunManager
-    from finstream.store import Store
+from finstream.store import Store
 
 log = logging.getLogger("finstream.api")
 
@@ -35,7 +32,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def _default_manager(settings: Settings) -> tuple[RunManager, Store]:
     from finstream.providers import make_provider
-    from finstream.runs import RunManager
     from finstream.store import open_store
     from finstream.tools import default_toolbox
 
@@ -45,6 +41,8 @@ def _default_manager(settings: Settings) -> tuple[RunManager, Store]:
 
 
 def _backend_for(manager: RunManager, ingest: Ingest | None, api: ApiSettings) -> Backend:
+    if not isinstance(manager, RunManager):
+        raise TypeError("create_app: pass a finstream.runs.RunManager (or nothing: the settings' own)")
     return Backend(manager, ingest=ingest, ingest_workers=api.ingest_workers,
                    message_max_chars=api.message_max_chars)
 
@@ -62,22 +60,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own: tuple[RunManager, Store] | None = None
+        own: Store | None = None
         runs = manager
         if runs is None:
-            runs, store = _default_manager(shared)
-            own = (runs, store)
+            runs, own = _default_manager(shared)
             await runs.recover()
             runs.start_housekeeping()
-        app.state.backend = _backend_for(runs, ingest, api)
-        _bind_metrics(app, runs)
+        backend = _backend_for(runs, ingest, api)
+        app.state.backend = backend
+        _bind_metrics(app, backend.manager)
         try:
             yield
         finally:
-            app.state.backend.close()
+            backend.close()
             if own is not None:
-                await own[0].shutdown()
-                own[1].close()
+                await runs.shutdown()
+                own.close()
 
     app = FastAPI(
         title="finstream API",

@@ -6,11 +6,12 @@ accept the token as a ``token`` query parameter. The access log redacts it (see 
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 
 from starlette.requests import HTTPConnection
+
+from finstream.service.access import token_matches
 
 _BEARER = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
 _TOKEN_PARAM = re.compile(r"((?:^|[?&])token=)[^&\s]*", re.IGNORECASE)
@@ -27,12 +28,8 @@ def presented_token(conn: HTTPConnection, *, allow_query: bool) -> str | None:
 
 
 def token_ok(expected: str | None, presented: str | None) -> bool:
-    """True when no token is configured, or the presented one matches (constant time)."""
-    if expected is None:
-        return True
-    if not presented:
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+    """True when no token is configured, or the presented one matches (finstream.service.access)."""
+    return expected is None or token_matches(expected, presented)
 
 
 _AUTH_PATH_QUERY = re.compile(r"(/(?:api|ws)/[^\s?\"]*)\?[^\s\"]*")

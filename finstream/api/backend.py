@@ -1,33 +1,40 @@
 """What the HTTP surfaces need from runs, the store and ingest, in one place.
 
-Transports never own a run: they call ``start``/``stop`` and read ``tail`` from a cursor. This
-adapter maps the store's and run manager's exceptions to :class:`ApiError` values and keeps every
-blocking call (database, parsing) off the event loop.
+Transports never own a run: they call ``start``/``stop`` and read ``tail`` from a cursor. The
+rules (a question, an upload, an answer that must exist, a delete) are finstream/service's, the
+same the Streamlit pages follow; this adapter turns their refusals into :class:`ApiError` values
+and keeps every blocking call (database, parsing) off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
-
-from pydantic import ValidationError
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
 
 from finstream import events as ev
 from finstream.api import metrics
 from finstream.api.errors import ApiError
-from finstream.filings.model import Filing, FilingError
+from finstream.filings.model import Filing
+from finstream.runs import RunManager
 from finstream.runs.options import RunOptions
-from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
-
-log = logging.getLogger("finstream.api")
+from finstream.service import answers, conversations, questions, uploads
+from finstream.service.errors import ServiceError
+from finstream.service.uploads import Rejected
+from finstream.store import AsyncStore, Conversation, DocumentInfo, Message, NotFoundError
+from finstream.store.records import Artifact, Feedback
 
 Ingest = Callable[[str, bytes], Filing]
-IngestUpload = Callable[[str, str, bytes], Awaitable[Any]]  # (conversation_id, filename, data) -> DocumentInfo
+T = TypeVar("T")
+
+# The HTTP status of each refusal of the shared rules (the code is the error body's "code").
+STATUS = {"invalid_request": 422, "too_large": 413, "not_found": 404, "busy": 409, "not_continuable": 409}
+
+__all__ = ["STATUS", "Backend", "Ingest", "Rejected", "artifact_json", "document_json"]
 
 
 def _parse(filename: str, data: bytes) -> Filing:
@@ -37,58 +44,32 @@ def _parse(filename: str, data: bytes) -> Filing:
     return parse_upload(filename, data)
 
 
-@dataclass(frozen=True)
-class Rejected:
-    filename: str
-    reason: str
+@contextmanager
+def refused_as_api_error() -> Iterator[None]:
+    """A shared rule's refusal as the API's error: same code, same message, its HTTP status."""
+    try:
+        yield
+    except ServiceError as exc:
+        raise ApiError(STATUS.get(exc.code, 422), exc.code, exc.message, **exc.extra) from None
 
 
-class RuntimeManager:
-    """A RunManager living on a Runtime's own loop, used from the server's loop.
-
-    Every call crosses to the runtime's loop (``acall``/``atail``); the store is used directly
-    through its thread pool, which works from any loop.
-    """
-
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
-        self.store = runtime.astore
-
-    async def start(self, conversation_id: str, question: str, options: RunOptions | None = None) -> str:
-        return await self.runtime.acall(self.runtime.runs.start(conversation_id, question, options))
-
-    async def stop(self, conversation_id: str) -> bool:
-        return await self.runtime.acall(self.runtime.runs.stop(conversation_id))
-
-    async def continue_message(self, conversation_id: str, message_id: str,
-                               options: RunOptions | None = None) -> str:
-        return await self.runtime.acall(
-            self.runtime.runs.continue_message(conversation_id, message_id, options))
-
-    async def wait(self, message_id: str) -> dict:
-        return await self.runtime.acall(self.runtime.runs.wait(message_id))
-
-    def active_message(self, conversation_id: str) -> str | None:
-        return self.runtime.runs.active_message(conversation_id)
-
-    def tail(self, conversation_id: str, **kw: Any) -> AsyncIterator[ev.Event]:
-        after = kw.pop("after_seq", 0)
-        message_id = kw.pop("message_id", None)
-        return self.runtime.atail(conversation_id, after, message_id, **kw)
+async def _api(call: Awaitable[T]) -> T:
+    with refused_as_api_error():
+        return await call
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def document_json(doc: Any) -> dict[str, Any]:
+def document_json(doc: DocumentInfo) -> dict[str, Any]:
     return {
         "document_id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256,
         "created_at": _iso(doc.created_at), "error": doc.error,
     }
 
 
-def artifact_json(art: Any) -> dict[str, Any]:
+def artifact_json(art: Artifact) -> dict[str, Any]:
     return {"message_id": art.message_id, "kind": art.kind, "index": art.index, "seq": art.seq,
             "data": art.data}
 
@@ -96,14 +77,11 @@ def artifact_json(art: Any) -> dict[str, Any]:
 class Backend:
     """Runs, history and uploads for one app, all on the server's event loop."""
 
-    def __init__(self, manager: Any, *, ingest: Ingest | None = None,
-                 ingest_upload: IngestUpload | None = None, ingest_workers: int = 2,
-                 message_max_chars: int = 100_000) -> None:
+    def __init__(self, manager: RunManager, *, ingest: Ingest | None = None, ingest_workers: int = 2,
+                 message_max_chars: int = questions.MAX_QUESTION_CHARS) -> None:
         self.manager = manager
-        store = manager.store
-        self.store: AsyncStore = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        self.store: AsyncStore = manager.store
         self._ingest = ingest or _parse
-        self._ingest_upload = ingest_upload or self._parse_and_store
         # Parsing is CPU-bound: a small pool of its own so uploads never starve database calls.
         self._pool = ThreadPoolExecutor(max_workers=max(1, ingest_workers), thread_name_prefix="ingest")
         self.message_max_chars = message_max_chars
@@ -113,14 +91,17 @@ class Backend:
 
     # ---------------------------------------------------------------- conversations
 
-    async def require_conversation(self, conversation_id: str) -> Any:
-        conv = await self.store.get_conversation(conversation_id)
-        if conv is None:
-            raise ApiError(404, "not_found", f"conversation {conversation_id}: not found")
-        return conv
+    async def require_conversation(self, conversation_id: str) -> Conversation:
+        return await _api(conversations.require_conversation(self.store, conversation_id))
 
-    async def create_conversation(self, title: str = "") -> Any:
-        return await self.store.create_conversation(title)
+    async def create_conversation(self, title: str = "") -> Conversation:
+        return await self.store.run(self.store.sync.create_conversation, title)
+
+    async def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
+        return await _api(conversations.rename(self.store, conversation_id, title))
+
+    async def delete_conversation(self, conversation_id: str) -> bool:
+        return await _api(conversations.delete(self.manager, self.store, conversation_id))
 
     async def history(self, conversation_id: str) -> dict[str, Any]:
         conv = await self.require_conversation(conversation_id)
@@ -166,77 +147,48 @@ class Backend:
         rejected: list[Rejected] = []
         for filename, data in files:
             started = time.perf_counter()
-            try:
-                info = await self._ingest_upload(conversation_id, filename, data)
-            except NotFoundError as exc:
-                raise ApiError(404, "not_found", str(exc)) from None
+            info = await _api(uploads.store_upload(self.store, self._parse, conversation_id, filename, data))
             metrics.observe_ingest(time.perf_counter() - started, len(data))
-            if info.error:
-                prefix = f"{filename}: "
-                reason = info.error[len(prefix):] if info.error.startswith(prefix) else info.error
-                rejected.append(Rejected(filename, reason))
+            refused = uploads.rejection(info)
+            if refused is not None:
+                rejected.append(refused)
             else:
                 stored.append(document_json(info))
         return stored, rejected
 
-    async def _parse_and_store(self, conversation_id: str, filename: str, data: bytes) -> Any:
-        """Like Runtime.aingest_upload: parse off the loop, store the filing or why it failed."""
-        loop = asyncio.get_running_loop()
-        try:
-            filing = await loop.run_in_executor(self._pool, self._ingest, filename, data)
-        except FilingError as exc:
-            return await self.store.add_document(conversation_id, filename, data, error=str(exc))
-        except Exception as exc:  # a parser bug must not lose the upload or the conversation
-            log.exception("ingest failed for an upload")
-            reason = f"{filename}: could not be read ({type(exc).__name__})"
-            return await self.store.add_document(conversation_id, filename, data, error=reason)
-        return await self.store.add_document(conversation_id, filename, data, filing=filing)
+    async def _parse(self, filename: str, data: bytes) -> Filing:
+        """Parse off the loop, in this app's own pool (the sandbox bounds each parse)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._ingest, filename, data)
 
     # ---------------------------------------------------------------- runs
 
-    def check_question(self, message: str) -> str:
-        if not isinstance(message, str) or not message.strip():
-            raise ApiError(422, "invalid_request", "message: empty; send the question as {\"message\": \"...\"}")
-        if len(message) > self.message_max_chars:
-            raise ApiError(413, "too_large",
-                           f"message: {len(message)} characters, the limit is {self.message_max_chars}")
-        return message
-
     @staticmethod
-    def parse_options(raw: Any) -> RunOptions | None:
+    def parse_options(raw: object) -> RunOptions | None:
         """A client's ``options`` object (model, max_tokens, max_rounds); 422 naming the field."""
-        if raw is None:
-            return None
-        try:
-            return RunOptions.model_validate(raw)
-        except ValidationError as exc:
-            parts = []
-            for err in exc.errors()[:5]:
-                loc = ".".join(str(p) for p in ("options", *err.get("loc", ())))
-                parts.append(f"{loc}: {err.get('msg', 'invalid')}")
-            raise ApiError(422, "invalid_request", "; ".join(parts)) from None
+        with refused_as_api_error():
+            return questions.parse_options(raw)
 
     async def start(
         self, conversation_id: str, message: str, options: RunOptions | None = None
     ) -> tuple[str, int]:
         """Start a run; returns (message_id, the seq just before its first event, at most).
         ``options``: this run's model and limits (None: the server's settings)."""
-        self.check_question(message)
-        await self.require_conversation(conversation_id)
-        floor = await self.store.last_seq(conversation_id)
-        try:
-            message_id = await self.manager.start(conversation_id, message, options)
-        except ConversationBusyError as exc:
-            raise ApiError(409, "busy", str(exc), message_id=exc.message_id) from None
-        except NotFoundError as exc:
-            raise ApiError(404, "not_found", str(exc)) from None
-        except ValueError as exc:
-            raise ApiError(422, "invalid_request", str(exc)) from None
-        return message_id, floor
+        return await _api(answers.start(self.manager, self.store, conversation_id, message, options,
+                                        max_chars=self.message_max_chars))
+
+    async def continue_message(self, conversation_id: str, message_id: str,
+                               options: RunOptions | None = None) -> int:
+        """Continue an unfinished answer; returns the seq before the continuation's first event."""
+        _, floor = await _api(answers.continue_answer(self.manager, self.store, conversation_id,
+                                                      message_id, options))
+        return floor
 
     async def stop(self, conversation_id: str) -> bool:
-        await self.require_conversation(conversation_id)
-        return bool(await self.manager.stop(conversation_id))
+        return await _api(answers.stop(self.manager, self.store, conversation_id))
+
+    async def set_feedback(self, conversation_id: str, message_id: str, rating: int | None,
+                           comment: str = "") -> Feedback | None:
+        return await _api(answers.rate(self.store, conversation_id, message_id, rating, comment))
 
     async def wait(self, message_id: str) -> dict[str, Any]:
         try:
@@ -246,18 +198,10 @@ class Backend:
 
     async def active_message(self, conversation_id: str) -> str | None:
         """The message streaming in this conversation, in this process or another."""
-        local = self.manager.active_message(conversation_id)
-        if local is not None:
-            return local
-        conv = await self.store.get_conversation(conversation_id)
-        return conv.active_message_id if conv is not None else None
+        return await conversations.active_message(self.manager, self.store, conversation_id)
 
-    async def require_message(self, conversation_id: str, message_id: str) -> Any:
-        msg = await self.store.get_message(message_id)
-        if msg is None or msg.conversation_id != conversation_id or msg.role != "assistant":
-            raise ApiError(404, "not_found",
-                           f"message {message_id}: no such answer in conversation {conversation_id}")
-        return msg
+    async def require_message(self, conversation_id: str, message_id: str) -> Message:
+        return await _api(conversations.require_answer(self.store, conversation_id, message_id))
 
     async def missed_ending(self, conversation_id: str, cursor: int | None,
                             message_id: str | None = None) -> list[ev.Event]:
@@ -269,10 +213,10 @@ class Backend:
         if cursor <= last or last == 0:
             return []
         if message_id is None:
-            answers = [m for m in await self.store.list_messages(conversation_id) if m.role == "assistant"]
-            if not answers:
+            replies = [m for m in await self.store.list_messages(conversation_id) if m.role == "assistant"]
+            if not replies:
                 return []
-            message_id = answers[-1].id
+            message_id = replies[-1].id
         msg = await self.store.get_message(message_id)
         if msg is None or msg.status in ("streaming", "complete"):
             return []

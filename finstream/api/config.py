@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from finstream.service.access import token_problem
+from finstream.service.questions import MAX_QUESTION_CHARS
 from finstream.settings import Settings, get_settings
 
 
@@ -46,14 +48,14 @@ class ApiSettings:
     sse_ping_seconds: float = 15.0  # keep-alive comment interval
     sse_send_timeout: float = 30.0  # a client that reads nothing for this long is dropped
     ingest_workers: int = 2  # uploads parsed in parallel (CPU-bound, off the event loop)
-    message_max_chars: int = 100_000
+    message_max_chars: int = MAX_QUESTION_CHARS
 
 
 def api_settings(settings: Settings | None = None) -> ApiSettings:
     """ApiSettings from the shared Settings and the ``FINSTREAM_API_*`` environment."""
     s = settings or get_settings()
     token = s.api_token.get_secret_value() if s.api_token is not None else None
-    if token is not None and (not token.strip() or token != token.strip()):
+    if token is not None and token_problem(token) is not None:
         # A blank token would silently mean "no auth" (or one nobody can send): refuse to start.
         raise ValueError("FINSTREAM_API_TOKEN is set but blank or padded with whitespace; set a real "
                          "token (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "

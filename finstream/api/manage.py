@@ -4,23 +4,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from finstream.api.backend import artifact_json
+from finstream.api.backend import Backend, artifact_json
 from finstream.api.errors import ApiError
 from finstream.runs.options import RunOptions
-from finstream.store import ConversationBusyError, NotFoundError
+from finstream.service.conversations import TITLE_MAX_CHARS
+from finstream.store import Conversation, ShareLink
 
 router = APIRouter()
 
 
 class RenameIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=300, description="The new title.")
+    title: str = Field(max_length=TITLE_MAX_CHARS, description="The new title.")
 
 
 class ContinueIn(BaseModel):
@@ -28,20 +30,21 @@ class ContinueIn(BaseModel):
     options: RunOptions | None = Field(None, description="This continuation's model and limits.")
 
 
-def _b(request: Request) -> Any:
-    return request.app.state.backend
+def _b(request: Request) -> Backend:
+    b: Backend = request.app.state.backend
+    return b
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _conversation_json(conv: Any) -> dict[str, Any]:
+def _conversation_json(conv: Conversation) -> dict[str, Any]:
     return {"conversation_id": conv.id, "title": conv.title, "created_at": _iso(conv.created_at),
             "updated_at": _iso(conv.updated_at), "active_message_id": conv.active_message_id}
 
 
-async def answer_json(b: Any, conversation_id: str, message_id: str) -> dict[str, Any]:
+async def answer_json(b: Backend, conversation_id: str, message_id: str) -> dict[str, Any]:
     """One answer as the non-streaming endpoint returns it (finstream.client's result)."""
     msg = await b.require_message(conversation_id, message_id)
     arts = await b.store.message_artifacts(message_id)
@@ -63,22 +66,13 @@ async def list_conversations(
 
 @router.patch("/api/conversation/{conversation_id}", summary="Rename a conversation")
 async def rename_conversation(conversation_id: str, body: RenameIn, request: Request) -> Any:
-    try:
-        conv = await _b(request).store.rename_conversation(conversation_id, body.title)
-    except NotFoundError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
-    return _conversation_json(conv)
+    return _conversation_json(await _b(request).rename_conversation(conversation_id, body.title))
 
 
 @router.delete("/api/conversation/{conversation_id}", status_code=204,
                summary="Delete a conversation with its messages, documents, events and share links")
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
-    b = _b(request)
-    conv = await b.require_conversation(conversation_id)
-    if conv.active_message_id is not None and not await b.manager.stop(conversation_id):
-        raise ApiError(409, "busy", f"conversation {conversation_id}: an answer is streaming on "
-                       "another replica; stop it first", message_id=conv.active_message_id)
-    await b.store.delete_conversation(conversation_id)
+    await _b(request).delete_conversation(conversation_id)
     return Response(status_code=204)
 
 
@@ -94,19 +88,9 @@ async def get_answer(
     return await answer_json(b, conversation_id, message_id)
 
 
-async def _continue(b: Any, conversation_id: str, message_id: str, options: RunOptions | None) -> int:
+async def _continue(b: Backend, conversation_id: str, message_id: str, options: RunOptions | None) -> int:
     """Start the continuation; returns the seq before its first event."""
-    await b.require_message(conversation_id, message_id)
-    floor = await b.store.last_seq(conversation_id)
-    try:
-        await b.manager.continue_message(conversation_id, message_id, options)
-    except ConversationBusyError as exc:
-        raise ApiError(409, "busy", str(exc), message_id=exc.message_id) from None
-    except NotFoundError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
-    except ValueError as exc:  # not continuable (complete, or a question)
-        raise ApiError(409, "not_continuable", str(exc)) from None
-    return floor
+    return await b.continue_message(conversation_id, message_id, options)
 
 
 @router.post("/api/conversation/{conversation_id}/message/{message_id}/continue",
@@ -145,7 +129,7 @@ async def continue_stream(
 # ---------------------------------------------------------------- share links
 
 
-def _share_json(link: Any) -> dict[str, Any]:
+def _share_json(link: ShareLink) -> dict[str, Any]:
     return {"token": link.token, "conversation_id": link.conversation_id,
             "created_at": _iso(link.created_at), "revoked": link.revoked,
             "app_path": f"/?share={link.token}", "api_path": f"/api/share/{link.token}"}

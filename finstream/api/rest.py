@@ -11,8 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from finstream import events as ev
+from finstream.api.backend import Backend, refused_as_api_error
 from finstream.api.errors import ApiError, error_body
 from finstream.runs.options import RunOptions
+from finstream.service import uploads
+from finstream.service.conversations import TITLE_MAX_CHARS
+from finstream.service.uploads import Rejected
+from finstream.store.records import Feedback
 
 router = APIRouter()
 
@@ -29,7 +34,7 @@ class MessageIn(BaseModel):
 
 class ConversationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field("", max_length=300, description="Optional title.")
+    title: str = Field("", max_length=TITLE_MAX_CHARS, description="Optional title.")
 
 
 _MULTIPART_DOC = {
@@ -50,8 +55,9 @@ _MULTIPART_DOC = {
 }
 
 
-def backend(request: Request) -> Any:
-    return request.app.state.backend
+def backend(request: Request) -> Backend:
+    b: Backend = request.app.state.backend
+    return b
 
 
 async def _uploads(request: Request) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
@@ -69,11 +75,8 @@ async def _uploads(request: Request) -> tuple[list[tuple[str, bytes]], dict[str,
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 name = value.filename or key
-                size = value.size if value.size is not None else 0
-                if size > settings.max_upload_bytes:
-                    raise ApiError(413, "too_large",
-                                   f"{name}: {size} bytes, the limit is {settings.max_upload_bytes} bytes per file",
-                                   filename=name)
+                with refused_as_api_error():
+                    uploads.check_size(name, value.size or 0, settings.max_upload_bytes)
                 files.append((name, await value.read()))
             else:
                 fields[key] = value
@@ -82,7 +85,7 @@ async def _uploads(request: Request) -> tuple[list[tuple[str, bytes]], dict[str,
     return files, fields
 
 
-def _rejected_response(stored: list[dict], rejected: list, conversation_id: str) -> JSONResponse:
+def _rejected_response(stored: list[dict], rejected: list[Rejected], conversation_id: str) -> JSONResponse:
     message = "; ".join(f"{r.filename}: {r.reason}" for r in rejected)
     return JSONResponse(
         error_body("bad_document", message, conversation_id=conversation_id, documents=stored,
@@ -194,34 +197,26 @@ class FeedbackIn(BaseModel):
     comment: str = Field("", max_length=4000, description="Optional: what was good or wrong.")
 
 
-def _feedback_json(item: Any) -> dict[str, Any]:
+def _feedback_json(item: Feedback | None) -> dict[str, Any]:
     if item is None:
         return {"rating": None, "comment": ""}
     return {"message_id": item.message_id, "rating": "up" if item.rating else "down", "comment": item.comment,
             "updated_at": item.updated_at.isoformat()}
 
 
-async def _answer_in(request: Request, conversation_id: str, message_id: str) -> Any:
-    store = backend(request).store
-    message = await store.get_message(message_id)
-    if message is None or message.conversation_id != conversation_id or message.role != "assistant":
-        raise ApiError(404, "not_found", f"message {message_id}: no such answer in conversation {conversation_id}")
-    return store
-
-
 @router.put("/api/conversation/{conversation_id}/message/{message_id}/feedback",
             summary="Rate an answer (thumbs up/down, optional comment)")
 async def put_feedback(conversation_id: str, message_id: str, body: FeedbackIn, request: Request) -> Any:
-    store = await _answer_in(request, conversation_id, message_id)
     rating = None if body.rating is None else int(body.rating == "up")
-    return _feedback_json(await store.set_feedback(message_id, rating, body.comment))
+    return _feedback_json(await backend(request).set_feedback(conversation_id, message_id, rating, body.comment))
 
 
 @router.get("/api/conversation/{conversation_id}/message/{message_id}/feedback",
             summary="An answer's feedback")
 async def get_feedback(conversation_id: str, message_id: str, request: Request) -> Any:
-    store = await _answer_in(request, conversation_id, message_id)
-    return _feedback_json((await store.list_feedback(conversation_id)).get(message_id))
+    b = backend(request)
+    await b.require_message(conversation_id, message_id)
+    return _feedback_json((await b.store.list_feedback(conversation_id)).get(message_id))
 
 
 @router.get("/api/protocol/schema", summary="JSON Schema of the stream's events")

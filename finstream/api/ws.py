@@ -19,6 +19,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from finstream import events as ev
+from finstream.api.backend import Backend
 from finstream.api.errors import ApiError
 
 router = APIRouter()
@@ -28,7 +29,7 @@ CLOSE_TRY_AGAIN = 1013
 
 
 class _Session:
-    def __init__(self, ws: WebSocket, backend: Any, conversation_id: str, accumulated: bool) -> None:
+    def __init__(self, ws: WebSocket, backend: Backend, conversation_id: str, accumulated: bool) -> None:
         self.ws = ws
         self.b = backend
         self.conversation_id = conversation_id

@@ -30,7 +30,6 @@ from finstream.runs.tail import Tailer, log_listener
 from finstream.runs.writer import EventLogWriter
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.group_commit import GroupCommitter
-from finstream.store.protocols import RunStore
 from finstream.store.records import Turn as ClaimedTurn
 from finstream.store.transcript import ApiMessage
 from finstream.store.versions import Pair, history_pairs, root_of, threads
@@ -74,7 +73,7 @@ class RunManager:
         notify_fallback: float = 2.0,
     ) -> None:
         astore = store if isinstance(store, AsyncStore) else AsyncStore(store)
-        self.store: RunStore = astore
+        self.store: AsyncStore = astore  # the typed adapter; its parts get the protocols they use
         self.provider_factory = provider_factory
         self.toolbox = toolbox
         self.settings = settings

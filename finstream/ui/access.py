@@ -7,11 +7,11 @@ to serve at all when that token is not set. A share link carries its own unguess
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 
 import streamlit as st
 
+from finstream.service.access import token_matches, token_problem
 from finstream.settings import get_settings
 
 _PASSED = "_finstream_access_ok"
@@ -29,28 +29,26 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-def _matches(supplied: str, expected: str) -> bool:
-    return hmac.compare_digest(supplied.encode(), expected.encode())
-
-
 def require_access() -> None:
     """Stop the script unless this session may use the app."""
     address = st.get_option("server.address")
     if is_loopback(address) or st.session_state.get(_PASSED):
         return
     secret = get_settings().app_token
-    if secret is None or not secret.get_secret_value().strip():
-        # A blank token would let an empty form in: treated as no token at all.
+    expected = secret.get_secret_value() if secret is not None else None
+    problem = token_problem(expected)  # the API's rule for its token (finstream/service/access.py)
+    if expected is None or problem is not None:
+        # A blank token would let an empty form in, a padded one nobody can type: no token at all.
+        why = "with an access token padded with whitespace" if problem == "padded" else "without an access token"
         st.error(
-            f"finstream is listening on {address or 'every interface'} without an access token. "
-            "Set FINSTREAM_APP_TOKEN (not blank), or bind to 127.0.0.1 (make run does)."
+            f"finstream is listening on {address or 'every interface'} {why}. "
+            "Set FINSTREAM_APP_TOKEN (not blank, no surrounding spaces), or bind to 127.0.0.1 (make run does)."
         )
         st.stop()
-    expected = secret.get_secret_value()
     supplied = st.query_params.get("token")
     if supplied is not None:
         del st.query_params["token"]  # keep it out of the address bar, history and shared URLs
-        if _matches(supplied, expected):
+        if token_matches(expected, supplied):
             st.session_state[_PASSED] = True
             return
         st.error("That access token is not valid.")
@@ -58,7 +56,7 @@ def require_access() -> None:
         st.subheader("finstream")
         entered = st.text_input("Access token", type="password")
         if st.form_submit_button("Open"):
-            if _matches(entered, expected):
+            if token_matches(expected, entered):
                 st.session_state[_PASSED] = True
                 st.rerun()
             st.error("That access token is not valid.")

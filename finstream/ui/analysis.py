@@ -18,7 +18,7 @@ from finstream.ui import backend, chat, chrome
 from finstream.ui.artifacts import ArtifactPanel, md_escape
 from finstream.ui.session import current_conversation, live_views, new_conversation, select
 
-UPLOAD_TYPES = ["htm", "html", "xhtml", "xml", "xbrl", "json", "pdf", "csv", "xlsx", "xls", "txt"]
+UPLOAD_TYPES = backend.ACCEPTED_TYPES
 SUGGESTIONS = [
     "What is the revenue trend?",
     "How have margins changed?",
@@ -57,11 +57,14 @@ def _start(conversation_id: str, question: str, *, queue: bool = True) -> None:
         return
     try:
         backend.start_run(conversation_id, question, chrome.run_options(conversation_id))
-    except backend.busy_error():
+    except backend.Busy:
         if queue:
             queued(conversation_id).append(question)
         else:
             st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
+        return
+    except backend.Refused as exc:  # a question the API refuses too (over the length limit)
+        st.session_state["_notice"] = exc.message
         return
     conversation = backend.get_conversation(conversation_id)
     if conversation is not None and not conversation.title:
@@ -71,7 +74,7 @@ def _start(conversation_id: str, question: str, *, queue: bool = True) -> None:
 def _continue(conversation_id: str, message_id: str) -> None:
     try:
         backend.continue_run(conversation_id, message_id, chrome.run_options(conversation_id))
-    except backend.busy_error():
+    except backend.Busy:
         st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it."
 
 
@@ -83,7 +86,7 @@ def _ask_again(conversation_id: str, message_id: str, question: str | None = Non
     """Regenerate (question None) or ask an edited question: a new version of the exchange."""
     try:
         backend.ask_again(conversation_id, message_id, question, chrome.run_options(conversation_id))
-    except backend.busy_error():
+    except backend.Busy:
         st.session_state["_notice"] = "An answer is still streaming here; stop it or wait for it first."
 
 
@@ -103,7 +106,7 @@ def _ask_next(conversation_id: str) -> None:
         try:
             backend.start_run(conversation_id, question, chrome.run_options(conversation_id))
             return
-        except backend.busy_error():
+        except backend.Busy:
             items.insert(0, question)
             return
 
@@ -150,10 +153,10 @@ def store_uploads(conversation_id: str, files: list[Any]) -> None:
             try:
                 info = backend.ingest_upload(conversation_id, upload.name, upload.getvalue())
                 error = info.error
-            except Exception as exc:  # the runtime names the file; keep the other files going
-                error = str(exc)
+            except Exception as exc:  # the gateway names the file; keep the other files going
+                error = exc.message if isinstance(exc, backend.Refused) else str(exc)
             if error:
-                failed.append(f"{upload.name}: {error}" if upload.name not in error else error)
+                failed.append(backend.failure_message(upload.name, error))
                 line.markdown(f":red[:material/close:] {md_escape(upload.name)} — could not be read")
             else:
                 line.markdown(f":green[:material/check:] {md_escape(upload.name)} — ready")
@@ -196,7 +199,7 @@ def render_suggestions(conversation_id: str) -> None:
              on_change=_suggest, args=(conversation_id,))
 
 
-def render_markdown_download(conversation_id: str, title: str, exchanges: list[Any]) -> None:
+def render_markdown_download(conversation_id: str, title: str, exchanges: list[backend.Exchange]) -> None:
     from finstream.ui.exports import conversation_markdown
 
     turns: list[tuple[str, Any]] = []
@@ -227,7 +230,7 @@ def render_queue(conversation_id: str, streaming: bool) -> None:
                       on_click=_unqueue, args=(conversation_id, i))
 
 
-def _shown(ex: Any) -> Any:
+def _shown(ex: backend.Exchange) -> backend.Exchange:
     """The version of an exchange this tab shows: the latest, unless the reader picked another."""
     index = st.session_state.get("_versions", {}).get(ex.root)
     if index is None or not ex.versions or index >= len(ex.versions) or ex.versions[-1].answer is None \

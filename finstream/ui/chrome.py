@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from pydantic import ValidationError
 
 from finstream.providers import models
 from finstream.runs.options import RunOptions
 from finstream.settings import get_settings
+from finstream.ui import backend
 
 # Offered besides the configured model when the Models API cannot be asked (any other name can be
 # typed in the box); with a key the list is the key's, from client.models.list(), once per process.
@@ -67,8 +67,8 @@ def run_options(conversation_id: str) -> RunOptions | None:
     if not chosen:
         return None
     try:
-        return RunOptions(**chosen)
-    except ValidationError:  # the widgets bound the values; a stale choice falls back to defaults
+        return backend.parse_options(chosen)  # the API's rule for a client's options
+    except backend.Refused:  # the widgets bound the values; a stale choice falls back to defaults
         return None
 
 

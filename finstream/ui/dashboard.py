@@ -45,10 +45,7 @@ def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None
 
 
 def conversation_artifacts(conversation_id: str) -> list[Artifact]:
-    return [
-        Artifact(a.kind, a.index, a.data, a.message_id, a.seq)
-        for a in backend.store().list_artifacts(conversation_id)
-    ]
+    return backend.conversation_artifacts(conversation_id)
 
 
 def render_shared(token: str) -> None:

@@ -22,7 +22,11 @@ def _rename(conversation_id: str) -> None:
 
 
 def _delete(conversation_id: str) -> None:
-    backend.delete_conversation(conversation_id)
+    try:
+        backend.delete_conversation(conversation_id)
+    except backend.Refused as exc:  # an answer streams on another replica: not deleted
+        st.session_state["_history_error"] = exc.message
+        return
     if st.session_state.get(KEY) == conversation_id:
         st.session_state.pop(KEY, None)
         st.query_params.pop("c", None)
@@ -46,6 +50,9 @@ def render() -> None:
     notice = st.session_state.pop("_history_notice", None)
     if notice:
         st.success(notice, icon=":material/check:")
+    refusal = st.session_state.pop("_history_error", None)
+    if refusal:
+        st.error(md_escape(refusal), icon=":material/error:")
     conversations = backend.list_conversations()
     if not conversations:
         st.info("No conversations yet.")
@@ -63,7 +70,7 @@ def render() -> None:
                 # Keyed by conversation: an unkeyed popover is identified by its place in the list,
                 # so after a delete or a rename the open one would reopen on another conversation.
                 with st.popover("Rename", icon=":material/edit:", key=f"rename-pop-{conv.id}"):
-                    st.text_input("New title", value=title, key=f"rename-{conv.id}", max_chars=300)
+                    st.text_input("New title", value=title, key=f"rename-{conv.id}", max_chars=backend.TITLE_MAX_CHARS)
                     st.button("Save", key=f"rename-save-{conv.id}", on_click=_rename, args=(conv.id,))
                 st.button("Share", key=f"share-{conv.id}", icon=":material/share:",
                           on_click=_share, args=(conv.id,))

@@ -1,4 +1,4 @@
-"""Keep-alive pings, CORS, the stream cap on WebSockets, and an app built on a Runtime."""
+"""Keep-alive pings, CORS, the stream cap on WebSockets, and an app that builds its own run manager."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 import websockets
+from httpx_sse import aconnect_sse
 from websockets.exceptions import ConnectionClosed
 
 from finstream import events as ev
@@ -77,3 +78,45 @@ async def test_stream_cap_refuses_extra_websockets_with_1013_and_sse_with_503(sl
             while seen[-1].type != "message_complete":
                 seen.append(ev.parse_event(await sock.recv()))
             assert seen[0].type == "message_start"
+
+
+async def test_app_without_a_manager_runs_its_own_on_the_servers_loop(tmp_path):
+    """create_app() with no manager (what `serve` does): its own store and RunManager from the
+    settings, started in the lifespan, answering streamed and non-streaming questions. A Runtime
+    (a loop of its own) is no longer accepted: the bridge to it was a dead path."""
+    import asyncio
+    import threading
+
+    import uvicorn
+
+    from finstream.api.app import create_app
+    from finstream.settings import Settings
+
+    settings = Settings(FINSTREAM_DEMO=True, FINSTREAM_DEMO_DELAY=0, FINSTREAM_DATA_DIR=tmp_path,
+                        DATABASE_URL=f"sqlite:///{tmp_path / 'own.db'}")
+    with pytest.raises(TypeError, match="RunManager"):
+        from finstream.api.app import _backend_for
+        from finstream.api.config import api_settings
+
+        _backend_for(object(), None, api_settings(settings))  # e.g. a Runtime
+    app = create_app(settings=settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            cid = await new_conversation(client)
+            async with aconnect_sse(client, "POST", f"/api/conversation/{cid}/message/stream",
+                                    json={"message": "What is the revenue trend?"}) as source:
+                events = [ev.parse_event(s.data) async for s in source.aiter_sse()]
+            assert events[0].type == "message_start" and isinstance(events[-1], ev.MessageComplete)
+            assert events[-1].success
+            body = (await client.post(f"/api/conversation/{cid}/message", json={"message": "again"})).json()
+            assert body["status"] == "complete" and body["text"]
+        assert (tmp_path / "own.db").exists()  # the settings' store, not a default one
+    finally:
+        server.should_exit = True
+        thread.join(15)

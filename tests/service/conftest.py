@@ -1,0 +1,43 @@
+"""Both surfaces for the shared-rule tests: the page (AppTest of app.py on a real runtime, the
+scripted provider) and the API (real uvicorn on its own SQLite file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from finstream.api.config import ApiSettings
+from finstream.providers.scripted import ScriptedProvider
+from finstream.runs import bridge as runtime_module
+from finstream.settings import get_settings
+from tests.api.api_support import TOKEN, LiveServer
+from tests.ui.conftest import ROOT, _offline_settings
+
+
+@pytest.fixture
+def page_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[runtime_module.Runtime]:
+    provider = ScriptedProvider()
+    rt = runtime_module.Runtime(_offline_settings(tmp_path, monkeypatch), provider_factory=lambda: provider)
+    monkeypatch.setattr(runtime_module, "_runtime", rt)
+    try:
+        yield rt
+    finally:
+        rt.close()
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def page(page_runtime):  # noqa: ANN001, ANN201
+    """A fresh AppTest of app.py (one browser session) on the test runtime."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[LiveServer]:
+    """The API as served by default (its JSON and question limits), behind a token."""
+    with LiveServer(tmp_path / "api.db", api=ApiSettings(token=TOKEN)) as server:
+        yield server
