@@ -125,8 +125,8 @@ async def test_an_upload_is_stored_with_its_filing_or_with_why_it_failed(astore)
     assert bug.error == "b.pdf: could not be read (KeyError)"
     stored = {d.filename: d for d in await astore.list_documents(conv.id)}
     assert set(stored) == {"t.csv", "e.csv", "b.pdf"}  # failed ones kept, with their bytes
-    assert (await astore.get_document(good.id)).filing is not None
-    assert (await astore.get_document(bug.id)).data == b"%PDF"
+    assert astore.sync.get_document(good.id).filing is not None
+    assert astore.sync.get_document(bug.id).data == b"%PDF"
     with pytest.raises(NotFound, match="conversation nope: not found"):
         await uploads.store_upload(astore, parse, "nope", "t.csv", b"a,b\n1,2\n")
 
