@@ -43,6 +43,7 @@ from finstream.providers.base import (
     ProviderError,
     ProviderRequest,
 )
+from finstream.providers.citations import with_search_results
 from finstream.providers.claude_events import _coalesced, _Message
 from finstream.settings import Settings
 from finstream.textclean import strip_credentials
@@ -225,7 +226,9 @@ class ClaudeProvider:
         params: dict[str, Any] = {
             "model": model,
             "max_tokens": min(request.max_tokens, limit) if limit else request.max_tokens,
-            "messages": request.messages,
+            # search_filing results go out as search_result blocks with citations enabled, so
+            # Claude cites the passages it uses (citations_delta); the transcript keeps the JSON.
+            "messages": with_search_results(request.messages),
             "stream": True,
             # Automatic caching: the breakpoint follows the end of the growing conversation.
             "cache_control": {"type": "ephemeral"},
