@@ -81,9 +81,11 @@ def cited_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
         stop(replay)
 
 
-def footnotes(page) -> list[str]:  # noqa: ANN001
-    return [t.replace("\u2060", "") for t in page.locator("[data-testid='stPageLink'] a").all_inner_texts()
-            if t.strip().lstrip("format_quote").strip().startswith("[")]
+def footnotes(pg) -> list[str]:  # noqa: ANN001
+    """The footnote links' texts (their icon's ligature name dropped)."""
+    texts = [t.replace("\u2060", "").replace("format_quote", "").strip()
+             for t in pg.locator("[data-testid='stPageLink'] a").all_inner_texts()]
+    return [t for t in texts if re.match(r"\[\d+\] ", t)]
 
 
 def test_a_footnote_opens_the_documents_page_at_the_passage(cited_app, page):  # noqa: ANN001, F811
