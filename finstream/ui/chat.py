@@ -227,7 +227,7 @@ def render_footnotes(view: MessageView, cited: list[tuple[str, dict[str, Any]]])
         return
     with st.container(gap="small", key=f"footnotes-{view.message_id}"):
         for label, citation in cited:
-            footnote_link(label, view.message_id, int(citation.get("index") or 0))
+            footnote_link(label, view.message_id, int(citation.get("seq") or 0))
 
 
 class LiveStatus:

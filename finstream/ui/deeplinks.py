@@ -2,8 +2,9 @@
 passage (a footnote) or at the facts behind a figure (an artifact's source).
 
 A link is an ``st.page_link`` to the app's own Documents page with query parameters that name
-things by id or file name (``cite=<message id>:<n>``, ``doc``/``concept``/``period``/``section``/
-``page``). It never carries a URL taken from model or filing text, and the page looks every value
+things by id or file name (``cite=<message id>:<seq>``, ``doc``/``concept``/``period``/``section``/
+``page``). A footnote names its citation event by message id and seq (unique in the conversation,
+also when a continued answer numbers its citations again). It never carries a URL taken from model or filing text, and the page looks every value
 up again in the conversation's own store before it shows anything.
 """
 
@@ -33,16 +34,16 @@ def _conversation() -> str | None:
     return str(value) if value else None
 
 
-def citation_params(conversation_id: str, message_id: str, index: int) -> dict[str, str]:
-    return {"c": conversation_id, CITE: f"{message_id}:{int(index)}"}
+def citation_params(conversation_id: str, message_id: str, seq: int) -> dict[str, str]:
+    return {"c": conversation_id, CITE: f"{message_id}:{int(seq)}"}
 
 
 def parse_cite(value: str | None) -> tuple[str, int] | None:
-    """(message id, citation index) from a ``cite`` parameter, or None if it is not one."""
+    """(message id, the citation event's seq) from a ``cite`` parameter, or None if it is not one."""
     if not value or ":" not in value:
         return None
-    message_id, _, index = value.rpartition(":")
-    return (message_id, int(index)) if message_id and index.isdigit() else None
+    message_id, _, seq = value.rpartition(":")
+    return (message_id, int(seq)) if message_id and seq.isdigit() else None
 
 
 def source_params(conversation_id: str, source: dict[str, Any], periods: list[str] | None = None) -> dict[str, Any]:
@@ -59,14 +60,14 @@ def source_params(conversation_id: str, source: dict[str, Any], periods: list[st
     return params
 
 
-def footnote_link(label: str, message_id: str, index: int) -> None:
+def footnote_link(label: str, message_id: str, seq: int) -> None:
     """One footnote under an answer, as a link to its passage (plain text where links cannot go)."""
     conversation_id = _conversation()
     if not available() or not conversation_id:
         st.caption(md_escape(label))
         return
     st.page_link(DOCUMENTS_PAGE, label=md_escape(label), icon=":material/format_quote:",
-                 query_params=citation_params(conversation_id, message_id, index))
+                 query_params=citation_params(conversation_id, message_id, seq))
 
 
 def grouped_sources(sources: list[Any]) -> list[tuple[dict[str, Any], list[str]]]:

@@ -2,7 +2,7 @@
 
 Filing text is shown with st.text, or escaped (never as Markdown or HTML): it is untrusted input.
 
-Opened from a footnote (``?cite=<message id>:<n>``) or from an artifact's source (``?doc=``,
+Opened from a footnote (``?cite=<message id>:<seq>``) or from an artifact's source (``?doc=``,
 ``concept``, ``period``, ``section``, ``page``, ``table``), the page first shows that place: the
 cited passage highlighted in its section (a PDF's page as an image, the passage boxed where its
 position on the page is found), or the facts of that concept and periods, highlighted. Every
@@ -174,17 +174,17 @@ def render_focus(conversation_id: str, docs: list[Any]) -> None:
         render_source(docs, st.query_params)
 
 
-def _citation(conversation_id: str, message_id: str, index: int) -> dict[str, Any] | None:
+def _citation(conversation_id: str, message_id: str, seq: int) -> dict[str, Any] | None:
     message = backend.store().get_message(message_id)
     if message is None or message.conversation_id != conversation_id:
         return None
     cited = backend.store().message_citations([message_id]).get(message_id, [])
-    return next((c for c in cited if c.get("index") == index), None)
+    return next((c for c in cited if c.get("seq") == seq), None)
 
 
-def render_cited(conversation_id: str, docs: list[Any], message_id: str, index: int) -> None:
+def render_cited(conversation_id: str, docs: list[Any], message_id: str, seq: int) -> None:
     """The passage a footnote cites, highlighted where it stands in the filing."""
-    c = _citation(conversation_id, message_id, index)
+    c = _citation(conversation_id, message_id, seq)
     if c is None:
         st.warning("That footnote is not part of this conversation.", icon=":material/link_off:")
         return

@@ -84,7 +84,8 @@ def test_footnotes_render_link_to_the_passage_and_survive_a_reload(ui_runtime, a
     # Under the streamed answer: one footnote, a link to the Documents page at that citation.
     (link,) = footnote_links(at)
     assert link.value.startswith(md_escape("[1] " + BUCKLE + " · "))
-    assert parse_qs(link.proto.query_string) == {"c": [conv.id], "cite": [f"{message_id}:0"]}
+    (cited,) = rt.store.message_citations([message_id])[message_id]
+    assert parse_qs(link.proto.query_string) == {"c": [conv.id], "cite": [f"{message_id}:{cited['seq']}"]}
 
     at.run()  # the answer from the store: the marker follows the cited sentence
     answer = "\n".join(m.value for m in at.chat_message[-1].markdown)
@@ -99,8 +100,7 @@ def test_footnotes_render_link_to_the_passage_and_survive_a_reload(ui_runtime, a
     (link,) = footnote_links(reloaded)
 
     params = open_link(reloaded, link)  # the click: the Documents page, the passage highlighted
-    assert params["cite"] == f"{message_id}:0"
-    cited = rt.store.message_citations([message_id])[message_id][0]
+    assert params["cite"] == f"{message_id}:{cited['seq']}"
     quote = " ".join(cited["quoted_text"].removesuffix("…").split())
     shown = "\n".join(m.value for m in reloaded.markdown)
     assert "**Cited passage** · " + md_escape(BUCKLE) in shown
@@ -114,7 +114,8 @@ def test_a_footnote_of_another_conversation_is_not_shown(ui_runtime, app_test, b
     other = rt.store.create_conversation("Other")  # holding the same filing, so only the check stops it
     rt.store.add_document(other.id, BUCKLE, b"x", filing=buckle)
     at.query_params["c"] = other.id
-    at.query_params["cite"] = f"{message_id}:0"
+    (cited,) = rt.store.message_citations([message_id])[message_id]
+    at.query_params["cite"] = f"{message_id}:{cited['seq']}"
     at.switch_page("pages/documents.py").run()
     assert not at.exception
     assert not [m for m in at.markdown if "Cited passage" in m.value]
