@@ -20,6 +20,11 @@ thinking blocks, and would otherwise be empty) and the run's ``effort``. Thinkin
 exactly as received, so the next round (and the store) can send them back unmodified. Prompt
 caching: a breakpoint on the system prompt (tools and system, the stable prefix) and the top-level
 ``cache_control`` whose breakpoint moves forward with the conversation.
+
+Citations: each request sends search_filing's results as ``search_result`` blocks with citations
+enabled (providers/citations.py; the stored transcript keeps the tool's JSON, the rewrite is a pure
+function of it). A ``citations_delta`` becomes a ``CitationPart`` (the agent turns it into a
+``citation`` event) and stays on its text block, which goes back exactly as received.
 """
 
 from __future__ import annotations
