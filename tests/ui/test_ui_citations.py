@@ -165,3 +165,32 @@ def test_a_figures_source_opens_its_facts_highlighted(ui_runtime, app_test):
     rows = at.dataframe[0].value  # the focus comes first, above the files' own tabs
     assert len(rows) >= 1 and set(rows["Concept"]) == {fact.concept} and set(rows["Period"]) == {"FY2024"}
     assert any("**Source** · " in m.value for m in at.markdown)
+
+
+def test_a_pdf_citation_opens_its_page_with_the_passage_boxed(ui_runtime, app_test):
+    """uber_2021.pdf: the cited page is drawn, with a box where the passage's words stand."""
+    from finstream.ui.passages import pdf_page_png
+
+    path = FILINGS_DIR / "uber_2021.pdf"
+    if not path.is_file():
+        pytest.skip("real filings not found")
+    rt, provider = ui_runtime
+    data = path.read_bytes()
+    uber = ingest(path.name, data)
+    conv = rt.store.create_conversation("Uber")
+    rt.store.add_document(conv.id, path.name, data, filing=uber)
+    provider.add(tool_step(("search_filing", {"query": "gross bookings increased", "limit": 2})), cited_answer)
+    at = app_test()
+    at.query_params["c"] = conv.id
+    at.run()
+    at.chat_input(key="prompt").set_value("How did gross bookings do?").run()
+    assert not at.exception
+    (link,) = footnote_links(at)
+    open_link(at, link)
+    message_id = rt.store.list_messages(conv.id)[-1].id
+    (cited,) = rt.store.message_citations([message_id])[message_id]
+    assert cited["page"]
+    (image,) = at.get("image")
+    assert list(image.captions) == [f"Page {cited['page']}"]  # no "position … not found": the passage is boxed
+    png, boxed = pdf_page_png(data, cited["page"], cited["quoted_text"])
+    assert boxed and png and png != pdf_page_png(data, cited["page"], "no such words anywhere")[0]
