@@ -25,7 +25,8 @@ from finstream.assembler import (
 )
 from finstream.filings.model import Filing
 from finstream.providers import models, pricing
-from finstream.providers.base import Provider, ProviderError, ProviderRequest
+from finstream.providers.base import CitationPart, Provider, ProviderError, ProviderRequest
+from finstream.providers.citations import citation_fields
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
 from finstream.verify.answer import check_answer
 from finstream.verify.prompt import FIGURE_RULES
@@ -100,6 +101,7 @@ class _Emitter:
         self.priced = True  # every round so far had a price
         self.thought = False  # some reasoning was shown
         self.in_thinking = False  # the last event was reasoning
+        self.citations = 0  # citation events so far (their index)
 
     def make(self, cls: type, **fields: Any) -> ev.Event:
         event = cls(seq=self.seq, message_id=self.turn.message_id, **fields)
@@ -232,6 +234,14 @@ async def run_turn(
         results: list[dict[str, Any]] = []
         try:
             async for part in provider.stream(request):
+                if isinstance(part, CitationPart):
+                    # It supports the text that follows: anchored where that text will begin.
+                    fields = citation_fields(part.citation, offset=len(out.text) + len(gap),
+                                             index=out.citations)
+                    if fields is not None:
+                        out.citations += 1
+                        yield out.make(ev.Citation, **fields)
+                    continue
                 for action in asm.feed(part):
                     if isinstance(action, TextOut):
                         yield out.text_delta(gap + action.text)

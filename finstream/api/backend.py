@@ -113,6 +113,7 @@ class Backend:
         for art in artifacts:
             by_message.setdefault(art.message_id, []).append(artifact_json(art))
         checks = await self.store.message_checks([m.id for m in messages if m.role == "assistant"])
+        cited = await self.store.message_citations([m.id for m in messages if m.role == "assistant"])
         return {
             "conversation_id": conv.id,
             "title": conv.title,
@@ -128,6 +129,7 @@ class Backend:
                     **({"feedback": {"rating": "up" if feedback[m.id].rating else "down",
                                      "comment": feedback[m.id].comment}} if m.id in feedback else {}),
                     "verification": checks.get(m.id, []),  # the text's numbers, checked
+                    "citations": cited.get(m.id, []),  # the passages its text cites (footnotes)
                 }
                 for m in messages
             ],

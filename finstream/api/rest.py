@@ -170,6 +170,7 @@ async def post_message(
         )
     # The run belongs to the manager: if this client goes away, the answer still completes.
     result = await b.wait(message_id)
+    cited = (await b.store.message_citations([message_id])).get(message_id, [])  # footnotes
     return {
         "conversation_id": conversation_id,
         "message_id": message_id,
@@ -178,6 +179,7 @@ async def post_message(
         "text": result.get("text", ""),
         "artifacts": result.get("artifacts", []),
         "verification": result.get("verification", []),
+        "citations": cited,
         "usage": result.get("usage") or {},
         "error": result.get("error"),
     }

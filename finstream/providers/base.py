@@ -63,13 +63,22 @@ class Finish:
 
 
 @dataclass(frozen=True)
+class CitationPart:
+    """The model cited a source for the text that follows (a ``citations_delta``): the citation
+    object as the API sent it (``search_result_location``, ``char_location`` ...), as a dict."""
+
+    index: int  # the content block (a text block) the citation belongs to
+    citation: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Notice:
     """Progress worth showing the user (e.g. "model overloaded, retrying in 2 s")."""
 
     message: str
 
 
-Part = Union[TextPart, ThinkingPart, ToolUseStart, ToolInputDelta, BlockStop, Finish, Notice]
+Part = Union[TextPart, ThinkingPart, ToolUseStart, ToolInputDelta, BlockStop, Finish, Notice, CitationPart]
 
 
 @dataclass

@@ -13,7 +13,6 @@ Pure functions; the Claude provider calls them at two points:
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
@@ -45,6 +44,8 @@ def search_result_blocks(result: dict[str, Any]) -> list[dict[str, Any]]:
     """A search_filing result as search_result blocks, one per passage, citations enabled."""
     blocks = []
     for hit in result.get("results") or []:
+        if not isinstance(hit, dict) or not str(hit.get("text") or "").strip():
+            continue  # the API refuses a search result without text
         filing = str(hit.get("filing") or "")
         where = hit.get("section") or (f"page {hit['page']}" if hit.get("page") else "text")
         blocks.append({
@@ -60,30 +61,43 @@ def search_result_blocks(result: dict[str, Any]) -> list[dict[str, Any]]:
 def with_search_results(messages: list[dict[str, Any]], tool_name: str = "search_filing") -> list[dict[str, Any]]:
     """The messages with each successful search_filing tool_result as search_result blocks.
 
-    The input is not changed. Results that are errors, or not the JSON search_filing returns,
-    stay as they were.
+    The input is not changed (a message holding such a result is copied, the others are shared).
+    Results that are errors, or not the JSON search_filing returns, stay as they were. The rewrite
+    is a pure function of the stored transcript, so every request over the same history sends the
+    same blocks (the prompt cache and the citations' ``search_result_index`` stay stable).
     """
-    out = copy.deepcopy(messages)
     names: dict[str, str] = {}
-    for message in out:
+    out: list[dict[str, Any]] = []
+    for message in messages:
         content = message.get("content")
         if not isinstance(content, list):
+            out.append(message)
             continue
-        for block in content:
+        new_content: list[Any] | None = None
+        for k, block in enumerate(content):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_use":
                 names[block.get("id", "")] = block.get("name", "")
-            elif (block.get("type") == "tool_result" and names.get(block.get("tool_use_id", "")) == tool_name
-                  and not block.get("is_error") and isinstance(block.get("content"), str)):
-                try:
-                    result = json.loads(block["content"])
-                except json.JSONDecodeError:
-                    continue
-                blocks = search_result_blocks(result) if isinstance(result, dict) else []
-                if blocks:
-                    block["content"] = blocks
+                continue
+            blocks = _result_blocks(block, names, tool_name)
+            if blocks:
+                if new_content is None:
+                    new_content = list(content)
+                new_content[k] = {**block, "content": blocks}
+        out.append(message if new_content is None else {**message, "content": new_content})
     return out
+
+
+def _result_blocks(block: dict[str, Any], names: dict[str, str], tool_name: str) -> list[dict[str, Any]]:
+    if (block.get("type") != "tool_result" or names.get(block.get("tool_use_id", "")) != tool_name
+            or block.get("is_error") or not isinstance(block.get("content"), str)):
+        return []
+    try:
+        result = json.loads(block["content"])
+    except json.JSONDecodeError:
+        return []
+    return search_result_blocks(result) if isinstance(result, dict) else []
 
 
 def citation_fields(citation: Any, *, offset: int, index: int) -> dict[str, Any] | None:

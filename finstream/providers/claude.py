@@ -20,6 +20,11 @@ thinking blocks, and would otherwise be empty) and the run's ``effort``. Thinkin
 exactly as received, so the next round (and the store) can send them back unmodified. Prompt
 caching: a breakpoint on the system prompt (tools and system, the stable prefix) and the top-level
 ``cache_control`` whose breakpoint moves forward with the conversation.
+
+Citations: each request sends search_filing's results as ``search_result`` blocks with citations
+enabled (providers/citations.py; the stored transcript keeps the tool's JSON, the rewrite is a pure
+function of it). A ``citations_delta`` becomes a ``CitationPart`` (the agent turns it into a
+``citation`` event) and stays on its text block, which goes back exactly as received.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from finstream.providers.base import (
     ProviderError,
     ProviderRequest,
 )
+from finstream.providers.citations import with_search_results
 from finstream.providers.claude_events import _coalesced, _Message
 from finstream.settings import Settings
 from finstream.textclean import strip_credentials
@@ -225,7 +231,9 @@ class ClaudeProvider:
         params: dict[str, Any] = {
             "model": model,
             "max_tokens": min(request.max_tokens, limit) if limit else request.max_tokens,
-            "messages": request.messages,
+            # search_filing results go out as search_result blocks with citations enabled, so
+            # Claude cites the passages it uses (citations_delta); the transcript keeps the JSON.
+            "messages": with_search_results(request.messages),
             "stream": True,
             # Automatic caching: the breakpoint follows the end of the growing conversation.
             "cache_control": {"type": "ephemeral"},

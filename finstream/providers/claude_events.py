@@ -16,6 +16,7 @@ from typing import Any
 
 from finstream.providers.base import (
     BlockStop,
+    CitationPart,
     Finish,
     Part,
     TextPart,
@@ -137,7 +138,14 @@ class _Message:
                 return ThinkingPart(delta.thinking) if delta.thinking else None
             if dtype == "signature_delta":
                 block["signature"] = delta.signature
-            return None  # citations and delta types this code does not know
+                return None
+            if dtype == "citations_delta" and block.get("type") == "text":
+                # Kept on the text block (it goes back exactly as received) and passed on: the
+                # citation supports the text that follows it in this block.
+                citation = delta.citation.model_dump(mode="json", exclude_unset=True)
+                block.setdefault("citations", []).append(citation)
+                return CitationPart(index, citation)
+            return None  # delta types this code does not know
         if kind == "content_block_start":
             block = event.content_block
             index = event.index
@@ -145,6 +153,8 @@ class _Message:
             btype = block.type
             if btype == "text":
                 self.blocks[index] = {"type": "text"}
+                if getattr(block, "citations", None):  # a block that starts with its citations
+                    self.blocks[index]["citations"] = [c.model_dump(mode="json", exclude_unset=True) for c in block.citations]
                 if block.text:
                     self.pieces[index].append(block.text)
                     return TextPart(block.text)
@@ -199,7 +209,10 @@ class _Message:
                 out.append(block["verbatim"])
             elif btype == "text":
                 if joined:
-                    out.append({"type": "text", "text": joined})
+                    text_block: dict[str, Any] = {"type": "text", "text": joined}
+                    if block.get("citations"):
+                        text_block["citations"] = block["citations"]
+                    out.append(text_block)
             elif btype == "thinking":
                 out.append(
                     {

@@ -293,6 +293,22 @@ class RunLogMixin(StoreParts):
                     out[message_id] = data.get("checks") or []
         return out
 
+    def message_citations(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each message's ``citation`` events (their payloads, in seq order) by message id;
+        messages without one are left out."""
+        if not message_ids:
+            return {}
+        q = (
+            sa.select(t.events.c.message_id, t.events.c.payload)
+            .where(t.events.c.message_id.in_(list(message_ids)), t.events.c.type == "citation")
+            .order_by(t.events.c.seq)
+        )
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self._read() as conn:
+            for message_id, payload in conn.execute(q):
+                out.setdefault(message_id, []).append(json.loads(payload))
+        return out
+
     def last_seq(self, conversation_id: str, *, message_id: str | None = None) -> int:
         """The highest seq logged in the conversation (of one message if given; 0 if none)."""
         with self._read() as conn:

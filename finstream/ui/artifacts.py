@@ -14,6 +14,7 @@ import streamlit as st
 
 from finstream.formatting import format_value
 from finstream.ui import exports
+from finstream.ui.deeplinks import render_source_links
 from finstream.ui.inert import md_escape, md_inert  # noqa: F401  (re-exported for the pages)
 from finstream.ui.verification import metric_help, metric_value, render_caption
 from finstream.ui.view import Artifact
@@ -34,10 +35,11 @@ def render_sources(data: dict[str, Any], *, expander_over: int = 2) -> None:
         return
     if len(lines) <= expander_over:
         st.caption("Source: " + "; ".join(md_escape(line) for line in lines))
-        return
-    with st.expander(f"Sources ({len(lines)})", icon=":material/description:"):
-        for line in lines:
-            st.caption(md_escape(line))
+    else:
+        with st.expander(f"Sources ({len(lines)})", icon=":material/description:"):
+            for line in lines:
+                st.caption(md_escape(line))
+    render_source_links(data)  # issue 14: each source opens the Documents page at the figure
 
 
 def delta_color(data: dict[str, Any]) -> str:

@@ -239,10 +239,12 @@ def exchanges(conversation_id: str) -> list[Exchange]:
             item.versions = versions
         out.append(versions[-1])
     checks = st_.message_checks([m.id for m in messages if m.role == "assistant"])  # text marks
+    cited = st_.message_citations([m.id for m in messages if m.role == "assistant"])  # footnotes
     for ex in out:
         for version in ex.versions or [ex]:
             if version.answer is not None:
                 version.answer.checks = checks.get(version.answer.message_id, [])
+                version.answer.citations = cited.get(version.answer.message_id, [])
     return out
 
 

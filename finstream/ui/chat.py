@@ -17,10 +17,12 @@ import streamlit as st
 from finstream import events as ev
 from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
+from finstream.ui.deeplinks import footnote_link
+from finstream.ui.footnotes import annotate
 from finstream.ui.inert import InertStream, md_inert
 from finstream.ui.session import live_views
 from finstream.ui.stream import coalesce, with_heartbeat
-from finstream.ui.verification import mark_text, render_text_notes
+from finstream.ui.verification import render_text_notes
 from finstream.ui.view import MessageView
 
 TOOL_LABELS = {
@@ -209,12 +211,23 @@ def render_answer(view: MessageView, conversation_id: str, *, extras: dict[str, 
         render_tools_done(view)
         render_reasoning_done(view)
         if view.text:
-            text, notes = mark_text(view.text, view.checks, md_inert)  # inert; unverified numbers marked
+            # Inert; unverified numbers marked; [n] after the sentences that cite a passage.
+            text, notes, cited = annotate(view.text, view.checks, view.citations, md_inert)
             st.markdown(text)
             render_text_notes(notes, md_escape)
+            render_footnotes(view, cited)
         render_outcome(view, conversation_id, **actions)
         if extras is not None:
             render_actions(view, **extras)
+
+
+def render_footnotes(view: MessageView, cited: list[tuple[str, dict[str, Any]]]) -> None:
+    """The answer's footnotes, each a link to its passage on the Documents page."""
+    if not cited:
+        return
+    with st.container(gap="small", key=f"footnotes-{view.message_id}"):
+        for label, citation in cited:
+            footnote_link(label, view.message_id, int(citation.get("seq") or 0))
 
 
 class LiveStatus:
@@ -352,7 +365,9 @@ def render_live(
         used = usage_line(view.usage)
         if view.done and used:
             st.caption(f":material/token: {used}")
-        render_text_notes(mark_text(view.text, view.checks, md_escape)[1], md_escape)
+        _text, notes, cited = annotate(view.text, view.checks, view.citations, md_escape)
+        render_text_notes(notes, md_escape)
+        render_footnotes(view, cited)
     return view
 
 

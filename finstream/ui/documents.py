@@ -1,6 +1,12 @@
 """The documents page: each file of the conversation, what was read from it, or why it failed.
 
-Filing text is shown with st.text (never as Markdown or HTML): it is untrusted input.
+Filing text is shown with st.text, or escaped (never as Markdown or HTML): it is untrusted input.
+
+Opened from a footnote (``?cite=<message id>:<seq>``) or from an artifact's source (``?doc=``,
+``concept``, ``period``, ``section``, ``page``, ``table``), the page first shows that place: the
+cited passage highlighted in its section (a PDF's page as an image, the passage boxed where its
+position on the page is found), or the facts of that concept and periods, highlighted. Every
+value of the URL is looked up again in this conversation's own documents and event log.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from finstream.filings.inspect import key_facts
 from finstream.formatting import column_decimals, format_value
 from finstream.ui import backend
 from finstream.ui.artifacts import md_escape
+from finstream.ui.deeplinks import parse_cite
 from finstream.ui.exports import text_cell, unique_names
+from finstream.ui.passages import find_passage, pdf_page_png, window
 from finstream.ui.session import current_conversation
 
 
@@ -127,6 +135,7 @@ def render() -> None:
         st.info("This conversation has no documents. Attach files with the paperclip on the "
                 "Analysis page.", icon=":material/upload_file:")
         return
+    render_focus(conversation_id, docs)
     ok = sum(1 for d in docs if d.ok)
     st.caption(f"{ok} of {len(docs)} files read")
     for info in docs:
@@ -143,3 +152,109 @@ def render() -> None:
                 st.error(f"{md_escape(info.filename)}: the parsed form is missing.")
                 continue
             render_filing(doc.filing, key=f"doc-{info.id}")
+
+
+# ---------------------------------------------------------------- opened at a passage or a fact
+
+HIGHLIGHT = ":orange-background[{}]"
+
+
+def _filing_of(docs: list[Any], filename: str) -> tuple[Any, Any]:
+    """(stored document, parsed filing) of the conversation's file by that name, or (None, None)."""
+    info = next((d for d in docs if d.ok and d.filename == filename), None)
+    doc = backend.get_document(info.id) if info is not None else None
+    return (doc, doc.filing) if doc is not None and doc.filing is not None else (None, None)
+
+
+def render_focus(conversation_id: str, docs: list[Any]) -> None:
+    cite = parse_cite(st.query_params.get("cite"))
+    if cite is not None:
+        render_cited(conversation_id, docs, *cite)
+    elif st.query_params.get("doc"):
+        render_source(docs, st.query_params)
+
+
+def _citation(conversation_id: str, message_id: str, seq: int) -> dict[str, Any] | None:
+    message = backend.store().get_message(message_id)
+    if message is None or message.conversation_id != conversation_id:
+        return None
+    cited = backend.store().message_citations([message_id]).get(message_id, [])
+    return next((c for c in cited if c.get("seq") == seq), None)
+
+
+def render_cited(conversation_id: str, docs: list[Any], message_id: str, seq: int) -> None:
+    """The passage a footnote cites, highlighted where it stands in the filing."""
+    c = _citation(conversation_id, message_id, seq)
+    if c is None:
+        st.warning("That footnote is not part of this conversation.", icon=":material/link_off:")
+        return
+    quote = str(c.get("quoted_text") or "")
+    where = " · ".join(str(x) for x in (c.get("filing"), c.get("section"),
+                                         c.get("page") and f"page {c['page']}") if x)
+    with st.container(border=True, key="cited-passage"):
+        st.markdown(f":material/format_quote: **Cited passage** · {md_escape(where)}")
+        doc, filing = _filing_of(docs, str(c.get("filing") or ""))
+        if filing is None:
+            st.caption("The cited filing is no longer in this conversation; the quoted text:")
+            st.markdown(HIGHLIGHT.format(md_escape(" ".join(quote.split()))))
+            return
+        found = find_passage(filing, c.get("section"), c.get("page"), quote)
+        if found is None:
+            st.caption("The quoted text was not found in the filing's text as parsed; as quoted:")
+            st.markdown(HIGHLIGHT.format(md_escape(" ".join(quote.split()))))
+        else:
+            section, start, end = found
+            before, hit, after = window(section.text, start, end)
+            st.caption(md_escape(section.title or "") + (f" (page {section.page})" if section.page else ""))
+            st.markdown(md_escape(before) + HIGHLIGHT.format(md_escape(hit)) + md_escape(after))
+        page = c.get("page") or (found[0].page if found else None)
+        if filing.format == "pdf" and page and doc.data:
+            png, boxed = pdf_page_png(doc.data, int(page), quote)
+            if png:
+                st.image(png, caption=f"Page {page}" + ("" if boxed else " (the passage's position on the page "
+                                                                      "was not found)"))
+
+
+def render_source(docs: list[Any], params: Any) -> None:
+    """The place an artifact's source names: the facts of its concept and periods (highlighted),
+    else its table or its section/page."""
+    filename = str(params.get("doc") or "")
+    concept, section, table = params.get("concept"), params.get("section"), params.get("table")
+    page = params.get("page")
+    periods = [p for p in params.get_all("period") if p]
+    with st.container(border=True, key="figure-source"):
+        what = " · ".join(md_escape(x) for x in (filename, concept or section or table, ", ".join(periods)) if x)
+        st.markdown(f":material/description: **Source** · {what}")
+        _doc, filing = _filing_of(docs, filename)
+        if filing is None:
+            st.caption("That filing is not in this conversation.")
+            return
+        if concept:
+            rows = [f for f in filing.facts if concept in (f.concept, f.label)
+                    and (not periods or (f.source.period or "") in periods)]
+            if rows:
+                frame = facts_frame(_Facts(rows))
+                st.dataframe(frame.style.apply(lambda r: ["background-color: #ffe08a"] * len(r), axis=1),
+                             hide_index=True, key="figure-source-facts")
+                return
+            st.caption("No fact of that concept and period in this filing.")
+        if table:
+            match = next((t for t in filing.tables if t.title == table), None)
+            if match is not None:
+                st.caption(md_escape(table))
+                st.dataframe(pd.DataFrame([list(r) for r in match.rows]).map(text_cell), hide_index=True,
+                             key="figure-source-table")
+                return
+        if section or page:
+            sec = next((s for s in filing.sections if (not section or s.title == section)
+                        and (not page or str(s.page) == str(page))), None)
+            if sec is not None:
+                st.caption(md_escape(sec.title or "") + (f" (page {sec.page})" if sec.page else ""))
+                st.text(sec.text[:4000] + ("…" if len(sec.text) > 4000 else ""))
+
+
+class _Facts:
+    """The facts_frame input shape for a subset of a filing's facts."""
+
+    def __init__(self, facts: list[Any]) -> None:
+        self.facts = facts

@@ -65,6 +65,7 @@ class MessageView:
     last_seq: int = 0
     question: str = ""  # the user question this message answers, for titles and retries
     checks: list[dict[str, Any]] = field(default_factory=list)  # the text's numbers, checked (issue 14)
+    citations: list[dict[str, Any]] = field(default_factory=list)  # passages the text cites (footnotes)
 
     def apply(self, event: ev.Event) -> None:
         """Fold one event in. Events at or before ``last_seq`` are ignored (a resumed tail may
@@ -96,6 +97,8 @@ class MessageView:
                 self.notes.append(event.message)
             case ev.Verification(scope="text"):
                 self.checks = [c.model_dump(mode="json") for c in event.checks]
+            case ev.Citation():
+                self.citations.append(event.model_dump(mode="json"))
             case ev.Error():
                 self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
             case ev.MessageComplete():

@@ -472,8 +472,12 @@ def _named_reply(name: str, delay: float) -> Responder:
     }
     if name == "scenario":
         return lambda request: analyst_scenario(request, delay=delay)
+    if name == "cited":  # search_filing, then an answer citing what it found (replay_citations.py)
+        from replay_citations import cited_scenario
+
+        return lambda request: cited_scenario(request, delay=delay)
     if name not in fixed:
-        raise SystemExit(f"unknown script {name!r}; choose from: scenario, {', '.join(fixed)}")
+        raise SystemExit(f"unknown script {name!r}; choose from: scenario, cited, {', '.join(fixed)}")
     return lambda request: fixed[name]()
 
 

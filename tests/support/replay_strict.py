@@ -22,7 +22,21 @@ refusals the real API gives:
   tools, system or message blocks), with a cache keyed by model and the exact prefix, so a second
   request over the same prefix reads what the first one wrote (minimum cacheable prefix: 512
   tokens on the 5.5 generation, 1,024 before);
-- ``GET /v1/models`` lists the catalogue's callable models.
+- ``GET /v1/models`` lists the catalogue's callable models;
+- search results ("Search results" page): a ``search_result`` block may only stand in a user
+  message's content or in a ``tool_result``'s content; it needs ``source`` and ``title`` (strings)
+  and ``content``, a non-empty list of text blocks with text; ``citations`` is ``{"enabled": bool}``
+  (default off), and citations are all or nothing: search results of one request with different
+  settings answer 400; unknown fields answer 400 ("Extra inputs are not permitted");
+- a text block sent back with ``citations`` must carry well-formed citation objects (a
+  ``search_result_location`` has source, title, cited_text, search_result_index,
+  start_block_index < end_block_index).
+
+A scripted reply may stream ``citations_delta`` events naming only ``search_result_index`` and
+the block range: the server fills ``source``, ``title`` and ``cited_text`` from that search result
+of the request, as the API does (``cited_text`` is the cited blocks' text joined), and drops the
+citation when the request has no such result or its citations are off (a model can only cite what
+it was given, with citations enabled).
 
 Replies are rewritten as they go out: message_start gets the requested model and the computed
 usage, thinking blocks get their signatures (and lose their text unless it was asked for).
@@ -60,6 +74,17 @@ RETIRED = frozenset({
     "claude-3-5-haiku-20241022", "claude-3-opus-20240229",
 })
 THINKING = ("thinking", "redacted_thinking")
+SEARCH_RESULT_FIELDS = frozenset({"type", "source", "title", "content", "citations", "cache_control"})
+TEXT_FIELDS = frozenset({"type", "text", "cache_control", "citations"})
+# Required fields of each citation object a text block may carry back (the SDK's *Param types).
+CITATION_FIELDS = {
+    "search_result_location": ("cited_text", "source", "title", "search_result_index",
+                               "start_block_index", "end_block_index"),
+    "char_location": ("cited_text", "document_index", "start_char_index", "end_char_index"),
+    "page_location": ("cited_text", "document_index", "start_page_number", "end_page_number"),
+    "content_block_location": ("cited_text", "document_index", "start_block_index", "end_block_index"),
+    "web_search_result_location": ("cited_text", "encrypted_index", "url"),
+}
 SAMPLING = ("temperature", "top_p", "top_k")
 CHARS_PER_TOKEN = 4
 
@@ -105,6 +130,116 @@ def prefix_hash(body: dict[str, Any], messages: list[dict[str, Any]], i: int, j:
         h.update(canon({"role": m.get("role"), "content": blocks_of(m.get("content"))}))
     h.update(canon(blocks_of(messages[i].get("content"))[:j]))
     return h.hexdigest()[:32]
+
+
+# --- search results and citations ------------------------------------------------------------
+
+
+def _bad(where: str, message: str) -> Rejection:
+    return Rejection(400, "invalid_request_error", f"{where}: {message}")
+
+
+def search_results(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Every search_result block of a request with its path, in the order the API counts them
+    (``search_result_index``): across messages, top-level blocks and tool results' content."""
+    out = []
+    for i, m in enumerate(messages):
+        for j, block in enumerate(blocks_of(m.get("content"))):
+            where = f"messages.{i}.content.{j}"
+            if block.get("type") == "search_result":
+                out.append((where, block))
+            elif block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                for k, inner in enumerate(block["content"]):
+                    if isinstance(inner, dict) and inner.get("type") == "search_result":
+                        out.append((f"{where}.content.{k}", inner))
+    return out
+
+
+def _check_search_result(where: str, block: dict[str, Any]) -> None:
+    extra = sorted(set(block) - SEARCH_RESULT_FIELDS)
+    if extra:
+        raise _bad(f"{where}.{extra[0]}", "Extra inputs are not permitted")
+    for name in ("source", "title"):
+        if not isinstance(block.get(name), str):
+            raise _bad(f"{where}.{name}", "Field required" if name not in block else "Input should be a valid string")
+    content = block.get("content")
+    if not isinstance(content, list) or not content:
+        raise _bad(f"{where}.content", "search_result content must be a non-empty list of text blocks")
+    for k, inner in enumerate(content):
+        if not isinstance(inner, dict) or inner.get("type") != "text":
+            raise _bad(f"{where}.content.{k}", "search_result content may only hold text blocks")
+        extra = sorted(set(inner) - TEXT_FIELDS)
+        if extra:
+            raise _bad(f"{where}.content.{k}.{extra[0]}", "Extra inputs are not permitted")
+        if not isinstance(inner.get("text"), str) or not inner["text"].strip():
+            raise _bad(f"{where}.content.{k}.text", "text content blocks must be non-empty")
+    citations = block.get("citations")
+    if citations is not None:
+        if not isinstance(citations, dict) or set(citations) - {"enabled"}:
+            raise _bad(f"{where}.citations", "Extra inputs are not permitted")
+        if not isinstance(citations.get("enabled", False), bool):
+            raise _bad(f"{where}.citations.enabled", "Input should be a valid boolean")
+
+
+def cites_enabled(block: dict[str, Any]) -> bool:
+    return bool((block.get("citations") or {}).get("enabled", False))
+
+
+def check_search_results(messages: list[dict[str, Any]]) -> None:
+    """Where search_result blocks may stand, their shape, the all-or-nothing citations rule,
+    and the citations that text blocks carry back."""
+    for i, m in enumerate(messages):
+        for j, block in enumerate(blocks_of(m.get("content"))):
+            if block.get("type") == "search_result" and m.get("role") != "user":
+                raise _bad(f"messages.{i}.content.{j}",
+                           "search_result blocks are only allowed in user messages and tool results")
+            if block.get("type") == "text" and block.get("citations"):
+                _check_citations(f"messages.{i}.content.{j}.citations", block["citations"])
+    found = search_results(messages)
+    for where, block in found:
+        _check_search_result(where, block)
+    settings = {cites_enabled(b) for _w, b in found}
+    if len(settings) > 1:
+        raise Rejection(400, "invalid_request_error",
+                        "Citations must be enabled on all search results or on none of them; "
+                        "this request mixes search results with citations enabled and disabled.")
+
+
+def _check_citations(where: str, citations: Any) -> None:
+    if not isinstance(citations, list):
+        raise _bad(where, "Input should be a valid list")
+    for k, c in enumerate(citations):
+        kind = c.get("type") if isinstance(c, dict) else None
+        if kind not in CITATION_FIELDS:
+            raise _bad(f"{where}.{k}", f"unknown citation type {kind!r}")
+        missing = [f for f in CITATION_FIELDS[kind] if f not in c]
+        if missing:
+            raise _bad(f"{where}.{k}.{missing[0]}", "Field required")
+        if kind == "search_result_location" and not (
+            isinstance(c["start_block_index"], int) and isinstance(c["end_block_index"], int)
+            and 0 <= c["start_block_index"] < c["end_block_index"]
+        ):
+            raise _bad(f"{where}.{k}", "end_block_index must be greater than start_block_index")
+
+
+def fill_citation(body: dict[str, Any], citation: dict[str, Any]) -> dict[str, Any] | None:
+    """A scripted search_result_location completed from the request, as the API writes it; None
+    when the request has no such search result, or its citations are off."""
+    found = search_results(body.get("messages") or [])
+    n = citation.get("search_result_index")
+    if not isinstance(n, int) or not 0 <= n < len(found):
+        return None
+    block = found[n][1]
+    if not cites_enabled(block):
+        return None
+    content = block["content"]
+    start = int(citation.get("start_block_index", 0))
+    end = int(citation.get("end_block_index", start + 1))
+    if not 0 <= start < end <= len(content):
+        return None
+    return {"type": "search_result_location", "cited_text": "".join(b["text"] for b in content[start:end]),
+            "search_result_index": n, "source": block["source"], "title": block.get("title"),
+            "start_block_index": start, "end_block_index": end}
 
 
 @dataclass
@@ -156,6 +291,7 @@ class StrictRules:
             self._check_generation(body, messages)
         self._check_tool_round(messages)
         self._check_signatures(body, messages, model)
+        check_search_results(messages)
 
     def _check_generation(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> None:
         model = body["model"]
@@ -279,7 +415,7 @@ class StrictRules:
         messages = list(body.get("messages") or [])
         state = _Response(messages=messages)
         out = []
-        if not any(b"thinking" in c.data for c in chunks):
+        if not any(b"thinking" in c.data or b"citations_delta" in c.data for c in chunks):
             # No thinking to sign: only message_start changes (a fast path for long replies).
             for chunk in chunks:
                 at = chunk.data.find(b"event: message_start")
@@ -340,6 +476,12 @@ class StrictRules:
                 state.blocks[index]["signature"] = delta["signature"]
             elif dtype == "text_delta":
                 state.add(index, "text", delta.get("text", ""))
+            elif dtype == "citations_delta":
+                citation = fill_citation(body, delta.get("citation") or {})
+                if citation is None:
+                    return None  # nothing citable by that index: the model cannot cite it
+                delta["citation"] = citation
+                state.blocks[index].setdefault("citations", []).append(citation)
             elif dtype == "input_json_delta":
                 state.add(index, "json", delta.get("partial_json", ""))
         elif kind == "content_block_stop":

@@ -116,3 +116,20 @@ def test_footnotes_follow_the_sentences_they_support_and_escape_quotes():
     assert marked == "Sales fell.[1] Margins held.[2]\nCash rose."
     assert notes[0] == "[1] " + md_escape("b.htm · EX-99.1: “fell 3.2%”")
     assert "\\!\\[x\\]\\(http" in notes[1]  # a quoted image is inert text
+
+
+def test_markers_and_unverified_marks_together_keep_their_places():
+    """A footnote marker inserted before an unverified number moves the number's span with it."""
+    from finstream.ui.footnotes import annotate
+    from finstream.ui.inert import md_inert
+
+    text = "Sales fell 3.2%. Net income was $412.3B in FY2024."
+    start = text.index("$412.3B")
+    checks = [{"status": "unverified", "span": [start, start + 7], "text": "$412.3B", "reason": "no fact"}]
+    cites = [{"index": 0, "filing": "b.htm", "section": "EX-99.1", "page": None,
+              "quoted_text": "[x](http://e) fell", "text_offset": 0}]
+    markdown, notes, cited = annotate(text, checks, cites, md_inert)
+    assert markdown == (md_inert("Sales fell 3.2%.[1] Net income was ") + ":red-background["
+                        + md_inert("$412.3B") + "⚠1]" + md_inert(" in FY2024."))
+    assert notes == ["[1] $412.3B: no fact"]
+    assert cited == [("[1] b.htm · EX-99.1: “[x](http://e) fell”", cites[0])]  # plain: the link escapes it

@@ -68,7 +68,41 @@ function startAnswer(question) {
   const node = el("div", "msg assistant streaming");
   node.dataset.role = "answer";
   $("transcript").append(node);
-  state.live = { node, text: node.appendChild(document.createTextNode("")) };
+  const notes = el("ol", "footnotes");
+  notes.dataset.role = "footnotes";
+  state.live = { node, text: node.appendChild(document.createTextNode("")), notes, citations: [] };
+  node.after(notes);
+}
+
+// Citations (footnotes): a marker [n] after the sentence where the cited text begins, and the
+// note (filing, section or page, the quoted passage) below the answer. Text only.
+const QUOTE_CHARS = 240;
+
+function noteText(c) {
+  const where = c.section || (c.page ? `page ${c.page}` : "");
+  let quote = String(c.quoted_text || "").split(/\s+/).join(" ").trim();
+  if (quote.length > QUOTE_CHARS) quote = quote.slice(0, QUOTE_CHARS) + "…";
+  return `${[c.filing, where].filter(Boolean).join(" · ")}: “${quote}”`;
+}
+
+function addCitation(live, c) {
+  live.citations.push(c);
+  const item = el("li", "footnote", noteText(c));
+  item.value = live.citations.length;
+  live.notes.append(item);
+}
+
+function markedText(text, citations) {
+  const ends = [...citations].sort((a, b) => (a.text_offset - b.text_offset) || (a.index - b.index)).map((c) => {
+    const rest = text.slice(Math.min(Math.max(c.text_offset || 0, 0), text.length));
+    const m = /[.!?](?=\s|$)|\n/.exec(rest);
+    let at = text.length - rest.length + (m ? m.index + m[0].length : rest.length);
+    if (at && text[at - 1] === "\n") at -= 1;
+    return at;
+  });
+  let out = "", pos = 0;
+  ends.forEach((at, i) => { out += text.slice(pos, at) + `[${i + 1}]`; pos = at; });
+  return out + text.slice(pos);
 }
 
 function formatNumber(value, unit) {
@@ -163,6 +197,7 @@ function handleEvent(event) {
     case "metric_ready": renderMetric(event.metric_data); break;
     case "status": setStatus(event.message); break;
     case "verification": if (live && event.scope === "text") live.node.append(...uncheckedLines(event.checks)); break;
+    case "citation": if (live) addCitation(live, event); break;
     case "error": if (live) live.node.append(el("span", "err", `${event.code}: ${event.message}`)); else setStatus(`${event.code}: ${event.message}`); break;
     case "message_complete": finishAnswer(event); break;
   }
@@ -170,6 +205,7 @@ function handleEvent(event) {
 
 function finishAnswer(event) {
   if (state.live) state.live.node.classList.remove("streaming");
+  if (state.live && state.live.citations.length) state.live.text.data = markedText(state.live.text.data, state.live.citations);
   state.live = null;
   $("stop").disabled = true;
   $("ask").disabled = false;
@@ -178,7 +214,7 @@ function finishAnswer(event) {
 }
 
 const EVENT_TYPES = ["message_start", "text_delta", "tool_start", "tool_complete", "chart_ready",
-  "table_ready", "metric_ready", "status", "error", "verification", "message_complete"];
+  "table_ready", "metric_ready", "status", "error", "verification", "citation", "message_complete"];
 
 // ---------------------------------------------------------------- EventSource
 
@@ -220,6 +256,7 @@ async function fallBack(messageId) {
 function showAnswer(answer, note) {
   // The same answer as the stream would have shown: the whole text, and the artifacts not drawn yet.
   if (state.live) state.live.text.data = answer.text || "";
+  if (state.live) (answer.citations || []).filter((c) => c.seq > state.lastSeq).forEach((c) => addCitation(state.live, c));
   (answer.artifacts || []).filter((a) => a.seq > state.lastSeq).forEach((a) => {
     if (a.kind === "chart") renderChart(a.data);
     else if (a.kind === "table") renderTable(a.data);
