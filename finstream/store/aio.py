@@ -101,6 +101,9 @@ class AsyncStore:
     async def message_checks(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return await self.run(self.sync.message_checks, message_ids)
 
+    async def message_citations(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        return await self.run(self.sync.message_citations, message_ids)
+
     async def set_feedback(self, message_id: str, rating: int | None,
                            comment: str = "") -> Feedback | None:
         return await self.run(self.sync.set_feedback, message_id, rating, comment)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCEPTED_TYPES", "TITLE_MAX_CHARS", "Busy", "Exchange", "Refused", "active_message", "answer_view",
-    "ask_again", "continue_run", "conversation_artifacts", "create_conversation", "delete_conversation",
+    "ask_again", "citation", "continue_run", "conversation_artifacts", "create_conversation", "delete_conversation",
     "delete_document", "exchanges", "failure_message", "get_conversation", "get_document", "ingest_upload",
     "last_seq", "list_conversations", "list_documents", "list_shares", "parse_options", "preload_samples",
     "rename_conversation", "resolve_share", "revoke_share", "set_feedback", "share_link", "start_run",
@@ -101,6 +101,17 @@ def list_documents(conversation_id: str) -> list[DocumentInfo]:
 
 def get_document(document_id: str) -> Document | None:
     return _rt().store.get_document(document_id)
+
+
+def citation(conversation_id: str, message_id: str, seq: int) -> dict[str, Any] | None:
+    """The citation event at ``seq`` of an answer in this conversation (None for another
+    conversation's message: a footnote link cannot open a passage it does not own)."""
+    st_ = _rt().store
+    message = st_.get_message(message_id)
+    if message is None or message.conversation_id != conversation_id:
+        return None
+    cited = st_.message_citations([message_id]).get(message_id, [])
+    return next((c for c in cited if c.get("seq") == seq), None)
 
 
 def ingest_upload(conversation_id: str, filename: str, data: bytes) -> DocumentInfo:

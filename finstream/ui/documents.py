@@ -174,17 +174,9 @@ def render_focus(conversation_id: str, docs: list[Any]) -> None:
         render_source(docs, st.query_params)
 
 
-def _citation(conversation_id: str, message_id: str, seq: int) -> dict[str, Any] | None:
-    message = backend.store().get_message(message_id)
-    if message is None or message.conversation_id != conversation_id:
-        return None
-    cited = backend.store().message_citations([message_id]).get(message_id, [])
-    return next((c for c in cited if c.get("seq") == seq), None)
-
-
 def render_cited(conversation_id: str, docs: list[Any], message_id: str, seq: int) -> None:
     """The passage a footnote cites, highlighted where it stands in the filing."""
-    c = _citation(conversation_id, message_id, seq)
+    c = backend.citation(conversation_id, message_id, seq)
     if c is None:
         st.warning("That footnote is not part of this conversation.", icon=":material/link_off:")
         return
