@@ -87,7 +87,14 @@ async def test_a_cited_answer_gives_citation_events_in_order_at_the_text_they_su
     assert [(c.filing, c.section, c.page) for c in cites] == [(BUCKLE, h["section"], h["page"]) for h in hits]
     text = "".join(e.text for e in events if e.type == "text_delta")
     assert text == CITED_INTRO + CITED_CLAIM + CITED_END
-    first_claim = next(e.seq for e in events if e.type == "text_delta" and len(e.accumulated_text) > len(CITED_INTRO))
+    shown, first_claim = 0, None  # the seq of the first delta that reaches past the intro
+    for e in events:
+        if e.type == "text_delta":
+            shown += len(e.text)
+            if shown > len(CITED_INTRO):
+                first_claim = e.seq
+                break
+    assert first_claim is not None
     assert cites[0].seq < first_claim
     assert text[cites[1].text_offset:].startswith(CITED_END)
     seqs = [e.seq for e in events]
