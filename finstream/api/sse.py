@@ -4,7 +4,8 @@ POST starts a run and streams it (for fetch-based readers); GET (what EventSourc
 the active run or ``?message_id=``'s, resuming after ``Last-Event-ID`` (or ``?after=``). The
 stream only tails the run's log: a client that goes away cancels its tailer, never the run.
 sse-starlette does the transport (keep-alive pings, disconnect detection, send timeouts, graceful
-shutdown); resuming is ours.
+shutdown); resuming is ours, and so is writing the events that are ready together as one chunk
+(api/framing.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sse_starlette import EventSourceResponse
 
 from finstream import events as ev
 from finstream.api.errors import ApiError, error_response
+from finstream.api.framing import ready_batches, sse_frame
 from finstream.api.rest import MessageIn
 
 router = APIRouter()
@@ -42,11 +44,18 @@ def _cursor(last_event_id: str | None, after: int | None) -> int | None:
 
 async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_ms: int,
                   release: Any, thinking: bool = True) -> AsyncIterator[bytes]:
+    """The frames, one chunk per batch of events that became ready together (a committed batch
+    reaches the tail at once): one write and one send per batch, not per delta; every event is
+    still its own frame, in order."""
     try:
-        async for event in events:
-            if not thinking and isinstance(event, ev.ThinkingDelta):
-                continue  # the client turned reasoning off (?thinking=false)
-            yield ev.sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
+        async for batch in ready_batches(events):
+            chunk = "".join(
+                sse_frame(event, accumulated=accumulated, retry_ms=retry_ms) for event in batch
+                # ?thinking=false: the client turned reasoning off
+                if thinking or type(event) is not ev.ThinkingDelta
+            )
+            if chunk:
+                yield chunk.encode()
     finally:
         release()
         await events.aclose()  # type: ignore[attr-defined]
