@@ -70,6 +70,11 @@ class _Resumed:
                     return done.value
 
 
+def resumed(coro: Coroutine[Any, Any, Any], pending: Any) -> _Resumed:
+    """An awaitable that finishes ``coro``, which was stepped by hand and yielded ``pending``."""
+    return _Resumed(coro, pending)
+
+
 async def ready_batches(events: AsyncIterator[ev.Event], limit: int = MAX_BATCH) -> AsyncIterator[list[ev.Event]]:
     """The events of ``events`` in lists: one that had to be waited for, then every one that is
     available at once after it (up to ``limit``). Nothing is merged, reordered or delayed: a
