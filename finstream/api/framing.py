@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Coroutine, Generator
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from finstream import events as ev
 
 # json.dumps(..., separators=...) builds a new encoder per call; one shared encoder is the same
 # output (ensure_ascii, key order as given) for less.
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+T = TypeVar("T")
 
 MAX_BATCH = 256  # events per chunk at most (a long backlog still goes out in pieces)
 
@@ -75,7 +77,7 @@ def resumed(coro: Coroutine[Any, Any, Any], pending: Any) -> _Resumed:
     return _Resumed(coro, pending)
 
 
-async def ready_batches(events: AsyncIterator[ev.Event], limit: int = MAX_BATCH) -> AsyncIterator[list[ev.Event]]:
+async def ready_batches(events: AsyncIterator[T], limit: int = MAX_BATCH) -> AsyncIterator[list[T]]:
     """The events of ``events`` in lists: one that had to be waited for, then every one that is
     available at once after it (up to ``limit``). Nothing is merged, reordered or delayed: a
     list ends at the first event that is not there yet.
@@ -102,7 +104,7 @@ async def ready_batches(events: AsyncIterator[ev.Event], limit: int = MAX_BATCH)
             ended = False
             failure: BaseException | None = None
             while len(batch) < limit:
-                coro = cast(Coroutine[Any, Any, ev.Event], events.__anext__())
+                coro = cast(Coroutine[Any, Any, T], events.__anext__())
                 try:
                     suspended_on = coro.send(None)
                 except StopIteration as done:
