@@ -211,7 +211,14 @@ def main() -> None:
     parser.add_argument("--paced-words", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=None, help="RunManager batch_size (default: its own)")
+    parser.add_argument("--serve-gc", action="store_true",
+                        help="tune the GC as `finstream serve` does (api/server.py tune_gc) before measuring")
     args = parser.parse_args()
+    if args.serve_gc:
+        from finstream.api.server import tune_gc
+
+        tune_gc()
+        print(f"GC as served: frozen at start-up, thresholds {gc.get_threshold()}")
     tmp = Path(tempfile.mkdtemp(prefix="finstream-bench-"))
     stores = open_stores(tmp)
     # First, while the heap is fresh (so RSS growth is real): 1,000 idle tailers.
