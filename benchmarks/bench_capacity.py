@@ -105,8 +105,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also serve another checkout of finstream (e.g. the commit before a change), "
                         "interleaved with this one: before/after in one run")
-    parser.add_argument("--gc-off", action="store_true",
-                        help="also serve this checkout with FINSTREAM_GC_TUNE=0 (Python's GC defaults)")
+    parser.add_argument("--gc-tune", action="store_true",
+                        help="also serve this checkout with FINSTREAM_GC_TUNE=1 (gc.freeze, a higher young threshold)")
     parser.add_argument("--no-chainlit", action="store_true")
     parser.add_argument("--every-level", action="store_true",
                         help="run every level on every server, also after one failed (CPU per stream "
@@ -116,8 +116,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="finstream-capacity-"))
     servers: dict[str, tuple[subprocess.Popen, str, Path]] = {}
     variants = [("finstream", ROOT, {})]
-    if args.gc_off:
-        variants.append(("fs-gc-off", ROOT, {"FINSTREAM_GC_TUNE": "0"}))
+    if args.gc_tune:
+        variants.append(("fs-gc-tune", ROOT, {"FINSTREAM_GC_TUNE": "1"}))
     if args.baseline is not None:
         variants.append(("fs-before", args.baseline.resolve(), {}))
     for kind, root, env in variants:
@@ -153,7 +153,7 @@ def main() -> None:
                 if not (r["ok"] and r["p99_ms"] < LIMIT_MS):
                     r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)  # once more: a neighbour's burst
                 status = "ok" if r["ok"] and r["p99_ms"] < LIMIT_MS else "over"
-                print(f"  {kind:9s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
+                print(f"  {kind:10s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
                       f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream  {status}"
                       + (f"  {r['note']}" if r["note"] else ""), flush=True)
                 per_level.setdefault((kind, n), []).append(r["cpu_per_stream"])
@@ -167,8 +167,8 @@ def main() -> None:
         print("\nconcurrent streams held with p99 added delay < 100 ms (largest level tried that passed)")
         for kind, n in held.items():
             c = cpu.get(kind)
-            print(f"  {kind:9s} {n:5d}   server CPU per stream {c * 100:.2f}% of a core" if c is not None
-                  else f"  {kind:9s} {n:5d}")
+            print(f"  {kind:10s} {n:5d}   server CPU per stream {c * 100:.2f}% of a core" if c is not None
+                  else f"  {kind:10s} {n:5d}")
         if args.every_level:
             print("\nserver CPU per stream, median over the repeats of each level (% of a core)")
             for n in sorted(set(levels)):

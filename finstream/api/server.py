@@ -30,8 +30,10 @@ def tune_gc() -> None:
     (modules, the app, pydantic and SQLAlchemy's machinery) goes into the permanent generation,
     so collections no longer walk it, and young collections run less often (a stream allocates
     many short-lived objects; each young collection also walks the events a run holds until
-    they commit). ``FINSTREAM_GC_TUNE=0`` keeps Python's defaults."""
-    if os.environ.get("FINSTREAM_GC_TUNE", "1").strip().lower() in ("0", "false", "no", "off"):
+    they commit). Off unless ``FINSTREAM_GC_TUNE=1``: measured beside the defaults
+    (bench_capacity.py --gc-tune), it cost the streaming server 7-35% more CPU per stream, not
+    less (docs/notes/perf.md)."""
+    if os.environ.get("FINSTREAM_GC_TUNE", "0").strip().lower() not in ("1", "true", "yes", "on"):
         return
     gc.collect()
     gc.freeze()
