@@ -31,8 +31,8 @@ def tune_gc() -> None:
     so collections no longer walk it, and young collections run less often (a stream allocates
     many short-lived objects; each young collection also walks the events a run holds until
     they commit). Off unless ``FINSTREAM_GC_TUNE=1``: measured beside the defaults
-    (bench_capacity.py --gc-tune), it cost the streaming server 7-35% more CPU per stream, not
-    less (docs/notes/perf.md)."""
+    (bench_capacity.py --gc-tune) it brought no consistent gain, from 11% less to 38% more
+    server CPU per stream (docs/notes/perf.md)."""
     if os.environ.get("FINSTREAM_GC_TUNE", "0").strip().lower() not in ("1", "true", "yes", "on"):
         return
     gc.collect()
