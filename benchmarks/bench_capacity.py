@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,15 +102,31 @@ def run_level(kind: str, python: Path, url: str, pid: int, n: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", default="10,25,50,100,150,200,300")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="also serve another checkout of finstream (e.g. the commit before a change), "
+                        "interleaved with this one: before/after in one run")
+    parser.add_argument("--gc-tune", action="store_true",
+                        help="also serve this checkout with FINSTREAM_GC_TUNE=1 (gc.freeze, a higher young threshold)")
+    parser.add_argument("--no-chainlit", action="store_true")
+    parser.add_argument("--every-level", action="store_true",
+                        help="run every level on every server, also after one failed (CPU per stream "
+                        "compared at equal load, over repeated levels such as 50,50,50)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="finstream-capacity-"))
     servers: dict[str, tuple[subprocess.Popen, str, Path]] = {}
-    port = free_port()
-    fs = subprocess.Popen([sys.executable, str(HERE / "capacity_server.py"), str(port)], cwd=ROOT,
-                          stdout=(tmp / "finstream.log").open("wb"), stderr=subprocess.STDOUT)
-    servers["finstream"] = (fs, f"http://127.0.0.1:{port}", Path(sys.executable))
-    cl_python = bench_python()
+    variants = [("finstream", ROOT, {})]
+    if args.gc_tune:
+        variants.append(("fs-gc-tune", ROOT, {"FINSTREAM_GC_TUNE": "1"}))
+    if args.baseline is not None:
+        variants.append(("fs-before", args.baseline.resolve(), {}))
+    for kind, root, env in variants:
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, str(root / "benchmarks" / "capacity_server.py"), str(port)],
+                                cwd=root, env={**os.environ, **env},
+                                stdout=(tmp / f"{kind}.log").open("wb"), stderr=subprocess.STDOUT)
+        servers[kind] = (proc, f"http://127.0.0.1:{port}", Path(sys.executable))
+    cl_python = None if args.no_chainlit else bench_python()
     if cl_python is not None:
         port = free_port()
         cl = subprocess.Popen([str(BENCH_VENV / "bin" / "chainlit"), "run", str(HERE / "capacity_chainlit_app.py"),
@@ -119,38 +136,50 @@ def main() -> None:
         servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", cl_python)
     try:
         for kind, (proc, url, _) in servers.items():
-            wait_up(url + ("/healthz" if kind == "finstream" else "/"), proc)
+            wait_up(url + ("/" if kind == "chainlit" else "/healthz"), proc)
+        print(f"load average at start: {os.getloadavg()[0]:.1f}")
         print(f"capacity: {TOKENS} text deltas per stream at {1 / GAP:.0f}/s, p99 added delay limit "
               f"{LIMIT_MS:.0f} ms (server and load generator share this machine's {os.cpu_count()} cores)")
         held: dict[str, int] = {k: 0 for k in servers}
         cpu: dict[str, float] = {}
+        per_level: dict[tuple[str, int], list[float]] = {}
         live = set(servers)
         for n in levels:
             for kind in list(servers):  # interleaved: a noisy neighbour hurts both alike
                 if kind not in live:
                     continue
                 proc, url, python = servers[kind]
-                r = run_level(kind, python, url, proc.pid, n)
+                r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)
                 if not (r["ok"] and r["p99_ms"] < LIMIT_MS):
-                    r = run_level(kind, python, url, proc.pid, n)  # once more: a neighbour's burst
+                    r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)  # once more: a neighbour's burst
                 status = "ok" if r["ok"] and r["p99_ms"] < LIMIT_MS else "over"
-                print(f"  {kind:9s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
+                print(f"  {kind:10s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
                       f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream  {status}"
                       + (f"  {r['note']}" if r["note"] else ""), flush=True)
+                per_level.setdefault((kind, n), []).append(r["cpu_per_stream"])
                 if status == "ok":
-                    held[kind] = n
+                    held[kind] = max(held[kind], n)
                     cpu[kind] = r["cpu_per_stream"]
-                else:
+                elif not args.every_level:
                     live.discard(kind)
             if not live:
                 break
         print("\nconcurrent streams held with p99 added delay < 100 ms (largest level tried that passed)")
         for kind, n in held.items():
             c = cpu.get(kind)
-            print(f"  {kind:9s} {n:5d}   server CPU per stream {c * 100:.2f}% of a core" if c is not None
-                  else f"  {kind:9s} {n:5d}")
+            print(f"  {kind:10s} {n:5d}   server CPU per stream {c * 100:.2f}% of a core" if c is not None
+                  else f"  {kind:10s} {n:5d}")
+        if args.every_level:
+            print("\nserver CPU per stream, median over the repeats of each level (% of a core)")
+            for n in sorted(set(levels)):
+                row = "  ".join(f"{kind} {statistics.median(per_level[(kind, n)]) * 100:.2f}"
+                                for kind in servers if (kind, n) in per_level)
+                print(f"  {n:4d} streams: {row}")
         if "chainlit" in held and held["chainlit"]:
-            print(f"  finstream / chainlit: {held['finstream'] / held['chainlit']:.1f}x (target >= 2x)")
+            for kind in held:
+                if kind != "chainlit":
+                    print(f"  {kind} / chainlit: {held[kind] / held['chainlit']:.1f}x (target >= 2x)")
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
     finally:
         for proc, _, _ in servers.values():
             proc.terminate()

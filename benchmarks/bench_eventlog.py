@@ -211,7 +211,17 @@ def main() -> None:
     parser.add_argument("--paced-words", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=None, help="RunManager batch_size (default: its own)")
+    parser.add_argument("--serve-gc", action="store_true",
+                        help="tune the GC as `finstream serve` does with FINSTREAM_GC_TUNE=1 (api/server.py tune_gc)")
     args = parser.parse_args()
+    if args.serve_gc:
+        import os
+
+        from finstream.api.server import tune_gc
+
+        os.environ["FINSTREAM_GC_TUNE"] = "1"
+        tune_gc()
+        print(f"GC as served: frozen at start-up, thresholds {gc.get_threshold()}")
     tmp = Path(tempfile.mkdtemp(prefix="finstream-bench-"))
     stores = open_stores(tmp)
     # First, while the heap is fresh (so RSS growth is real): 1,000 idle tailers.

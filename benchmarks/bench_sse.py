@@ -29,7 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REPLAY = ROOT / "tests" / "support" / "anthropic_replay.py"
+from finstream.settings import Settings  # noqa: E402
+
 STAMP = re.compile(r"^@@(\d+\.\d+)@@")
+# The model the app asks for (the strict replay refuses retired model names).
+MODEL = Settings.model_fields["model"].default
 
 
 def _raise_fd_limit() -> None:
@@ -166,7 +170,7 @@ async def sdk_round(replay_url: str, n: int) -> dict:
 
     async def one() -> int:
         deltas = 0
-        stream = await client.messages.create(model="claude-sonnet-4-5", max_tokens=100, stream=True,
+        stream = await client.messages.create(model=MODEL, max_tokens=100, stream=True,
                                               messages=[{"role": "user", "content": "Summarise revenue"}])
         async for event in stream:
             if event.type == "content_block_delta":

@@ -18,6 +18,7 @@ from capacity_replay import GAP, TOKENS, token  # noqa: E402
 
 from finstream.api.app import create_app  # noqa: E402
 from finstream.api.config import ApiSettings  # noqa: E402
+from finstream.api.server import tune_gc  # noqa: E402
 from finstream.providers.base import BlockStop, Finish, Part, ProviderRequest, TextPart  # noqa: E402
 from finstream.runs import RunManager  # noqa: E402
 from finstream.settings import Settings  # noqa: E402
@@ -43,6 +44,7 @@ def main() -> None:
     provider = ReplayProvider()
     manager = RunManager(store, lambda: provider, default_toolbox(), Settings(FINSTREAM_DEMO=True))
     app = create_app(manager, ApiSettings(max_streams=100_000))
+    tune_gc()  # as `finstream serve` does (only with FINSTREAM_GC_TUNE=1)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 loop=os.environ.get("CAPACITY_LOOP", "auto"))
 

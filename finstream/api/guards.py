@@ -168,7 +168,6 @@ class GuardMiddleware:
                             [(b"connection", b"close")])
                         return
             receive, send = _counting(receive, send, limit)
-            send = _with_security_headers(send)
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, problem: str) -> None:
@@ -197,7 +196,8 @@ class GuardMiddleware:
 def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
     """Counts a body sent without (or with a lying) Content-Length. Past ``limit`` it answers 413
     itself, tells the app the client left, and drops whatever the app still tries to send (the
-    framework would otherwise turn the abort into a generic 400)."""
+    framework would otherwise turn the abort into a generic 400). The app's response gets the
+    security headers (one send wrapper for both: every SSE chunk passes through it)."""
     seen = 0
     answered = False
 
@@ -219,8 +219,11 @@ def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
         return message
 
     async def wrapped_send(message: Message) -> None:
-        if not answered:
-            await send(message)
+        if answered:
+            return
+        if message["type"] == "http.response.start":
+            message = _secured(message)
+        await send(message)
 
     return wrapped_receive, wrapped_send
 
@@ -231,16 +234,12 @@ _STRICT = [(b"content-security-policy", b"default-src 'none'; frame-ancestors 'n
            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 
-def _with_security_headers(send: Send) -> Send:
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
-            names = {n.lower() for n, _ in headers}
-            headers += [(n, v) for n, v in _STRICT if n not in names]
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
+def _secured(start: Message) -> Message:
+    """A response start with the strict policy headers it does not set itself."""
+    headers = list(start.get("headers", ()))
+    names = {n.lower() for n, _ in headers}
+    headers += [(n, v) for n, v in _STRICT if n not in names]
+    return {**start, "headers": headers}
 
 
 class StreamSlots:

@@ -4,20 +4,25 @@ POST starts a run and streams it (for fetch-based readers); GET (what EventSourc
 the active run or ``?message_id=``'s, resuming after ``Last-Event-ID`` (or ``?after=``). The
 stream only tails the run's log: a client that goes away cancels its tailer, never the run.
 sse-starlette does the transport (keep-alive pings, disconnect detection, send timeouts, graceful
-shutdown); resuming is ours.
+shutdown); resuming is ours, and so is writing the events that are ready together as one chunk
+(api/framing.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, cast
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
+from sse_starlette.sse import SendTimeoutError
+from starlette.types import Message, Send
 
 from finstream import events as ev
 from finstream.api.errors import ApiError, error_response
+from finstream.api.framing import ready_batches, resumed, sse_frame
 from finstream.api.rest import MessageIn
 
 router = APIRouter()
@@ -42,11 +47,18 @@ def _cursor(last_event_id: str | None, after: int | None) -> int | None:
 
 async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_ms: int,
                   release: Any, thinking: bool = True) -> AsyncIterator[bytes]:
+    """The frames, one chunk per batch of events that became ready together (a committed batch
+    reaches the tail at once): one write and one send per batch, not per delta; every event is
+    still its own frame, in order."""
     try:
-        async for event in events:
-            if not thinking and isinstance(event, ev.ThinkingDelta):
-                continue  # the client turned reasoning off (?thinking=false)
-            yield ev.sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
+        async for batch in ready_batches(events):
+            chunk = "".join(
+                sse_frame(event, accumulated=accumulated, retry_ms=retry_ms) for event in batch
+                # ?thinking=false: the client turned reasoning off
+                if thinking or type(event) is not ev.ThinkingDelta
+            )
+            if chunk:
+                yield chunk.encode()
     finally:
         release()
         await events.aclose()  # type: ignore[attr-defined]
@@ -77,6 +89,28 @@ async def _peek(events: AsyncIterator[ev.Event], wait: float = PEEK_SECONDS) -> 
     return joined()
 
 
+class _EventStream(EventSourceResponse):
+    """sse-starlette's response, with its per-send timeout armed only for a send that waits.
+
+    Most sends complete at once (the socket takes the bytes); arming a timer scope for each of
+    them cost more than framing the event. A send that has to wait (the client reads slowly)
+    is given the same ``send_timeout`` from the moment it waits."""
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        coro = cast(Coroutine[Any, Any, None], send(message))
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        except BaseException:
+            coro.close()
+            raise
+        with anyio.move_on_after(self.send_timeout) as scope:
+            await resumed(coro, waiting_on)
+        if scope.cancel_called:
+            raise SendTimeoutError()
+
+
 def _too_many(slots: Any) -> Response:
     return error_response(503, "too_many_streams",
                           f"the server is at its limit of {slots.limit} open streams; retry later",
@@ -90,7 +124,7 @@ def _respond(request: Request, events: AsyncIterator[ev.Event], accumulated: boo
     slots = state.stream_slots
     if not acquired and not slots.try_acquire():
         return _too_many(slots)
-    return EventSourceResponse(
+    return _EventStream(
         _frames(events, accumulated=accumulated, retry_ms=settings.sse_retry_ms, release=slots.release,
                 thinking=thinking),
         ping=settings.sse_ping_seconds,

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketState
 from finstream import events as ev
 from finstream.api.backend import Backend
 from finstream.api.errors import ApiError
+from finstream.api.framing import event_json
 
 router = APIRouter()
 
@@ -137,7 +138,7 @@ class _Session:
             async for event in events:
                 if not self.thinking and isinstance(event, ev.ThinkingDelta):
                     continue  # the client turned reasoning off (?thinking=false)
-                await self.send_json_text(ev.event_to_json(event, accumulated=self.accumulated))
+                await self.send_json_text(event_json(event, accumulated=self.accumulated))
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client left; the run goes on
         finally:

@@ -62,7 +62,7 @@ class EventLogWriter:
         self.unsaved: list[ev.Event] = []  # events not written because of it, in order
         self._urgent = False
         self._task: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
 
     def add_nowait(self, event: ev.Event) -> bool:
         """Queue an event; True when the caller must now ``await drain()`` (the terminal event,
@@ -73,13 +73,15 @@ class EventLogWriter:
                 self.chunks.append(event.text)
             return False
         self.pending.append(event)
-        if isinstance(event, ev.TextDelta):
+        if type(event) is ev.TextDelta:  # most events: the fewest checks
             self.chunks.append(event.text)
             if len(self.pending) >= self.batch_size:
                 self._kick()
                 return len(self.pending) >= self.max_pending
-            if self._timer is None and not self._busy():
-                self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+            if self._timer is None:
+                task = self._task
+                if task is None or task.done():
+                    self._timer = self._later()
             return False
         if isinstance(event, ev.Error):
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
@@ -104,6 +106,14 @@ class EventLogWriter:
         if self.final is None and self.failure is None:
             patch = MessagePatch(append_text="".join(self.chunks), status="incomplete", release=True)
             await self.store.append_batch(self.conversation_id, [], message_id=self.message_id, patch=patch)
+
+    def _later(self) -> asyncio.Handle:
+        """Schedule the next batch: after ``interval``, or (0) on the loop's next turn, which
+        gathers whatever else the stream publishes meanwhile without a timer."""
+        loop = asyncio.get_running_loop()
+        if self.interval <= 0:
+            return loop.call_soon(self._kick, True)
+        return loop.call_later(self.interval, self._kick, True)
 
     def _busy(self) -> bool:
         return self._task is not None and not self._task.done()
@@ -157,7 +167,7 @@ class EventLogWriter:
             if patch is not None and done is not None:
                 self.final = {"status": patch.status, "stop_reason": done.stop_reason}
         if self.pending and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.interval, self._kick, True)
+            self._timer = self._later()
 
 
 def _describe(exc: BaseException) -> str:

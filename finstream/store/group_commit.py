@@ -43,7 +43,8 @@ class GroupCommitter:
                            message_id: str | None = None, patch: MessagePatch | None = None) -> None:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queue.append((conversation_id, list(events), message_id, patch, future))
+        batch = events if type(events) is list else list(events)  # the writer's batch is its own list
+        self._queue.append((conversation_id, batch, message_id, patch, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())
         await future
