@@ -145,3 +145,17 @@ async def test_sends_that_complete_at_once_or_after_a_short_wait_go_through() ->
     await response._send_with_timeout(at_once, {"n": 1})
     await response._send_with_timeout(after_a_wait, {"n": 2})
     assert sent == [{"n": 1}, {"n": 2}]
+
+
+def test_the_overridden_send_is_still_the_one_sse_starlette_calls() -> None:
+    """_EventStream overrides sse-starlette's private ``_send_with_timeout``; if an upgrade
+    renames it, the override would silently stop applying. Fail here instead."""
+    import inspect
+
+    from sse_starlette.sse import EventSourceResponse
+
+    assert "_send_with_timeout" in vars(EventSourceResponse)
+    assert "_send_with_timeout" in inspect.getsource(EventSourceResponse)
+    calls = [n for n, f in vars(EventSourceResponse).items()
+             if callable(f) and n != "_send_with_timeout" and "_send_with_timeout" in inspect.getsource(f)]
+    assert calls, "no method of EventSourceResponse calls _send_with_timeout any more"
