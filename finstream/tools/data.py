@@ -279,6 +279,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "with the reason. Call it first when unsure what is loaded.",
         ListFilingsInput,
         list_filings,
+        progress="Listing the filings",
     ),
     Tool(
         "search_filing",
@@ -286,6 +287,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "the best-matching passages with their section or page, for quoting and citing.",
         SearchFilingInput,
         search_filing,
+        progress="Searching the filing text",
     ),
     Tool(
         "get_financial_data",
@@ -294,6 +296,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "number you chart or quote.",
         GetFinancialDataInput,
         get_financial_data,
+        progress="Reading reported figures",
     ),
     Tool(
         "get_table",
@@ -301,6 +304,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "columns and rows of cleaned numbers, by its index or by words from its title.",
         GetTableInput,
         get_table,
+        progress="Reading a table",
     ),
     Tool(
         "compare_companies",
@@ -309,6 +313,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "and source of every point. Use it whenever a question names two or more companies.",
         CompareCompaniesInput,
         compare_companies,
+        progress="Comparing the companies",
     ),
     Tool(
         "get_segment_data",
@@ -317,5 +322,6 @@ DATA_TOOLS: list[Tool[Any]] = [
         "members are left out so the parts add up.",
         GetSegmentDataInput,
         get_segment_data,
+        progress="Reading segment figures",
     ),
 ]

@@ -11,10 +11,10 @@ from typing import Any
 
 import streamlit as st
 
+from finstream.artifacts import Artifact
 from finstream.ui import backend
 from finstream.ui.artifacts import md_escape, render_artifact
 from finstream.ui.session import current_conversation
-from finstream.ui.view import Artifact
 
 
 def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None:
@@ -45,10 +45,7 @@ def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None
 
 
 def conversation_artifacts(conversation_id: str) -> list[Artifact]:
-    return [
-        Artifact(a.kind, a.index, a.data, a.message_id, a.seq)
-        for a in backend.store().list_artifacts(conversation_id)
-    ]
+    return backend.store().list_artifacts(conversation_id)
 
 
 def render_shared(token: str) -> None:
