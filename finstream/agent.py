@@ -226,7 +226,6 @@ async def run_turn(
         max_tokens=max_tokens,
         model=model,
         effort=effort,
-        context=turn.filings,
     )
     for round_no in range(max_rounds):
         asm = Assembler()
