@@ -69,10 +69,13 @@ def test_the_store_returns_the_artifact_the_event_carried(tmp_path):
 
 
 def test_progress_labels_and_the_prompts_tool_list_come_from_the_tool_definitions():
+    from finstream.tools.data import DATA_TOOLS
+    from finstream.tools.outputs import OUTPUT_TOOLS
+
     box = default_toolbox()
-    for name in box.names():
-        tool = box._tools[name]
-        assert tool.progress and tool_label(name) == tool.progress, name
+    assert [t.name for t in (*DATA_TOOLS, *OUTPUT_TOOLS)] == box.names()
+    for tool in (*DATA_TOOLS, *OUTPUT_TOOLS):
+        assert tool.progress and tool_label(tool.name) == tool.progress == box.label(tool.name), tool.name
     assert tool_label("no_such_tool") == "Running no_such_tool"
     data, output = box.names("data"), box.names("output")
     assert set(data) | set(output) == set(box.names()) and not set(data) & set(output)
