@@ -176,7 +176,8 @@ class DemoAnalyst:
     # Each stage returns (text, tool calls, stop_reason).
     def _respond(self, conv: _Conversation) -> tuple[str, list, str]:
         if conv.listing is None:  # first, like a model: what is loaded?
-            return "", [("list_filings", {})], "tool_use"
+            intro = "" if conv.continuing else "Let me check which filings are loaded.\n\n"
+            return intro, [("list_filings", {})], "tool_use"
         filings = conv.listing.filings
         if not filings and conv.stage == 1 and not name_candidates(conv.question):
             return (

@@ -128,7 +128,10 @@ async def test_the_demo_first_lists_the_filings_then_looks_up_from_the_listing(a
     turn = Turn("c", "m", [{"role": "user", "content": "Show Apple's revenue trend"}], [apple])
     events = [e async for e in run_turn(DemoAnalyst(delay=0), default_toolbox(), turn)]
     calls = [e for e in events if isinstance(e, ev.ToolComplete)]
-    assert events[1].type == "tool_start" and calls[0].tool_name == "list_filings"
+    starts = [e for e in events if isinstance(e, ev.ToolStart)]
+    assert starts[0].tool_name == calls[0].tool_name == "list_filings"
+    said = "".join(e.text for e in events[: events.index(starts[0])] if isinstance(e, ev.TextDelta))
+    assert said == "Let me check which filings are loaded.\n\n"
     assert calls[1].tool_name == "get_financial_data" and calls[1].input["filing"] == apple.filename
     assert events[-1].success
 
