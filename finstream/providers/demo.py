@@ -77,8 +77,9 @@ class _Conversation:
         # The last round's results (name, input, result, is_error): what the next step answers from.
         self.results: list[tuple[str, dict, Any, bool]] = rounds[-1] if tail and tail[-1]["role"] == "user" \
             and rounds else []
-        # What this turn's list_filings call said is loaded; None before it was called.
-        listed = [r for results in rounds for n, _a, r, err in results if n == "list_filings" and not err]
+        # What this turn's list_filings call said is loaded; None before it was called (a failed
+        # call reads as nothing loaded, so the demo never asks again and again).
+        listed = [None if err else r for results in rounds for n, _a, r, err in results if n == "list_filings"]
         self.listing: Listing | None = read_listing(listed[-1]) if listed else None
 
     def _results(self, content: list[dict[str, Any]]) -> list[tuple[str, dict, Any, bool]]:
