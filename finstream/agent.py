@@ -27,6 +27,7 @@ from finstream.filings.model import Filing
 from finstream.providers import models, pricing
 from finstream.providers.base import CitationPart, Provider, ProviderError, ProviderRequest
 from finstream.providers.citations import citation_fields
+from finstream.tools import tool_names
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
 from finstream.verify.answer import check_answer
 from finstream.verify.prompt import FIGURE_RULES
@@ -39,12 +40,14 @@ CONTINUE_PROMPT = (
     "what you already wrote."
 )
 
-SYSTEM_PROMPT = """You are finstream, a careful financial analyst. Answer questions about the \
-filings the user uploaded. Get every number with the data tools (list_filings, search_filing, \
-get_financial_data, get_table) rather than from memory, and say which filing and period it is from. \
-Show trends with create_chart, comparisons with create_table and headline figures with \
-create_metric, always passing the sources the data tools returned. Be concise: lead with the \
-answer, then the evidence."""
+# The tools are named from their definitions (finstream/tools): each one's description says what it does.
+SYSTEM_PROMPT = (
+    "You are finstream, a careful financial analyst. Answer questions about the filings the user "
+    f"uploaded. Get every number with the data tools ({', '.join(tool_names('data'))}) rather than "
+    "from memory, and say which filing and period it is from. Show trends, comparisons and headline "
+    f"figures with the output tools ({', '.join(tool_names('output'))}), always passing the sources "
+    "the data tools returned. Be concise: lead with the answer, then the evidence."
+)
 SYSTEM_PROMPT += "\n\n" + FIGURE_RULES  # issue 14: filing text is data; every figure from a tool result
 
 _ARTIFACT_EVENTS: dict[str, type[ev.ChartReady | ev.TableReady | ev.MetricReady]] = {
@@ -225,7 +228,6 @@ async def run_turn(
         max_tokens=max_tokens,
         model=model,
         effort=effort,
-        context=turn.filings,
     )
     for round_no in range(max_rounds):
         asm = Assembler()

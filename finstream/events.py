@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from finstream.artifacts import Artifact
 from finstream.verify.model import NumberCheck
 
 
@@ -90,18 +91,31 @@ class ToolComplete(_Event):
     error: str | None = Field(None, description="Why the call failed; the model is told the same.")
 
 
-class ChartReady(_Event):
+class ArtifactEvent(_Event):
+    """A chart, table or metric tool succeeded: the event carries one artifact (``artifact``)."""
+
+    @property
+    def artifact(self) -> Artifact:
+        raise NotImplementedError
+
+
+class ChartReady(ArtifactEvent):
     """A chart tool succeeded."""
 
     type: Literal["chart_ready"] = Field("chart_ready", description="The event type (the union's discriminator).")
     chart_data: dict[str, Any] = Field(
-        description="{'figure': Plotly figure JSON, 'spec': the tool input, 'sources': [...], "
+        description="{'figure': Plotly figure JSON (theme-neutral: no template, no series colours), "
+        "'spec': the tool input, 'sources': [...], "
         "'verification': [NumberCheck] (optional; one per point, see the verification event)}"
     )
     chart_index: int = Field(description="0-based index of this chart within the message.")
 
+    @property
+    def artifact(self) -> Artifact:
+        return Artifact("chart", self.chart_index, self.chart_data, self.message_id, self.seq)
 
-class TableReady(_Event):
+
+class TableReady(ArtifactEvent):
     """A table tool succeeded."""
 
     type: Literal["table_ready"] = Field("table_ready", description="The event type (the union's discriminator).")
@@ -111,8 +125,12 @@ class TableReady(_Event):
     )
     table_index: int = Field(description="0-based index of this table within the message.")
 
+    @property
+    def artifact(self) -> Artifact:
+        return Artifact("table", self.table_index, self.table_data, self.message_id, self.seq)
 
-class MetricReady(_Event):
+
+class MetricReady(ArtifactEvent):
     """A metric tool succeeded."""
 
     type: Literal["metric_ready"] = Field("metric_ready", description="The event type (the union's discriminator).")
@@ -121,6 +139,19 @@ class MetricReady(_Event):
         "'verification': [NumberCheck] (optional; the value and the delta)}"
     )
     metric_index: int = Field(description="0-based index of this metric within the message.")
+
+    @property
+    def artifact(self) -> Artifact:
+        return Artifact("metric", self.metric_index, self.metric_data, self.message_id, self.seq)
+
+
+def artifact_ready(art: Artifact) -> ChartReady | TableReady | MetricReady:
+    """The event that carries ``art`` (its seq and message_id included)."""
+    if art.kind == "chart":
+        return ChartReady(seq=art.seq, message_id=art.message_id, chart_index=art.index, chart_data=art.data)
+    if art.kind == "table":
+        return TableReady(seq=art.seq, message_id=art.message_id, table_index=art.index, table_data=art.data)
+    return MetricReady(seq=art.seq, message_id=art.message_id, metric_index=art.index, metric_data=art.data)
 
 
 class Status(_Event):
@@ -209,7 +240,6 @@ Event = Annotated[
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
-ARTIFACT_TYPES = ("chart_ready", "table_ready", "metric_ready")
 TERMINAL_TYPE = "message_complete"
 
 
@@ -223,14 +253,14 @@ def parse_event(data: dict[str, Any] | str | bytes) -> Event:
 def event_to_dict(event: Event, *, accumulated: bool = True) -> dict[str, Any]:
     """The event as a JSON-ready dict; ``accumulated=False`` drops ``accumulated_text``."""
     data = event.model_dump(mode="json")
-    if not accumulated and data.get("type") == "text_delta":
+    if not accumulated and isinstance(event, TextDelta):
         data.pop("accumulated_text", None)
     return data
 
 
 def wanted(event: Event, *, thinking: bool = True) -> bool:
     """Whether a consumer that chose ``thinking`` gets this event (thinking_delta is optional)."""
-    return thinking or event.type != "thinking_delta"
+    return thinking or not isinstance(event, ThinkingDelta)
 
 
 def event_to_json(event: Event, *, accumulated: bool = True) -> str:

@@ -91,8 +91,6 @@ class ProviderRequest:
     max_tokens: int = 4096
     model: str | None = None  # a per-run choice; None means the provider's configured model
     effort: str | None = None  # output_config.effort (low ... max); None: the provider's default
-    # Filings of the conversation, for providers that answer from data (the demo analyst).
-    context: Any = None
 
 
 class ProviderError(Exception):

@@ -1,8 +1,10 @@
 """The demo analyst: an offline, deterministic provider that answers from the uploaded filings.
 
-It behaves like a model: it streams words, calls the data tools with the JSON a model would send,
-reads their results from the conversation, and then calls the output tools. So everything after
-the provider (assembler, tools, runs, every surface) runs for real without an API key.
+It behaves like a model: it first calls list_filings to see what is loaded, then streams words,
+calls the data tools with the JSON a model would send, reads their results from the conversation,
+and then calls the output tools. It knows the filings only from those tool results (never the
+parsed filings), so everything after the provider (assembler, tools, runs, every surface) runs for
+real without an API key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from finstream.providers import demo_answers as answers
 from finstream.providers.base import BlockStop, Finish, Part, ProviderRequest
+from finstream.providers.demo_listing import Listed, Listing, read_listing
 from finstream.providers.demo_plan import (
     CASH_ITEMS,
     Plan,
@@ -69,16 +72,27 @@ class _Conversation:
                 for b in m["content"]:
                     if b.get("type") == "tool_use":
                         self.calls[b["id"]] = (b["name"], b.get("input") or {})
-        self.results: list[tuple[str, dict, Any, bool]] = []  # name, input, result, is_error
-        if tail and tail[-1]["role"] == "user" and isinstance(tail[-1]["content"], list):
-            for b in tail[-1]["content"]:
-                if b.get("type") == "tool_result":
-                    name, args = self.calls.get(b["tool_use_id"], ("?", {}))
-                    try:
-                        value = json.loads(b.get("content") or "null")
-                    except (TypeError, json.JSONDecodeError):
-                        value = b.get("content")
-                    self.results.append((name, args, value, bool(b.get("is_error"))))
+        rounds = [self._results(m["content"]) for m in tail
+                  if m["role"] == "user" and isinstance(m["content"], list)]
+        # The last round's results (name, input, result, is_error): what the next step answers from.
+        self.results: list[tuple[str, dict, Any, bool]] = rounds[-1] if tail and tail[-1]["role"] == "user" \
+            and rounds else []
+        # What this turn's list_filings call said is loaded; None before it was called (a failed
+        # call reads as nothing loaded, so the demo never asks again and again).
+        listed = [None if err else r for results in rounds for n, _a, r, err in results if n == "list_filings"]
+        self.listing: Listing | None = read_listing(listed[-1]) if listed else None
+
+    def _results(self, content: list[dict[str, Any]]) -> list[tuple[str, dict, Any, bool]]:
+        out = []
+        for b in content:
+            if b.get("type") == "tool_result":
+                name, args = self.calls.get(b["tool_use_id"], ("?", {}))
+                try:
+                    value = json.loads(b.get("content") or "null")
+                except (TypeError, json.JSONDecodeError):
+                    value = b.get("content")
+                out.append((name, args, value, bool(b.get("is_error"))))
+        return out
 
 
 def _unsaid(text: str, said: str) -> str:
@@ -93,7 +107,7 @@ def _unsaid(text: str, said: str) -> str:
     return text
 
 
-def _target_filing(question: str, filings: list) -> Any:
+def _target_filing(question: str, filings: list[Listed]) -> Listed:
     """The filing the question names (company, ticker or file name), else the latest upload."""
     for filing in reversed(filings):
         if mentions(filing, question):
@@ -101,19 +115,19 @@ def _target_filing(question: str, filings: list) -> Any:
     return filings[-1]
 
 
-def _named_groups(question: str, filings: list) -> list[tuple[str, list]]:
+def _named_groups(question: str, filings: list[Listed]) -> list[tuple[str, list[Listed]]]:
     """The loaded companies the question names, in the order it names them."""
     groups = [g for g in group_by_company(filings) if any(mentions(f, question) for f in g[1])]
     low = question.lower()
 
-    def first_mention(group: tuple[str, list]) -> int:
+    def first_mention(group: tuple[str, list[Listed]]) -> int:
         spots = [low.find(w) for f in group[1] for w in _name_words(f) if low.find(w) >= 0]
         return min(spots, default=len(low))
 
     return sorted(groups, key=first_mention)
 
 
-def _name_words(filing: Any) -> list[str]:
+def _name_words(filing: Listed) -> list[str]:
     words = [filing.filename.lower(), filing.filename.rsplit(".", 1)[0].lower()]
     if filing.ticker:
         words.append(filing.ticker.lower())
@@ -122,29 +136,14 @@ def _name_words(filing: Any) -> list[str]:
     return words
 
 
-def _unknown_names(question: str, filings: list) -> list[str]:
-    """Names in the question that match no loaded filing, nor anything its text or facts mention
+def _unknown_names(question: str, filings: list[Listed]) -> list[str]:
+    """Names in the question that match no loaded filing, nor any of its section or table titles
     (so "Greater China" in an Apple question is not taken for a company)."""
-    unknown = []
-    for name in name_candidates(question):
-        if any(mentions(f, name) for f in filings):
-            continue
-        if any(_appears_in(f, name) for f in filings):
-            continue
-        unknown.append(name)
-    return unknown
+    return [name for name in name_candidates(question)
+            if not any(mentions(f, name) or f.shows(name) for f in filings)]
 
 
-def _appears_in(filing: Any, name: str) -> bool:
-    if "." in name:  # a file name: only the file itself counts
-        return False
-    pattern = re.compile(rf"\b{re.escape(name)}\b", re.I)
-    if any(pattern.search(m) for f in filing.facts for m in f.dimensions.values()):
-        return True
-    return any(pattern.search(s.text) for s in filing.sections)
-
-
-def _is_comparison(question: str, plan: Plan, filings: list, named: list) -> bool:
+def _is_comparison(question: str, plan: Plan, filings: list[Listed], named: list[tuple[str, list[Listed]]]) -> bool:
     if len(named) >= 2:
         return plan.intent not in ("text", "segments")
     several = len(group_by_company(filings)) >= 2
@@ -160,8 +159,7 @@ class DemoAnalyst:
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Part]:
         conv = _Conversation(request.messages)
-        filings = request.context or []
-        text, calls, stop = self._respond(conv, filings)
+        text, calls, stop = self._respond(conv)
         text = _unsaid(text, conv.said)
         out_tokens = 0
         for part in text_parts(text):
@@ -177,8 +175,12 @@ class DemoAnalyst:
         yield Finish(stop, {"input_tokens": in_tokens, "output_tokens": out_tokens + 20 * len(calls)})
 
     # Each stage returns (text, tool calls, stop_reason).
-    def _respond(self, conv: _Conversation, filings: list) -> tuple[str, list, str]:
-        if not filings and conv.stage == 0 and not name_candidates(conv.question):
+    def _respond(self, conv: _Conversation) -> tuple[str, list, str]:
+        if conv.listing is None:  # first, like a model: what is loaded?
+            intro = "" if conv.continuing else "Let me check which filings are loaded.\n\n"
+            return intro, [("list_filings", {})], "tool_use"
+        filings = conv.listing.filings
+        if not filings and conv.stage == 1 and not name_candidates(conv.question):
             return (
                 "There are no filings in this conversation yet. Upload a 10-K, 10-Q, 8-K press "
                 "release, XBRL file, SEC companyfacts JSON, PDF, CSV or Excel export, and ask me "
@@ -187,21 +189,24 @@ class DemoAnalyst:
                 "end_turn",
             )
         plan = plan_for(conv.question)
-        if filings and plan.period_type == "annual" and _quarters_only(_target_filing(conv.question, filings)):
+        if filings and plan.period_type == "annual" and _target_filing(conv.question, filings).quarters_only:
             plan.period_type = "quarterly"  # a quarter's release or a 10-Q: answer with its quarters
-        if conv.stage == 0:
+        if conv.stage == 1:
+            unknown = _unknown_names(conv.question, filings)
+            named = _named_groups(conv.question, filings)
+            if unknown and not (named and _is_comparison(conv.question, plan, filings, named)):
+                # A company or file that is not loaded (or failed to load): say so, answer nothing.
+                return answers.missing_answer(unknown, conv.listing.failed, filings), [], "end_turn"
             text, calls = self._look_up(conv.question, plan, filings)
             return (text if not conv.continuing else ""), calls, "tool_use"
-        if conv.stage == 1:
+        if conv.stage == 2:
             return self._answer(conv, plan, filings)
         return self._closing(conv), [], "end_turn"
 
-    def _look_up(self, question: str, plan: Plan, filings: list) -> tuple[str, list]:
-        """Stage 0: which tools to call for this question."""
+    def _look_up(self, question: str, plan: Plan, filings: list[Listed]) -> tuple[str, list]:
+        """After the listing: which tools to call for this question."""
         unknown = _unknown_names(question, filings)
         named = _named_groups(question, filings)
-        if unknown and not (named and _is_comparison(question, plan, filings, named)):
-            return ("Let me check which filings are loaded.\n\n", [("list_filings", {})])
         if _is_comparison(question, plan, filings, named) or (unknown and named):
             companies = [name for name, _fs in named] + unknown if (named or unknown) else None
             metrics = plan.metrics[:2] if plan.intent != "cash" else ["cash"]
@@ -233,15 +238,10 @@ class DemoAnalyst:
         ]
         return intro, calls
 
-    def _answer(self, conv: _Conversation, plan: Plan, filings: list) -> tuple[str, list, str]:
-        """Stage 1: words and output tools from what the data tools returned."""
+    def _answer(self, conv: _Conversation, plan: Plan, filings: list[Listed]) -> tuple[str, list, str]:
+        """Words and output tools from what the data tools returned."""
         tools = {name for name, *_rest in conv.results}
         errors = [str(r) for _n, _a, r, err in conv.results if err]
-        if "list_filings" in tools:
-            listing: object = next((r for n, _a, r, e in conv.results if n == "list_filings" and not e), {}) or {}
-            failed = listing.get("failed") or [] if isinstance(listing, dict) else []
-            unknown = _unknown_names(conv.question, filings) or name_candidates(conv.question)
-            return answers.missing_answer(unknown, failed, filings), [], "end_turn"
         target = _target_filing(conv.question, filings) if filings else None
         company = company_name(target) if target is not None else "these filings"
         if "compare_companies" in tools:
@@ -361,9 +361,3 @@ class DemoAnalyst:
             "sources (hover a point to see its filing, concept and period). This is the offline demo "
             "analyst; set ANTHROPIC_API_KEY for Claude's own analysis."
         )
-
-
-def _quarters_only(filing: Any) -> bool:
-    """True when a filing reports quarters but no fiscal year (an earnings release, a 10-Q)."""
-    periods = {f.fiscal_period for f in getattr(filing, "facts", []) if f.period_start is not None}
-    return not {"FY"} & periods and any(str(p).startswith("Q") for p in periods)

@@ -6,7 +6,8 @@ Pure functions over tool results: no I/O, deterministic, testable on their own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from finstream.filings.model import Source
@@ -172,6 +173,7 @@ class Series:
     periods: list[str]
     values: list[float]
     sources: list[dict[str, Any]]
+    ends: list[str | None] = field(default_factory=list)  # each period's end date (ISO), if known
 
 
 def series_from_result(metric: str, result: Any, limit: int = 5) -> Series | None:
@@ -189,6 +191,7 @@ def series_from_result(metric: str, result: Any, limit: int = 5) -> Series | Non
         periods=[str(p.get("period") or p.get("end")) for p in points],
         values=[float(p["value"]) for p in points],
         sources=[{k: v for k, v in (p.get("source") or {}).items() if k in fields} for p in points],
+        ends=[p.get("end") for p in points],
     )
 
 
@@ -219,13 +222,28 @@ def describe(series: Series, per: str = "year") -> str:
             )
     text += "."
     if len(series.values) >= 3 and series.values[0] > 0 and last > 0:
-        years = len(series.values) - 1
-        cagr = ((last / series.values[0]) ** (1 / years) - 1) * 100
+        steps = _steps(series, per)
+        cagr = ((last / series.values[0]) ** (1 / steps) - 1) * 100
         text += (
             f" Across {series.periods[0]}–{period} it moved from {fv(series.values[0], series.unit)}, "
             f"a compound rate of {cagr:.1f}% a {per}."
         )
     return text
+
+
+_DAYS_PER = {"year": 365.25, "quarter": 365.25 / 4}
+
+
+def _steps(series: Series, per: str) -> int:
+    """How many years (or quarters) lie between the first and the last period, from their end
+    dates: a quarterly series may skip quarters (companyfacts reports no Q4), so Q3 FY2024 to
+    Q1 FY2026 is 6 quarters though it has 5 points. The point count is the fallback."""
+    first, last = (series.ends[0], series.ends[-1]) if series.ends else (None, None)
+    try:
+        days = (date.fromisoformat(str(last)[:10]) - date.fromisoformat(str(first)[:10])).days
+    except ValueError:
+        return len(series.values) - 1
+    return max(1, round(days / _DAYS_PER.get(per, 365.25)))
 
 
 def margins(revenue: Series, other: Series) -> list[float | None]:

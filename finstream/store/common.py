@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from finstream import events as ev
 from finstream.store.records import Conversation, DocumentInfo, Message
 
-_ARTIFACT_KIND = {"chart_ready": "chart", "table_ready": "table", "metric_ready": "metric"}
 CONTINUABLE = ("incomplete", "interrupted", "stopped", "error")
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+# The one artifact type (events, store, page), re-exported: the store returns it.
+from finstream.artifacts import Artifact as Artifact
+from finstream.artifacts import ArtifactKind as ArtifactKind
 from finstream.filings.model import Filing
 
 MessageStatus = Literal["streaming", "complete", "incomplete", "interrupted", "stopped", "error"]
-ArtifactKind = Literal["chart", "table", "metric"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,6 @@ class Document(DocumentInfo):
 
     data: bytes = b""
     filing: Filing | None = None
-
-
-@dataclass(frozen=True)
-class Artifact:
-    message_id: str
-    kind: ArtifactKind
-    index: int
-    seq: int  # the event that produced it
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

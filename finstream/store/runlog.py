@@ -18,7 +18,6 @@ from finstream import events as ev
 from finstream.store import compact
 from finstream.store import schema as t
 from finstream.store.common import (
-    _ARTIFACT_KIND,
     CONTINUABLE,
     ConversationBusyError,
     NotFoundError,
@@ -147,16 +146,9 @@ class RunLogMixin(StoreParts):
         """A batch's artifacts and message patch (its events are in already: _insert_many)."""
         if events:
             arts = [
-                {
-                    "message_id": e.message_id,
-                    "conversation_id": conversation_id,
-                    "kind": _ARTIFACT_KIND[e.type],
-                    "idx": getattr(e, f"{_ARTIFACT_KIND[e.type]}_index"),
-                    "seq": e.seq,
-                    "data": getattr(e, f"{_ARTIFACT_KIND[e.type]}_data"),
-                }
-                for e in events
-                if e.type in _ARTIFACT_KIND
+                {"message_id": a.message_id, "conversation_id": conversation_id, "kind": a.kind,
+                 "idx": a.index, "seq": a.seq, "data": a.data}
+                for a in (e.artifact for e in events if isinstance(e, ev.ArtifactEvent))
             ]
             if arts:
                 conn.execute(t.artifacts.insert(), arts)

@@ -270,7 +270,7 @@ class Store(RunLogMixin, TranscriptMixin):
         q = sa.select(t.artifacts).where(where).order_by(t.artifacts.c.seq)
         with self._read() as conn:
             return [
-                Artifact(r["message_id"], r["kind"], r["idx"], r["seq"], r["data"])
+                Artifact(kind=r["kind"], index=r["idx"], data=r["data"], message_id=r["message_id"], seq=r["seq"])
                 for r in conn.execute(q).mappings()
             ]
 

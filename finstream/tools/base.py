@@ -40,14 +40,22 @@ class ToolInputError(Exception):
 InputT = TypeVar("InputT", bound=BaseModel)
 
 
+ToolRole = Literal["data", "output"]
+
+
 @dataclass
 class Tool(Generic[InputT]):
+    """One tool, described once: the model reads its name, description and input schema; the
+    system prompt lists it by ``role``; the page shows ``progress`` while it runs."""
+
     name: str
     description: str
     input_model: type[InputT]
     run: Callable[[InputT, ToolContext], ToolOutcome | Awaitable[ToolOutcome]]
     # Cheap tools run on the loop; the rest in a worker thread so big filings never block it.
     inline: bool = False
+    progress: str = ""  # what a user sees while it runs, e.g. "Reading reported figures"
+    role: ToolRole = "data"  # data tools read the filings; output tools show an artifact
 
     def schema(self) -> dict[str, Any]:
         """The tool as Anthropic's Messages API expects it."""
@@ -63,8 +71,15 @@ class Toolbox:
         self._tools = {t.name: t for t in tools}
         self._schemas = [t.schema() for t in tools]  # built once: pydantic schema generation is slow
 
-    def names(self) -> list[str]:
-        return list(self._tools)
+    def names(self, role: ToolRole | None = None) -> list[str]:
+        """The tools' names in order; with ``role``, only the data or the output tools."""
+        return [name for name, tool in self._tools.items() if role is None or tool.role == role]
+
+    def label(self, name: str) -> str:
+        """What the page shows while the tool ``name`` runs (any name: a model may call one that
+        does not exist)."""
+        tool = self._tools.get(name)
+        return (tool.progress if tool is not None else "") or f"Running {name}"
 
     def schemas(self) -> list[dict[str, Any]]:
         return self._schemas

@@ -1,20 +1,75 @@
-"""Chart specs to Plotly figures, built server-side so every surface shows the same chart."""
+"""The chart spec (the create_chart tool's input) and its Plotly figure, built server-side so every
+surface shows the same chart."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
+from pydantic import BaseModel, Field, model_validator
 
+from finstream.filings.model import Source
 from finstream.formatting import format_value, tick_label
 from finstream.tools.plain_figure import plain_figure
 
-if TYPE_CHECKING:
-    from finstream.tools.outputs import ChartInput, Series
+ChartType = Literal["line", "bar", "grouped_bar", "stacked_bar", "area", "pie", "scatter", "waterfall"]
+Number = float | None
 
-PALETTE = ["#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"]
+
+class Series(BaseModel):
+    name: str = Field(description="Legend name, e.g. 'Revenue'.", max_length=120)
+    values: list[Number] | None = Field(
+        None, description="One value per x label (null for a gap). May be left out when fact_ids are given.",
+        max_length=500,
+    )
+    sources: list[Source | None] | None = Field(
+        None, description="Optional: the source of each value, aligned with values."
+    )
+    fact_ids: list[str | None] | None = Field(
+        None,
+        description="Optional: the fact_id of each value (from get_financial_data points), aligned with x. "
+        "Values given by fact id are filled from the filing, so they cannot be mistyped.",
+        max_length=500,
+    )
+
+
+class ChartInput(BaseModel):
+    title: str = Field(description="Chart title; name the company (e.g. 'Apple Inc.: revenue by period').",
+                       max_length=200)
+    company: str | None = Field(
+        None, max_length=200,
+        description="The company the chart is about (omit when its series are companies); shown in the title.",
+    )
+    chart_type: ChartType = Field("line", description="Kind of chart.")
+    x: list[str] = Field(
+        description="Category labels or periods (e.g. FY2022, FY2023), in display order.",
+        min_length=1,
+        max_length=500,
+    )
+    series: list[Series] = Field(description="One or more data series.", min_length=1, max_length=20)
+    y_label: str | None = Field(None, description="Y axis label, e.g. 'USD'.", max_length=80)
+    unit: str | None = Field(None, description="Unit of the values: USD, %, shares, ...", max_length=30)
+    sources: list[Source] = Field(
+        default_factory=list, description="Filings, concepts and periods the numbers come from."
+    )
+
+    @model_validator(mode="after")
+    def _aligned(self) -> ChartInput:
+        for s in self.series:
+            if s.values is None and s.fact_ids is None:
+                raise ValueError(f"series {s.name!r} needs values or fact_ids")
+            for what, items in (("values", s.values), ("fact_ids", s.fact_ids)):
+                if items is not None and len(items) != len(self.x):
+                    raise ValueError(
+                        f"series {s.name!r} has {len(items)} {what} but x has {len(self.x)} labels"
+                    )
+            if s.sources is not None and len(s.sources) != len(self.x):
+                raise ValueError(f"series {s.name!r}: sources must align with values")
+        if self.chart_type == "pie" and len(self.series) != 1:
+            raise ValueError("a pie chart takes exactly one series")
+        return self
 
 
 def _hover(series: Any) -> list[str]:
@@ -83,12 +138,14 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
     Hovers print each value formatted for its unit ($391.0B, 46.2%) with its source; bar-like
     charts start their axis at zero; a line chart whose axis does not start at zero says so in
     its axis title.
+
+    The figure is theme-neutral: no template and no series colours, so each surface styles it
+    (the page with Streamlit's light or dark theme, a download with its own template).
     """
-    fig = go.Figure()
+    fig = go.Figure(layout={"template": "none"})  # the smallest template: dropped below
     kind = spec.chart_type
     unit = spec.unit
-    for i, s in enumerate(spec.series):
-        color = PALETTE[i % len(PALETTE)]
+    for s in spec.series:
         hover = _hover(s)
         shown = [format_value(v, unit) if v is not None else "n/a" for v in _values(s)]
         common = {"name": s.name, "customdata": [[t, h] for t, h in zip(shown, hover, strict=True)]}
@@ -100,13 +157,12 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
                     y=s.values,
                     mode="markers" if kind == "scatter" else "lines+markers",
                     fill="tozeroy" if kind == "area" else None,
-                    line={"color": color},
                     hovertemplate=template,
                     **common,
                 )
             )
         elif kind in ("bar", "grouped_bar", "stacked_bar"):
-            fig.add_trace(go.Bar(x=spec.x, y=s.values, marker_color=color, hovertemplate=template, **common))
+            fig.add_trace(go.Bar(x=spec.x, y=s.values, hovertemplate=template, **common))
         elif kind == "pie":
             fig.add_trace(go.Pie(labels=spec.x, values=s.values, name=s.name, customdata=common["customdata"],
                                  hovertemplate="%{label}: %{customdata[0][0]} (%{percent})<extra></extra>"))
@@ -116,7 +172,6 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
     y_title = spec.y_label or spec.unit or ""
     layout: dict[str, Any] = {
         "title": {"text": spec.title},
-        "template": "plotly_white",
         "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
         "legend": {"orientation": "h", "y": -0.15},
         "xaxis": {"type": "category"},
@@ -149,4 +204,8 @@ def build_figure(spec: ChartInput) -> dict[str, Any]:
     fig.update_layout(**layout)
     # to_json handles numpy/NaN; round-trip to plain JSON types for the event log. Text made
     # literal here, so no surface (API clients included) draws links or markup from it.
-    return plain_figure(json.loads(fig.to_json()))
+    figure = json.loads(fig.to_json())
+    # No template: the figure is the same in every process (Streamlit sets Plotly's default
+    # template once imported) and carries no theme.
+    figure.get("layout", {}).pop("template", None)
+    return plain_figure(figure)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,20 +44,37 @@ class CompareCompaniesInput(BaseModel):
     limit: int = Field(5, ge=1, le=20, description="Keep the most recent N aligned years.")
 
 
-def company_name(filing: Filing) -> str:
+class CompanyFile(Protocol):
+    """What naming and grouping read of a filing: a parsed Filing, or a list_filings entry as the
+    demo analyst knows it (finstream/providers/demo_listing.py)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def company(self) -> str | None: ...
+    @property
+    def cik(self) -> str | None: ...
+    @property
+    def ticker(self) -> str | None: ...
+
+
+FileT = TypeVar("FileT", bound=CompanyFile)
+
+
+def company_name(filing: CompanyFile) -> str:
     """The name shown on series, tiles and columns: the filing's company, else its file name."""
     return (filing.company or "").strip() or filing.filename
 
 
-def _keys(f: Filing) -> set[str]:
+def _keys(f: CompanyFile) -> set[str]:
     from finstream.tools.data import _company_keys
 
     return _company_keys(f)
 
 
-def group_by_company(filings: list[Filing]) -> list[tuple[str, list[Filing]]]:
+def group_by_company(filings: list[FileT]) -> list[tuple[str, list[FileT]]]:
     """Filings grouped by company (CIK or name), in upload order of each company's first filing."""
-    groups: list[tuple[set[str], list[Filing]]] = []
+    groups: list[tuple[set[str], list[FileT]]] = []
     for f in filings:
         keys = _keys(f)
         home = next((g for g in groups if keys and keys & g[0]), None)
@@ -73,7 +90,7 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def mentions(filing: Filing, text: str) -> bool:
+def mentions(filing: CompanyFile, text: str) -> bool:
     """Whether ``text`` names this filing's company (name, ticker) or file."""
     low = text.lower()
     words = _words(text)

@@ -17,7 +17,7 @@ from finstream.filings.model import Filing, Source
 from finstream.filings.search import index_for
 from finstream.filings.series import SeriesNotFound, financial_series
 from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
-from finstream.tools.compare import CompareCompaniesInput, compare_companies
+from finstream.tools.compare import CompanyFile, CompareCompaniesInput, compare_companies
 from finstream.tools.segments import GetSegmentDataInput, get_segment_data
 from finstream.verify.facts import add_fact_ids
 
@@ -123,6 +123,14 @@ def _available_metrics(filing: Filing) -> list[str]:
     return found
 
 
+def period_types(filing: Filing) -> list[str]:
+    """Which get_financial_data period_type the filing's reported figures answer: annual (fiscal
+    years), quarterly (three-month quarters), or both."""
+    periods = {f.fiscal_period for f in filing.facts if f.period_start is not None}
+    kinds = ["annual"] if "FY" in periods else []
+    return kinds + (["quarterly"] if any(str(p).startswith("Q") for p in periods) else [])
+
+
 def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
     out = []
     for f in ctx.filings:
@@ -133,12 +141,20 @@ def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
             "table_count": len(f.tables),
             "fact_count": len(f.facts),
             "metrics": _available_metrics(f),
+            "period_types": period_types(f),
             # How periods are labelled (FY2024, Q2 FY2025, H1/9M = year to date) for this filing.
             "fiscal_calendar": f.calendar.description if f.calendar else None,
             "warnings": f.warnings[:5],
         })
     failed = [{"filename": d["filename"], "error": d["error"]} for d in ctx.failed]
-    return ToolOutcome(result=_fit({"filings": out, "failed": failed}, "filings"))
+    result: dict[str, Any] = {"filings": out, "failed": failed}
+    # Many filings: fewer section and table titles each, before any filing is left out.
+    for keep in (20, 10, 5, 0):
+        if len(json.dumps(result, default=str)) <= MAX_RESULT_CHARS:
+            break
+        for item in out:
+            item["sections"], item["tables"] = item["sections"][:keep], item["tables"][:keep]
+    return ToolOutcome(result=_fit(result, "filings"))
 
 
 def search_filing(inp: SearchFilingInput, ctx: ToolContext) -> ToolOutcome:
@@ -175,7 +191,7 @@ def search_filing(inp: SearchFilingInput, ctx: ToolContext) -> ToolOutcome:
     return ToolOutcome(result=_fit({"query": inp.query, "results": results}, "results"))
 
 
-def _company_keys(f: Filing) -> set[str]:
+def _company_keys(f: CompanyFile) -> set[str]:
     keys = set()
     if f.cik:
         keys.add(f"cik:{f.cik.lstrip('0')}")
@@ -279,6 +295,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "with the reason. Call it first when unsure what is loaded.",
         ListFilingsInput,
         list_filings,
+        progress="Listing the filings",
     ),
     Tool(
         "search_filing",
@@ -286,6 +303,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "the best-matching passages with their section or page, for quoting and citing.",
         SearchFilingInput,
         search_filing,
+        progress="Searching the filing text",
     ),
     Tool(
         "get_financial_data",
@@ -294,6 +312,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "number you chart or quote.",
         GetFinancialDataInput,
         get_financial_data,
+        progress="Reading reported figures",
     ),
     Tool(
         "get_table",
@@ -301,6 +320,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "columns and rows of cleaned numbers, by its index or by words from its title.",
         GetTableInput,
         get_table,
+        progress="Reading a table",
     ),
     Tool(
         "compare_companies",
@@ -309,6 +329,7 @@ DATA_TOOLS: list[Tool[Any]] = [
         "and source of every point. Use it whenever a question names two or more companies.",
         CompareCompaniesInput,
         compare_companies,
+        progress="Comparing the companies",
     ),
     Tool(
         "get_segment_data",
@@ -317,5 +338,6 @@ DATA_TOOLS: list[Tool[Any]] = [
         "members are left out so the parts add up.",
         GetSegmentDataInput,
         get_segment_data,
+        progress="Reading segment figures",
     ),
 ]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from finstream.filings.model import Source
 from finstream.formatting import format_value
 from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
-from finstream.tools.charts import build_figure
+from finstream.tools.charts import ChartInput, build_figure
 from finstream.verify.artifacts import (
     UnknownFact,
     dump,
@@ -22,64 +22,6 @@ from finstream.verify.artifacts import (
     verify_table,
 )
 from finstream.verify.context import index_for
-
-ChartType = Literal["line", "bar", "grouped_bar", "stacked_bar", "area", "pie", "scatter", "waterfall"]
-Number = float | None
-
-
-class Series(BaseModel):
-    name: str = Field(description="Legend name, e.g. 'Revenue'.", max_length=120)
-    values: list[Number] | None = Field(
-        None, description="One value per x label (null for a gap). May be left out when fact_ids are given.",
-        max_length=500,
-    )
-    sources: list[Source | None] | None = Field(
-        None, description="Optional: the source of each value, aligned with values."
-    )
-    fact_ids: list[str | None] | None = Field(
-        None,
-        description="Optional: the fact_id of each value (from get_financial_data points), aligned with x. "
-        "Values given by fact id are filled from the filing, so they cannot be mistyped.",
-        max_length=500,
-    )
-
-
-class ChartInput(BaseModel):
-    title: str = Field(description="Chart title; name the company (e.g. 'Apple Inc.: revenue by period').",
-                       max_length=200)
-    company: str | None = Field(
-        None, max_length=200,
-        description="The company the chart is about (omit when its series are companies); shown in the title.",
-    )
-    chart_type: ChartType = Field("line", description="Kind of chart.")
-    x: list[str] = Field(
-        description="Category labels or periods (e.g. FY2022, FY2023), in display order.",
-        min_length=1,
-        max_length=500,
-    )
-    series: list[Series] = Field(description="One or more data series.", min_length=1, max_length=20)
-    y_label: str | None = Field(None, description="Y axis label, e.g. 'USD'.", max_length=80)
-    unit: str | None = Field(None, description="Unit of the values: USD, %, shares, ...", max_length=30)
-    sources: list[Source] = Field(
-        default_factory=list, description="Filings, concepts and periods the numbers come from."
-    )
-
-    @model_validator(mode="after")
-    def _aligned(self) -> ChartInput:
-        for s in self.series:
-            if s.values is None and s.fact_ids is None:
-                raise ValueError(f"series {s.name!r} needs values or fact_ids")
-            for what, items in (("values", s.values), ("fact_ids", s.fact_ids)):
-                if items is not None and len(items) != len(self.x):
-                    raise ValueError(
-                        f"series {s.name!r} has {len(items)} {what} but x has {len(self.x)} labels"
-                    )
-            if s.sources is not None and len(s.sources) != len(self.x):
-                raise ValueError(f"series {s.name!r}: sources must align with values")
-        if self.chart_type == "pie" and len(self.series) != 1:
-            raise ValueError("a pie chart takes exactly one series")
-        return self
-
 
 ColumnFormat = Literal["text", "number", "integer", "currency", "percent"]
 
@@ -248,6 +190,8 @@ OUTPUT_TOOLS: list[Tool[Any]] = [
         "and pass their sources.",
         ChartInput,
         create_chart,
+        progress="Drawing a chart",
+        role="output",
         inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
@@ -255,6 +199,8 @@ OUTPUT_TOOLS: list[Tool[Any]] = [
         "Show a table beside the answer (e.g. a statement or a comparison across periods).",
         TableInput,
         create_table,
+        progress="Building a table",
+        role="output",
         inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
     Tool(
@@ -262,6 +208,8 @@ OUTPUT_TOOLS: list[Tool[Any]] = [
         "Show one headline number as a metric tile, with its change against a comparison period.",
         MetricInput,
         create_metric,
+        progress="Adding a metric tile",
+        role="output",
         inline=False,  # checking its numbers reads the filings (see finstream.verify)
     ),
 ]

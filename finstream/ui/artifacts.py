@@ -12,12 +12,12 @@ from typing import Any
 
 import streamlit as st
 
+from finstream.artifacts import Artifact
 from finstream.formatting import format_value
 from finstream.ui import exports
 from finstream.ui.deeplinks import render_source_links
 from finstream.ui.inert import md_escape, md_inert  # noqa: F401  (re-exported for the pages)
 from finstream.ui.verification import metric_help, metric_value, render_caption
-from finstream.ui.view import Artifact
 
 # Words that mark a figure where a rise is bad news (red), so its tile uses the inverse colours.
 _COST_WORDS = re.compile(r"\b(cost|costs|expense|expenses|debt|liabilit\w*|loss|losses|capex)\b", re.I)
@@ -164,12 +164,13 @@ def render_table(art: Artifact, *, key_prefix: str = "", downloads: bool = True)
 def render_artifact(
     art: Artifact, *, key_prefix: str = "", downloads: bool = True, metric_width: int | str = "stretch"
 ) -> None:
-    if art.kind == "metric":
-        render_metric(art, key_prefix=key_prefix, width=metric_width)
-    elif art.kind == "chart":
-        render_chart(art, key_prefix=key_prefix, downloads=downloads)
-    elif art.kind == "table":
-        render_table(art, key_prefix=key_prefix, downloads=downloads)
+    match art.kind:
+        case "metric":
+            render_metric(art, key_prefix=key_prefix, width=metric_width)
+        case "chart":
+            render_chart(art, key_prefix=key_prefix, downloads=downloads)
+        case "table":
+            render_table(art, key_prefix=key_prefix, downloads=downloads)
 
 
 class ArtifactPanel:

@@ -15,6 +15,8 @@ from typing import Any
 import streamlit as st
 
 from finstream import events as ev
+from finstream.artifacts import KINDS
+from finstream.tools import tool_label
 from finstream.ui import backend
 from finstream.ui.artifacts import ArtifactPanel, md_escape
 from finstream.ui.deeplinks import footnote_link
@@ -25,27 +27,13 @@ from finstream.ui.stream import coalesce, with_heartbeat
 from finstream.ui.verification import render_text_notes
 from finstream.ui.view import MessageView
 
-TOOL_LABELS = {
-    "list_filings": "Listing the filings",
-    "search_filing": "Searching the filing text",
-    "get_financial_data": "Reading reported figures",
-    "get_table": "Reading a table",
-    "create_chart": "Drawing a chart",
-    "create_table": "Building a table",
-    "create_metric": "Adding a metric tile",
-}
-
-
-def tool_label(name: str) -> str:
-    return TOOL_LABELS.get(name, f"Running {name}")
-
 
 def artifact_summary(view: MessageView) -> str:
     counts = []
-    for kind, word in (("chart", "chart"), ("table", "table"), ("metric", "metric")):
+    for kind in KINDS:
         n = len(view.by_kind(kind))
         if n:
-            counts.append(f"{n} {word}{'s' if n > 1 else ''}")
+            counts.append(f"{n} {kind}{'s' if n > 1 else ''}")
     return ", ".join(counts)
 
 
@@ -246,26 +234,27 @@ class LiveStatus:
         return self.box
 
     def on_event(self, event: ev.Event) -> None:
-        if event.type == "tool_start":
-            box = self._ensure()
-            self.count += 1
-            self.writing = False
-            box.update(label=f"{tool_label(event.tool_name)}…", state="running")
-        elif event.type == "tool_complete":
-            box = self._ensure()
-            mark = ":material/check:" if not event.error else ":material/close:"
-            line = f"{mark} {tool_label(event.tool_name)}"
-            if event.error:
-                line += f" — {md_escape(event.error)}"
-            box.markdown(line)
-        elif event.type == "status":
-            self._ensure().markdown(f":material/info: {md_escape(event.message)}")
-        elif event.type == "text_delta" and self.box is not None and not self.writing:
-            self.writing = True
-            self.box.update(label="Writing the answer…", state="running")
-        elif event.type == "message_complete" and self.box is not None:
-            label = f"Used {self.count} tool call{'s' if self.count != 1 else ''}"
-            self.box.update(label=label, state="complete" if event.success else "error")
+        match event:
+            case ev.ToolStart():
+                box = self._ensure()
+                self.count += 1
+                self.writing = False
+                box.update(label=f"{tool_label(event.tool_name)}…", state="running")
+            case ev.ToolComplete():
+                box = self._ensure()
+                mark = ":material/check:" if not event.error else ":material/close:"
+                line = f"{mark} {tool_label(event.tool_name)}"
+                if event.error:
+                    line += f" — {md_escape(event.error)}"
+                box.markdown(line)
+            case ev.Status():
+                self._ensure().markdown(f":material/info: {md_escape(event.message)}")
+            case ev.TextDelta() if self.box is not None and not self.writing:
+                self.writing = True
+                self.box.update(label="Writing the answer…", state="running")
+            case ev.MessageComplete() if self.box is not None:
+                label = f"Used {self.count} tool call{'s' if self.count != 1 else ''}"
+                self.box.update(label=label, state="complete" if event.success else "error")
 
 
 class LiveReasoning:
@@ -290,7 +279,7 @@ class LiveReasoning:
         self.shown = time.monotonic()
 
     def on_event(self, event: ev.Event) -> None:
-        if event.type == "thinking_delta":
+        if isinstance(event, ev.ThinkingDelta):
             self.text += event.text
             if self.box is None or time.monotonic() - self.shown >= self.interval:
                 self._draw()
@@ -335,8 +324,8 @@ def render_live(
         prefix = view.text
 
         def on_event(event: ev.Event) -> None:
-            if event.type in ev.ARTIFACT_TYPES and view.artifacts:
-                panel.add(view.artifacts[-1])
+            if isinstance(event, ev.ArtifactEvent):
+                panel.add(event.artifact)  # coalesce passes only this message's new events
             status.on_event(event)
             reasoning.on_event(event)
 

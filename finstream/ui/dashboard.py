@@ -11,10 +11,10 @@ from typing import Any
 
 import streamlit as st
 
+from finstream.artifacts import Artifact
 from finstream.ui import backend
 from finstream.ui.artifacts import md_escape, render_artifact
 from finstream.ui.session import current_conversation
-from finstream.ui.view import Artifact
 
 
 def render_grid(artifacts: list[Artifact], *, key_prefix: str = "dash-") -> None:

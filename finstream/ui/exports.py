@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from finstream.artifacts import Artifact
 from finstream.formatting import format_value
 from finstream.ui import verification
 
@@ -150,42 +151,37 @@ def table_xlsx(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+# The downloads' look: a chart's page follows the app's theme; its HTML file brings its own.
+EXPORT_TEMPLATE = "plotly_white"
+EXPORT_COLORS = ["#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"]
+
+
 def chart_figure(data: dict[str, Any]) -> dict[str, Any]:
-    """The chart's Plotly figure for the page: without its baked-in template and default series
-    colours, so the page theme's palette (light or dark, .streamlit/config.toml) applies. Dropping
-    the template also makes Plotly's validation several times cheaper on every rerun."""
-    from finstream.tools.charts import PALETTE
+    """The chart's Plotly figure for the page. Figures are built theme-neutral
+    (finstream/tools/charts.py), so ``st.plotly_chart(theme="streamlit")`` styles them."""
     from finstream.tools.plain_figure import plain_figure
 
     # Plotly draws titles, names, labels and hover text as its own small HTML: the figure's text
     # is made literal (once: figures built since issue 11 already are).
     figure = plain_figure(dict(data.get("figure") or {}))
     layout = dict(figure.get("layout") or {})
-    layout.pop("template", None)
+    layout.pop("template", None)  # figures stored before charts were theme-neutral carry one
     for key in ("title", "xaxis", "yaxis"):
         if key in layout and layout[key] is None:  # a null axis makes Plotly draw nothing at all
             layout.pop(key)
     figure["layout"] = layout
-    traces = []
-    for trace in figure.get("data") or []:
-        trace = dict(trace)
-        for part in ("line", "marker"):
-            style = trace.get(part)
-            if isinstance(style, dict) and style.get("color") in PALETTE:
-                trace[part] = {k: v for k, v in style.items() if k != "color"}
-        traces.append(trace)
-    figure["data"] = traces
     return figure
 
 
 def chart_html(data: dict[str, Any]) -> bytes:
-    """A standalone HTML page of the chart (plotly.js embedded: it opens offline)."""
+    """A standalone HTML page of the chart (plotly.js embedded: it opens offline), styled with the
+    export template and colours."""
     import plotly.io as pio
 
     figure = chart_figure(data)  # strings made literal, as on the page
-    template = ((data.get("figure") or {}).get("layout") or {}).get("template")
-    if template:
-        figure["layout"]["template"] = template
+    template = pio.templates[EXPORT_TEMPLATE].to_plotly_json()
+    template.setdefault("layout", {})["colorway"] = EXPORT_COLORS
+    figure["layout"]["template"] = template
     html = pio.to_html(figure, include_plotlyjs=True, full_html=True, validate=False)
     sources = source_lines(data.get("sources") or []) + verification.check_lines(data)
     if sources:
@@ -238,7 +234,7 @@ def conversation_markdown(
                 note += f": {md_escape(item.error['message'])}"
             lines += [note + "_", ""]
         for art in item.artifacts:
-            lines += _artifact_markdown(art.kind, art.data, art.title)
+            lines += _artifact_markdown(art)
         rated = (feedback or {}).get(item.message_id)
         if rated is not None:
             verdict = "thumbs up" if rated.rating else "thumbs down"
@@ -246,8 +242,10 @@ def conversation_markdown(
     return "\n".join(lines).encode("utf-8")
 
 
-def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]:
+def _artifact_markdown(art: Artifact) -> list[str]:
     from finstream.ui.inert import md_inert
+
+    kind, data, title = art.kind, art.data, art.title
 
     def e(value: Any) -> str:  # every string here came from the model or a filing
         return md_inert(str(value if value is not None else "")).replace("|", "\\|")
@@ -275,7 +273,7 @@ def _artifact_markdown(kind: str, data: dict[str, Any], title: str) -> list[str]
         for series in spec.get("series") or []:
             pairs = ", ".join(f"{e(p)}: {e(v)}" for p, v in zip(x, series.get("values") or [], strict=False))
             lines.append(f"- {e(series.get('name'))}: {pairs}")
-    for line in source_lines(data.get("sources") or []):
+    for line in source_lines(art.sources):
         lines.append(f"  - Source: {e(line)}")
     lines += [f"  - {e(line)}" for line in verification.check_lines(data)]
     lines.append("")

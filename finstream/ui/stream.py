@@ -72,7 +72,7 @@ def coalesce(
         view.apply(event)
         if view.last_seq == before or event.message_id != view.message_id:
             continue  # already shown, or another message's event (a tail replays from its cursor)
-        if event.type == "text_delta":
+        if isinstance(event, ev.TextDelta):
             if not event.text:
                 continue
             pending.append(event.text)

@@ -10,34 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from finstream import events as ev
+from finstream.artifacts import Artifact, ArtifactKind
 
 # Stop reasons after which the partial answer can be picked up where it ended.
 CONTINUABLE = {"max_tokens", "incomplete", "stopped", "interrupted", "error", "max_rounds",
                "model_context_window_exceeded"}
-
-
-@dataclass
-class Artifact:
-    """A chart, table or metric tile produced by a tool call."""
-
-    kind: str  # "chart" | "table" | "metric"
-    index: int
-    data: dict[str, Any]
-    message_id: str
-    seq: int = 0
-
-    @property
-    def key(self) -> str:
-        """A stable element key: the same artifact keeps it across reruns and pages."""
-        return f"{self.message_id}-{self.kind}-{self.index}"
-
-    @property
-    def title(self) -> str:
-        if self.kind == "chart":
-            return str((self.data.get("spec") or {}).get("title") or f"Chart {self.index + 1}")
-        if self.kind == "table":
-            return str(self.data.get("title") or f"Table {self.index + 1}")
-        return str(self.data.get("label") or f"Metric {self.index + 1}")
 
 
 @dataclass
@@ -87,12 +64,8 @@ class MessageView:
                 step.name = event.tool_name or step.name
                 step.state = "error" if event.error else "done"
                 step.error = event.error
-            case ev.ChartReady():
-                self._add_artifact("chart", event.chart_index, event.chart_data, event.seq)
-            case ev.TableReady():
-                self._add_artifact("table", event.table_index, event.table_data, event.seq)
-            case ev.MetricReady():
-                self._add_artifact("metric", event.metric_index, event.metric_data, event.seq)
+            case ev.ArtifactEvent():
+                self.artifacts.append(event.artifact)
             case ev.Status():
                 self.notes.append(event.message)
             case ev.Verification(scope="text"):
@@ -106,11 +79,6 @@ class MessageView:
                 self.success = event.success
                 self.stop_reason = event.stop_reason
                 self.usage = event.usage.model_dump()
-
-    def _add_artifact(self, kind: str, index: int, data: dict[str, Any], seq: int) -> None:
-        self.artifacts.append(
-            Artifact(kind=kind, index=index, data=data, message_id=self.message_id, seq=seq)
-        )
 
     @property
     def state(self) -> str:
@@ -133,7 +101,7 @@ class MessageView:
     def can_retry(self) -> bool:
         return self.state in ("failed", "incomplete", "stopped") and self.stop_reason != "refusal"
 
-    def by_kind(self, kind: str) -> list[Artifact]:
+    def by_kind(self, kind: ArtifactKind) -> list[Artifact]:
         return [a for a in self.artifacts if a.kind == kind]
 
 

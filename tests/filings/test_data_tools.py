@@ -138,6 +138,15 @@ async def test_list_filings(parsed, facts):
     assert first["company"] == "Apple Inc." and first["format"] == "companyfacts"
     assert {"revenue", "net income", "total assets"} <= set(first["metrics"])
     assert second["form"] == "10-Q" and second["table_count"] == 42
+    assert first["period_types"] == ["annual", "quarterly"]  # the get_financial_data period_type it answers
+
+
+async def test_many_filings_are_all_listed_with_fewer_titles_each(parsed):
+    tenk = parsed("aapl-10-k-2024-11-01.html")
+    copies = [tenk.model_copy(update={"filename": f"copy-{i}.html"}) for i in range(6)]
+    r = await call("list_filings", {}, copies)
+    assert [f["filename"] for f in r["filings"]] == [f"copy-{i}.html" for i in range(6)]
+    assert "truncated" not in r and 0 < len(r["filings"][0]["tables"]) < 40
 
 
 async def test_demo_analyst_charts_apple_revenue_and_net_income_with_sources(facts):

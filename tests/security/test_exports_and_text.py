@@ -10,8 +10,7 @@ import io
 import openpyxl
 import pytest
 
-from finstream.tools.charts import build_figure
-from finstream.tools.outputs import ChartInput
+from finstream.tools.charts import ChartInput, build_figure
 from finstream.tools.plain_figure import is_plain, plain_figure
 from finstream.ui.exports import (
     chart_figure,

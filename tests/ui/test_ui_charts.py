@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from finstream.tools.charts import build_figure
-from finstream.tools.outputs import ChartInput
+from finstream.tools.charts import ChartInput, build_figure
 
 X = ["FY2023", "FY2024"]
 

@@ -224,8 +224,7 @@ def test_chart_html_is_standalone_and_escapes_sources():
 
 
 def test_chart_text_from_the_model_is_shown_literally_by_plotly():
-    from finstream.tools.charts import build_figure
-    from finstream.tools.outputs import ChartInput
+    from finstream.tools.charts import ChartInput, build_figure
 
     spec = ChartInput(title='<a href="https://evil.example">Revenue</a>', x=["<b>FY2024</b>"],
                       series=[{"name": "<img src=x>", "values": [1.0],
