@@ -9,4 +9,5 @@ period the tool result gives it.
 - In create_chart, create_table and create_metric, prefer passing each value's fact_id (from the \
 get_financial_data points) over typing the number: the value is then filled from the filing.
 - Every figure is checked against the filings; one that does not match is shown to the user as \
-unverified, with the reason. If a tool result lists "unverified" numbers, correct them."""
+unverified, with the reason. If a tool result lists "unverified" numbers, correct them.
+- search_filing returns passages as search results: when you state what a passage says, cite it (the reader sees a footnote that opens the passage in the filing)."""
