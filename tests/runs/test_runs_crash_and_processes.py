@@ -29,7 +29,7 @@ CHILD = Path(__file__).with_name("child_runtime.py")
 
 def spawn_child(kind: str, tmp_path: Path, schema: str | None) -> tuple[subprocess.Popen, dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "DATABASE_URL")}
-    env.update(PYTHONPATH=str(REPO), FINSTREAM_DEMO="1", FINSTREAM_DEMO_DELAY="0.05",
+    env.update(PYTHONPATH=str(REPO), FINSTREAM_DEMO="1", FINSTREAM_DEMO_DELAY="0.25",  # slow: killed long before its end
                FINSTREAM_DATA_DIR=str(tmp_path / "data"))
     if kind == "postgresql":
         env.update(DATABASE_URL=PG_URL, FINSTREAM_DB_SCHEMA=schema)
