@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from lxml import etree
 
 from finstream.filings.ingest import ingest
 from finstream.filings.ixbrl import load_ixbrl, numeric_value
 from finstream.filings.model import FilingError
-from lxml import etree
 
 IX13 = "http://www.xbrl.org/2013/inlineXBRL"
 IX08 = "http://www.xbrl.org/2008/inlineXBRL"
