@@ -199,3 +199,50 @@ async def test_a_live_continuation_is_tailed_with_the_text_before_it(sqlite_db):
     for c, got in zip((0, 2, cursor, cursor + 1), results, strict=True):
         assert dumps(got) == expected[c:], f"from {c}"
     await env.close()
+
+
+async def received(events: list, seq: int, what: str) -> None:
+    """Wait until a tailer collecting into ``events`` has got ``seq`` (bounded: a follower that
+    is not woken never gets there)."""
+    for _ in range(1000):
+        if events and events[-1].seq >= seq:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{what}: seq {seq} was not delivered while the run was live (got {len(events)})")
+
+
+async def test_another_managers_run_is_delivered_while_it_is_still_streaming(db, caplog):
+    """Not only at the end: each event reaches the viewer while the owner is still streaming. On
+    PostgreSQL the viewer polls only every 30 s, so it is LISTEN/NOTIFY that wakes it."""
+    owner = Env(db, batch_size=1, flush_interval=0.0)
+    slow = db.dialect == "postgresql"
+    viewer = Env(db, poll_interval=30.0 if slow else 0.01, notify_fallback=30.0)
+    first, second = asyncio.Event(), asyncio.Event()
+    owner.provider.add([*text_parts("Revenue rose "), Gate(first), *text_parts("from 383 to 391 "), Gate(second),
+                        *text_step("billion.")])
+    cid = db.create_conversation().id
+    await owner.manager.start(cid, "Revenue?")
+    await until_seq(owner, cid, 3)
+    await log_reaches(owner, cid, 3)
+    got: list = []
+    late: list = []
+
+    async def follow(into: list, after: int) -> None:
+        async for e in viewer.manager.tail(cid, after_seq=after):
+            into.append(e)
+
+    tasks = [asyncio.create_task(follow(got, 0))]
+    await received(got, 3, "the first viewer")
+    first.set()
+    await log_reaches(owner, cid, 7)
+    await received(got, 7, "the first viewer")
+    tasks.append(asyncio.create_task(follow(late, 5)))  # joins the same follower mid-run
+    await received(late, 7, "a second viewer")
+    assert owner.manager.active_message(cid) is not None  # still streaming: held at the second gate
+    second.set()
+    await asyncio.gather(*tasks)
+    expected = with_accumulated(db.read_events(cid, 0, 100_000))
+    assert dumps(got) == expected and dumps(late) == expected[5:]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    await viewer.close()
+    await owner.close()
