@@ -24,6 +24,9 @@ CONTEXTS = """
 <xbrli:period><xbrli:startDate>2022-09-25</xbrli:startDate><xbrli:endDate>2023-09-30</xbrli:endDate></xbrli:period></xbrli:context>
 <xbrli:context id="bs"><xbrli:entity><xbrli:identifier scheme="http://www.sec.gov/CIK">320193</xbrli:identifier></xbrli:entity>
 <xbrli:period><xbrli:instant>2024-09-28</xbrli:instant></xbrli:period></xbrli:context>
+<xbrli:context id="cls"><xbrli:entity><xbrli:identifier scheme="http://www.sec.gov/CIK">320193</xbrli:identifier>
+<xbrli:segment><xbrldi:explicitMember dimension="us-gaap:StatementClassOfStockAxis">us-gaap:CommonStockMember</xbrldi:explicitMember></xbrli:segment></xbrli:entity>
+<xbrli:period><xbrli:startDate>2023-10-01</xbrli:startDate><xbrli:endDate>2024-09-28</xbrli:endDate></xbrli:period></xbrli:context>
 <xbrli:unit id="usd"><xbrli:measure>iso4217:USD</xbrli:measure></xbrli:unit>
 <xbrli:unit id="eps"><xbrli:divide><xbrli:unitNumerator><xbrli:measure>iso4217:USD</xbrli:measure></xbrli:unitNumerator>
 <xbrli:unitDenominator><xbrli:measure>xbrli:shares</xbrli:measure></xbrli:unitDenominator></xbrli:divide></xbrli:unit>
@@ -42,7 +45,7 @@ def doc(body: str, *, hidden: str = "", title: str = "Apple Inc. 10-K", ns: str 
         prolog: str = '<?xml version="1.0" encoding="utf-8"?>\n') -> bytes:
     return (prolog + f"""<html xmlns="http://www.w3.org/1999/xhtml" xmlns:ix="{ns}"
  xmlns:ixt="http://www.xbrl.org/inlineXBRL/transformation/2020-02-12"
- xmlns:xbrli="http://www.xbrl.org/2003/instance" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ xmlns:xbrli="http://www.xbrl.org/2003/instance" xmlns:xbrldi="http://xbrl.org/2006/xbrldi" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
  xmlns:iso4217="http://www.xbrl.org/2003/iso4217" xmlns:us-gaap="http://fasb.org/us-gaap/2024"
  xmlns:dei="http://xbrl.sec.gov/dei/2024"><head><title>{title}</title></head><body>
 <div style="display:none"><ix:header><ix:hidden>{hidden}</ix:hidden><ix:resources>{CONTEXTS}</ix:resources></ix:header></div>
@@ -244,3 +247,53 @@ def test_buckles_8k_cover_from_the_real_filing(filings_dir):
     assert filing.period_end == date(2024, 11, 22)
     assert (filing.company, filing.ticker) == ("BUCKLE, INC", "BKE")
     assert filing.facts == [] or all(f.source.document == "BuckleInc.8-K.html" for f in filing.facts)
+
+
+def test_a_dei_fact_is_all_its_text_and_the_registrants_own_wins_over_a_classs():
+    cover = COVER + (
+        '<ix:nonNumeric name="dei:TradingSymbol" contextRef="cls">AAPL.CL</ix:nonNumeric>'
+        '<ix:nonNumeric name="dei:TradingSymbol" contextRef="fy">AAPL</ix:nonNumeric>'
+        '<ix:nonNumeric name="dei:EntityRegistrantName" contextRef="fy">Apple <span>Inc.</span></ix:nonNumeric>')
+    filing = load_ixbrl("10k.htm", doc(nf("1"), cover=cover))
+    assert (filing.ticker, filing.company) == ("AAPL", "Apple Inc.")
+
+
+def test_without_a_stated_year_end_a_10ks_twelve_month_context_gives_it():
+    cover = COVER.replace(
+        '<ix:nonNumeric name="dei:CurrentFiscalYearEndDate" contextRef="fy" format="ixt:date-month-day">09/28'
+        "</ix:nonNumeric>", "")
+    assert "CurrentFiscalYearEndDate" not in cover
+    filing = load_ixbrl("10k.htm", doc(nf("1"), cover=cover))
+    assert filing.calendar is not None and filing.calendar.fiscal_year_end == "--09-28"
+    assert one(doc(nf("1"), cover=cover)).source.period == "FY2024"
+
+
+def test_a_number_inside_markup_keeps_its_text_in_the_section():
+    filing = load_ixbrl("10k.htm", doc("<p>Net sales were " + nf("<span>1,234</span>", format="ixt:num-dot-decimal")
+                                       + " million.</p>"))
+    assert one(doc(nf("<span>1,234</span>", format="ixt:num-dot-decimal"))).value == 1234
+    text = " ".join(s.text for s in filing.sections)
+    assert "Net sales were 1,234 million." in text
+
+
+def test_text_before_any_heading_is_the_cover_page():
+    filing = load_ixbrl("10k.htm", doc("<p>UNITED STATES SECURITIES AND EXCHANGE COMMISSION</p>"))
+    assert filing.sections[0].title == "Cover page"
+
+
+def test_a_document_without_a_body_is_still_read():
+    data = doc(nf("7")).replace(b"<body>", b"<div>").replace(b"</body>", b"</div>")
+    assert b"body" not in data
+    filing = load_ixbrl("10k.htm", data)
+    assert [f.value for f in filing.facts] == [7] and filing.form == "10-K"
+
+
+def test_one_space_before_the_xml_declaration_is_harmless_too():
+    filing = load_ixbrl("10k.htm", doc(nf("7"), prolog=' <?xml version="1.0" encoding="utf-8"?>\n'))
+    assert [f.value for f in filing.facts] == [7] and filing.warnings == []
+
+
+def test_a_document_with_nothing_to_recover_is_refused_naming_the_file():
+    with pytest.raises(FilingError) as caught:
+        load_ixbrl("empty.htm", b"<")
+    assert caught.value.filename == "empty.htm" and "empty XML document" in str(caught.value)

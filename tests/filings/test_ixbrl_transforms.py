@@ -22,7 +22,7 @@ from finstream.filings.ixt import TransformError
     ("5 million", "5000000"), ("1.5 million", "1500000"), ("12", "12"),
     ("a half", "0.5"), ("half", "0.5"), ("a quarter", "0.25"), ("three quarters", "0.75"),
     ("none", "0"), ("no", "0"), ("nil", "0"), ("zero", "0"), ("single", "1"), ("an", "1"),
-    ("  Twenty\u00a0Two  ", "22"), ("FORTY-TWO", "42"),
+    ("  Twenty\u00a0Two  ", "22"), ("FORTY-TWO", "42"), ("thirty 2", "32"), ("one hundred 5", "105"),
 ])
 def test_number_words_in_english(text, expected):
     assert ixt.num_words(text) == expected
@@ -104,6 +104,8 @@ def test_known_numeric_formats():
 
 @pytest.mark.parametrize("fmt,text,expected", [
     ("ixt:date-month-day", "1/31", "--01-31"), ("ixt:datemonthdayslash", "2/3", "--02-03"),
+    ("ixt:date-month-day", "1/1", "--01-01"), ("ixt:date-month-day", "12/31", "--12-31"),
+    ("ixt:date-month-day-year", "07/01/99", "2099-07-01"), ("ixt:date-month-day-year", "07/01/100", "0100-07-01"),
     ("ixt:date-day-month", "31.12", "--12-31"), ("ixt:datedaymonthslash", "3/2", "--02-03"),
     ("ixt:date-monthname-day-en", "Jan. 5", "--01-05"), ("ixt:datemonthdayen", "Sept 30", "--09-30"),
     ("ixt:date-day-monthname-en", "5 March", "--03-05"), ("ixt:datedaymonthen", "30 Sep", "--09-30"),
