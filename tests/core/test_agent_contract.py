@@ -495,3 +495,57 @@ async def test_the_numbers_of_a_finished_answer_are_checked_before_it_completes(
     assert "verification" not in [e.type for e in events]
     events = await run(Recording([text_step("Revenue was $391.0B in FY2024.")]))
     assert "verification" not in [e.type for e in events]
+
+
+# ---------------------------------------------------------------- limits and numbering, continued
+
+
+async def test_the_default_limits_are_4096_tokens_and_8_rounds():
+    provider = Recording([tool_step(("context", {"word": "again"})) for _ in range(8)])
+    events = await run(provider)
+    assert provider.raw[0].max_tokens == 4096 and len(provider.raw) == 8
+    assert events[-2].message == "Stopped after 8 rounds of tool calls without a final answer."
+    provider.assert_consumed()
+
+
+async def test_a_million_token_window_takes_what_a_200k_one_trims():
+    # ~300k tokens of old tool result: over Haiku 4.5's 200k window, within Sonnet 5.5's million.
+    provider = Recording([text_step("ok")], model="claude-sonnet-5-5")
+    events = await run(provider, turn(messages=_history(900_000)))
+    assert [e.type for e in events].count("status") == 0
+    provider = Recording([text_step("ok")], model=HAIKU)
+    events = await run(provider, turn(messages=_history(900_000)))
+    assert [e.type for e in events].count("status") == 1
+
+
+async def test_the_system_prompt_alone_can_tip_the_budget():
+    system = transcript.estimate_tokens(system_prompt([]))
+    tools = transcript.estimate_tokens(TOOLBOX.schemas())
+    budget = 200_000 - 1_000
+    size = sum(transcript.estimate_tokens(m["content"]) for m in _history(3))
+    # History and tools fit with room for half the system prompt, not for all of it.
+    history = _history(3 * (budget - size - tools - system // 2))
+    provider = Recording([text_step("ok")], model=HAIKU)
+    events = await run(provider, turn(messages=history), max_tokens=1_000)
+    assert [e.type for e in events].count("status") == 1
+
+
+def test_every_unreadable_upload_is_named_on_its_own_line():
+    failed = [{"filename": "a.xlsx", "error": "not a spreadsheet"}, {"filename": "b.pdf", "error": "encrypted"}]
+    assert system_prompt([APPLE], failed).endswith(
+        "filing):\n- a.xlsx: not a spreadsheet\n- b.pdf: encrypted")
+
+
+TABLE = {"title": "Revenue", "columns": [{"name": "Year", "format": "text"}, {"name": "USD", "format": "currency"}],
+         "rows": [["FY2024", 391.0]]}
+
+
+async def test_each_kind_of_artifact_counts_from_zero_on_its_own():
+    provider = Recording([
+        tool_step(("create_table", TABLE), ("create_chart", CHART), ("create_chart", CHART), ("create_chart", CHART),
+                  ("create_table", TABLE)),
+        text_step("ok"),
+    ])
+    events = await run(provider)
+    assert [e.table_index for e in events if e.type == "table_ready"] == [0, 1]
+    assert [e.chart_index for e in events if e.type == "chart_ready"] == [0, 1, 2]
