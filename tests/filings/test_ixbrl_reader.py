@@ -236,8 +236,9 @@ def test_not_well_formed_xhtml_is_recovered_with_a_warning():
 
 def test_a_document_declaring_entities_is_refused_not_recovered():
     evil = doc(nf("7"), prolog='<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY lol "lol">]>\n')
-    with pytest.raises(FilingError, match="declares entities"):
+    with pytest.raises(FilingError, match="declares entities") as caught:
         load_ixbrl("10k.htm", evil)
+    assert caught.value.filename == "10k.htm"
 
 
 def test_buckles_8k_cover_from_the_real_filing(filings_dir):
