@@ -1,5 +1,7 @@
 # The README's commands. Each creates .venv on first use and installs what it needs.
 PYTHON ?= python3
+# mutmut's parallel workers for `make mutate` (the machines are shared: one by default)
+MUTATE_JOBS ?= 1
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
@@ -33,7 +35,8 @@ lint: $(VENV)/.dev ## ruff, then mypy (pydantic plugin) with zero errors on fins
 mutate: $(VENV)/.dev ## mutation testing of the core modules against their fast tests; prints scores
 	$(PY) -m pip install --quiet 'mutmut>=3.3,<4'
 	rm -rf mutants
-	$(VENV)/bin/mutmut run > mutants.log 2>&1 || (tail -20 mutants.log; exit 1)
+	FINSTREAM_FILINGS_DIR=$${FINSTREAM_FILINGS_DIR:-$(abspath ../shared/filings)} $(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS) \
+		> mutants.log 2>&1 || (tail -20 mutants.log; exit 1)
 	$(PY) scripts/mutation_score.py
 
 format: $(VENV)/.dev
