@@ -207,6 +207,16 @@ class FactIndex:
         elif name == "search_filing":
             for hit in result.get("results") or []:
                 self._add_passage(hit)
+        elif name == "compare_companies":  # one series per company, each its own concept
+            for series in result.get("series") or []:
+                if isinstance(series, dict):
+                    self._add_series({"concept": series.get("concept") or "", "unit": result.get("unit", ""),
+                                      "label": result.get("label"), "points": series.get("points")})
+        elif name == "get_segment_data":  # one series per segment member
+            for member in result.get("members") or []:
+                if isinstance(member, dict):
+                    self._add_series({"concept": result.get("concept") or "", "unit": result.get("unit", ""),
+                                      "label": member.get("label"), "points": member.get("points")})
 
     def _add_series(self, result: dict[str, Any]) -> None:
         concept, unit = result.get("concept", ""), result.get("unit", "")

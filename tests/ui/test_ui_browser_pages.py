@@ -75,9 +75,9 @@ def test_two_companies_compared_and_the_chart_download_opens_offline(demo_app, w
 
     chart.route("**/*", block)
     chart.goto(path.as_uri())
-    chart.wait_for_selector(".main-svg .bars .point path", timeout=30_000)
-    bars = chart.locator(".main-svg .bars .point path").count()
-    assert bars >= 6  # two companies, several fiscal years
+    # Two companies, several fiscal years: wait until Plotly has drawn them all (bounded).
+    chart.wait_for_function("() => document.querySelectorAll('.main-svg .bars .point path').length >= 6",
+                            timeout=30_000)
     ticks = chart.locator(".ytick text").all_text_contents()
     assert "$0" in ticks and any(t.endswith("B") for t in ticks)  # from zero, in money
     assert fetched == []

@@ -73,3 +73,21 @@ async def test_demo_answer_from_a_press_release_gives_its_quarter_and_verifies(f
     revenue = next(s for s in chart["spec"]["series"] if s["name"] == "Revenue")
     assert revenue["values"] == [303_457_000, 293_618_000]
     assert all(label.startswith("Q3") for label in chart["spec"]["x"])
+
+
+@pytest.mark.parametrize("question", ["Compare Apple and Salesforce revenue",
+                                      "Compare net income of Apple and Salesforce"])
+async def test_demo_comparisons_verify_from_their_own_tool_results(question):
+    """compare_companies results are this answer's data too: the figures the demo quotes from
+    them (two companies, each in its own fiscal years) verify."""
+    from tests.support.filings import FILINGS_DIR as shared
+
+    if not (shared / "corpus" / "crm-10-k-2025-01-31.html").exists():
+        pytest.skip(f"{shared}: the real filings are not there")
+    paths = [shared / "aapl-10-k-2024-11-01.html", shared / "corpus" / "crm-10-k-2025-01-31.html"]
+    filings = [ingest(p.name, p.read_bytes()) for p in paths]
+    turn = Turn("c", "m", [{"role": "user", "content": question}], filings)
+    events = [e async for e in run_turn(DemoAnalyst(delay=0), default_toolbox(), turn)]
+    tools = {e.tool_name for e in events if e.type == "tool_complete"}
+    assert "compare_companies" in tools, tools
+    assert_all_check_out(events)
