@@ -267,38 +267,33 @@ class RunLogMixin(StoreParts):
                 break
         return out
 
+    def _payloads_of(self, message_ids: Sequence[str], type_: str) -> list[tuple[str, dict[str, Any]]]:
+        """(message id, payload) of the messages' ``type_`` events, in seq order."""
+        if not message_ids:
+            return []
+        q = (
+            sa.select(t.events.c.message_id, t.events.c.payload)
+            .where(t.events.c.message_id.in_(list(message_ids)), t.events.c.type == type_)
+            .order_by(t.events.c.seq)
+        )
+        with self._read() as conn:
+            return [(message_id, json.loads(payload)) for message_id, payload in conn.execute(q)]
+
     def message_checks(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Each message's text verification (its last ``verification`` event of scope text), as
         NumberCheck dicts by message id; messages without one are left out."""
-        if not message_ids:
-            return {}
-        q = (
-            sa.select(t.events.c.message_id, t.events.c.payload)
-            .where(t.events.c.message_id.in_(list(message_ids)), t.events.c.type == "verification")
-            .order_by(t.events.c.seq)
-        )
         out: dict[str, list[dict[str, Any]]] = {}
-        with self._read() as conn:
-            for message_id, payload in conn.execute(q):
-                data = json.loads(payload)
-                if data.get("scope") == "text":
-                    out[message_id] = data.get("checks") or []
+        for message_id, data in self._payloads_of(message_ids, "verification"):
+            if data.get("scope") == "text":
+                out[message_id] = data.get("checks") or []
         return out
 
     def message_citations(self, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Each message's ``citation`` events (their payloads, in seq order) by message id;
         messages without one are left out."""
-        if not message_ids:
-            return {}
-        q = (
-            sa.select(t.events.c.message_id, t.events.c.payload)
-            .where(t.events.c.message_id.in_(list(message_ids)), t.events.c.type == "citation")
-            .order_by(t.events.c.seq)
-        )
         out: dict[str, list[dict[str, Any]]] = {}
-        with self._read() as conn:
-            for message_id, payload in conn.execute(q):
-                out.setdefault(message_id, []).append(json.loads(payload))
+        for message_id, data in self._payloads_of(message_ids, "citation"):
+            out.setdefault(message_id, []).append(data)
         return out
 
     def last_seq(self, conversation_id: str, *, message_id: str | None = None) -> int:
