@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -64,15 +65,19 @@ def wait_up(url: str, proc: subprocess.Popen, limit: float = 90) -> None:
 def bench_python() -> Path | None:
     """The bench venv's python (created from requirements-bench.txt if missing), or None."""
     python = BENCH_VENV / "bin" / "python"
-    if not (BENCH_VENV / "bin" / "chainlit").exists():
-        print("creating .venv-bench for Chainlit (benchmarks/requirements-bench.txt) ...", flush=True)
+    wanted = (HERE / "requirements-bench.txt").read_text()
+    installed = BENCH_VENV / "requirements-bench.txt"  # what the venv was installed from
+    if not (BENCH_VENV / "bin" / "chainlit").exists() or not installed.exists() or installed.read_text() != wanted:
+        print("installing .venv-bench for Chainlit (benchmarks/requirements-bench.txt) ...", flush=True)
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True, timeout=120)
+            if not python.exists():
+                subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True, timeout=120)
             subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
                             str(HERE / "requirements-bench.txt")], check=True, timeout=900)
         except (subprocess.SubprocessError, OSError) as exc:
             print(f"Chainlit skipped: could not install it ({exc})")
             return None
+        installed.write_text(wanted)
     return python
 
 
@@ -81,13 +86,19 @@ def p99(values: list[float]) -> float:
     return values[min(len(values) - 1, int(0.99 * len(values)))] if values else float("inf")
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_level(kind: str, python: Path, url: str, pid: int, n: int) -> dict:
-    before = cpu_seconds(pid)
+    before, client_before = cpu_seconds(pid), children_cpu()
     t0 = time.monotonic()
     done = subprocess.run([str(python), str(HERE / "capacity_load.py"), kind, url, str(n)],
                           capture_output=True, text=True, timeout=TOKENS * GAP * 20 + 120)
     wall = time.monotonic() - t0
     cpu = cpu_seconds(pid) - before
+    client = children_cpu() - client_before  # the load generator's CPU (it must not be the limit)
     if done.returncode != 0:
         return {"n": n, "ok": False, "p99_ms": float("inf"), "cpu_per_stream": float("nan"),
                 "note": done.stderr.strip().splitlines()[-1:] or ["load generator failed"]}
@@ -95,7 +106,8 @@ def run_level(kind: str, python: Path, url: str, pid: int, n: int) -> dict:
     ms = [d * 1000 for d in result["delays"]]
     ok = result["complete"] == n
     return {"n": n, "ok": ok, "p99_ms": p99(ms), "p50_ms": sorted(ms)[len(ms) // 2] if ms else 0,
-            "cpu_per_stream": cpu / (n * TOKENS * GAP), "wall": wall,
+            "cpu_per_stream": cpu / (n * TOKENS * GAP), "client_per_stream": client / (n * TOKENS * GAP),
+            "wall": wall,
             "note": result["errors"] if not ok else []}
 
 
@@ -133,7 +145,7 @@ def main() -> None:
                                "--headless", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp,
                               stdout=(tmp / "chainlit.log").open("wb"), stderr=subprocess.STDOUT,
                               env={**os.environ, "CHAINLIT_TELEMETRY_ENABLED": "false"})
-        servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", cl_python)
+        servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", Path(sys.executable))  # one load generator
     try:
         for kind, (proc, url, _) in servers.items():
             wait_up(url + ("/" if kind == "chainlit" else "/healthz"), proc)
@@ -154,7 +166,8 @@ def main() -> None:
                     r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)  # once more: a neighbour's burst
                 status = "ok" if r["ok"] and r["p99_ms"] < LIMIT_MS else "over"
                 print(f"  {kind:10s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
-                      f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream  {status}"
+                      f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream"
+                      f" (load generator {r.get('client_per_stream', float('nan')) * 100:5.2f}%)  {status}"
                       + (f"  {r['note']}" if r["note"] else ""), flush=True)
                 per_level.setdefault((kind, n), []).append(r["cpu_per_stream"])
                 if status == "ok":

@@ -1,93 +1,229 @@
 """The load generator of bench_capacity.py: N concurrent streams against one server, each asks
 once and reads the whole answer through the server's own client protocol (finstream: SSE over
-HTTP; Chainlit: socket.io, as its web client does). Prints one JSON line: delays, errors.
+HTTP/1.1; Chainlit: socket.io over a WebSocket, as its web client does). Prints one JSON line:
+delays, errors.
 
     python capacity_load.py finstream|chainlit URL N
+
+Both clients are the same lean code: asyncio streams on one connection per stream, the protocol's
+framing parsed by hand (HTTP chunks and SSE frames; WebSocket frames and socket.io packets), one
+``json.loads`` per event, on uvloop when it is installed. A browser does this work in native code;
+general-purpose Python clients (httpx, python-socketio) cost as much CPU per event as the servers
+measured, so on a shared machine the generator, not the server, would set the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import struct
 import sys
 import time
 import uuid
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capacity_replay import TOKENS, delays  # noqa: E402
+from capacity_replay import GAP, TOKENS, delays  # noqa: E402
+
+TIMEOUT = TOKENS * GAP * 10 + 30
 
 
-async def finstream_stream(url: str, out: list[float], http) -> int:  # noqa: ANN001
-    r = await http.post(f"{url}/api/conversation", json={})
-    cid = r.json()["conversation_id"]
+class ProtocolError(Exception):
+    pass
+
+
+async def _head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    raw = await reader.readuntil(b"\r\n\r\n")
+    lines = raw.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def _chunks(reader: asyncio.StreamReader, headers: dict[str, str]):  # noqa: ANN202
+    """The body's pieces as they arrive (chunked transfer encoding, or a Content-Length body)."""
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        yield await reader.readexactly(int(headers.get("content-length", "0")))
+        return
+    while True:
+        size = int((await reader.readline()).split(b";", 1)[0], 16)
+        if size == 0:
+            await reader.readline()
+            return
+        data = await reader.readexactly(size + 2)
+        yield data[:-2]
+
+
+def _request(method: str, path: str, host: str, body: bytes) -> bytes:
+    return (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nAccept: */*\r\n\r\n").encode() + body
+
+
+async def finstream_stream(url: str, out: list[float]) -> int:
+    parts = urlsplit(url)
+    host = parts.netloc
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     got = 0
-    async with http.stream("POST", f"{url}/api/conversation/{cid}/message/stream?accumulated=false",
-                           json={"message": "q"}) as response:
-        async for line in response.aiter_lines():
-            if line.startswith("data: "):
-                event = json.loads(line[6:])
-                if event["type"] == "text_delta":
-                    d = delays(event["text"], time.time())
-                    out.extend(d)
-                    got += len(d)
-                elif event["type"] == "message_complete":
-                    break
-    return got
+    try:
+        writer.write(_request("POST", "/api/conversation", host, b"{}"))
+        status, headers = await _head(reader)
+        body = b"".join([c async for c in _chunks(reader, headers)])
+        if status != 201:
+            raise ProtocolError(f"POST /api/conversation: {status} {body[:200]!r}")
+        cid = json.loads(body)["conversation_id"]
+        writer.write(_request("POST", f"/api/conversation/{cid}/message/stream?accumulated=false", host,
+                              b'{"message": "q"}'))
+        status, headers = await _head(reader)
+        if status != 200:
+            raise ProtocolError(f"POST .../message/stream: {status}")
+        buffer = b""
+        async for chunk in _chunks(reader, headers):
+            now = time.time()
+            buffer += chunk
+            *frames, buffer = buffer.split(b"\n\n")  # sse-starlette separates frames by a blank line
+            for frame in frames:
+                for line in frame.split(b"\n"):
+                    if line.startswith(b"data: "):
+                        event = json.loads(line[6:])
+                        if event["type"] == "text_delta":
+                            d = delays(event["text"], now)
+                            out.extend(d)
+                            got += len(d)
+                        elif event["type"] == "message_complete":
+                            return got
+        return got
+    finally:
+        writer.close()
+
+
+# ------------------------------------------------------------------ WebSocket + socket.io
+
+
+class _Inflate:
+    """permessage-deflate (RFC 7692) for the server's messages, which browsers offer and Chainlit
+    accepts by default (UVICORN_WS_PER_MESSAGE_DEFLATE=true): the server compresses every message."""
+
+    def __init__(self, extensions: str) -> None:
+        self.takeover = "server_no_context_takeover" not in extensions
+        self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+
+    def __call__(self, data: bytes) -> bytes:
+        if not self.takeover:
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._z.decompress(data + b"\x00\x00\xff\xff")
+
+
+async def _ws_connect(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, _Inflate | None]:
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                  f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n").encode())
+    status, headers = await _head(reader)
+    if status != 101:
+        raise ProtocolError(f"WebSocket upgrade: {status}")
+    extensions = headers.get("sec-websocket-extensions", "")
+    return reader, writer, _Inflate(extensions) if "permessage-deflate" in extensions else None
+
+
+def _ws_send(writer: asyncio.StreamWriter, text: str, opcode: int = 0x1) -> None:
+    data = text.encode()
+    mask = os.urandom(4)
+    n = len(data)
+    head = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else
+                                     b"\xfe" + struct.pack("!H", n) if n < 65536 else
+                                     b"\xff" + struct.pack("!Q", n))
+    masked = (int.from_bytes(data, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+    writer.write(head + mask + masked)
+
+
+async def _ws_messages(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,  # noqa: ANN202
+                       inflate: _Inflate | None):
+    """Text messages from the server (unmasked frames), answering WebSocket pings."""
+    pieces: list[bytes] = []
+    compressed = False
+    while True:
+        b0, b1 = await reader.readexactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", await reader.readexactly(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", await reader.readexactly(8))[0]
+        payload = await reader.readexactly(n)
+        opcode = b0 & 0x0F
+        if opcode == 0x8:
+            return
+        if opcode == 0x9:
+            _ws_send(writer, payload.decode(), 0xA)
+            continue
+        if opcode in (0x1, 0x0):
+            if opcode == 0x1:
+                compressed = bool(b0 & 0x40)  # RSV1 on a message's first frame
+            pieces.append(payload)
+            if b0 & 0x80:
+                data = b"".join(pieces)
+                if compressed and inflate is not None:
+                    data = inflate(data)
+                yield data.decode()
+                pieces = []
 
 
 async def chainlit_stream(url: str, out: list[float]) -> int:
-    import socketio
-
-    sio = socketio.AsyncClient(reconnection=False)
-    done = asyncio.Event()
+    reader, writer, inflate = await _ws_connect(url)
     got = 0
-
-    def take(text: str) -> None:
-        nonlocal got
-        d = delays(text, time.time())
-        out.extend(d)
-        got += len(d)
-        if got >= TOKENS:
-            done.set()
-
-    @sio.on("stream_start")
-    async def _start(step: dict) -> None:
-        take(step.get("output") or "")
-
-    @sio.on("stream_token")
-    async def _token(data: dict) -> None:
-        take(data.get("token") or "")
-
     auth = {"clientType": "webapp", "sessionId": str(uuid.uuid4()), "threadId": None,
             "userEnv": "{}", "chatProfile": None}
-    await sio.connect(url, socketio_path="/ws/socket.io", auth=auth, transports=["websocket"])
-    await sio.emit("connection_successful")
-    now = datetime.now(UTC).isoformat()
-    await sio.emit("client_message", {"message": {
-        "id": str(uuid.uuid4()), "threadId": "", "output": "q", "name": "User", "type": "user_message",
-        "createdAt": now, "metadata": {}}, "fileReferences": []})
+
+    def take(text: str, now: float) -> None:
+        nonlocal got
+        d = delays(text, now)
+        out.extend(d)
+        got += len(d)
+
     try:
-        await asyncio.wait_for(done.wait(), TOKENS * 0.04 * 10 + 30)
+        async for packet in _ws_messages(reader, writer, inflate):
+            now = time.time()
+            if packet.startswith("0"):  # engine.io open: connect to the default namespace
+                _ws_send(writer, "40" + json.dumps(auth))
+            elif packet == "2":  # engine.io ping
+                _ws_send(writer, "3")
+            elif packet.startswith("40"):  # socket.io connected: ask, as the web client does
+                _ws_send(writer, "42" + json.dumps(["connection_successful"]))
+                sent = datetime.now(UTC).isoformat()
+                _ws_send(writer, "42" + json.dumps(["client_message", {"message": {
+                    "id": str(uuid.uuid4()), "threadId": "", "output": "q", "name": "User",
+                    "type": "user_message", "createdAt": sent, "metadata": {}}, "fileReferences": []}]))
+            elif packet.startswith("44"):
+                raise ProtocolError(f"socket.io refused the connection: {packet[:200]}")
+            elif packet.startswith("42"):
+                name, *args = json.loads(packet[2:])
+                if name == "stream_start":
+                    take(args[0].get("output") or "", now)
+                elif name == "stream_token":
+                    take(args[0].get("token") or "", now)
+                if got >= TOKENS:
+                    return got
+        return got
     finally:
-        await sio.disconnect()
-    return got
+        writer.close()
 
 
 async def main_async(kind: str, url: str, n: int) -> dict:
     out: list[float] = []
-    errors = 0
-    if kind == "finstream":
-        import httpx
-
-        limits = httpx.Limits(max_connections=n * 2 + 10, max_keepalive_connections=n * 2 + 10)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as http:
-            results = await asyncio.gather(*(finstream_stream(url, out, http) for _ in range(n)),
-                                           return_exceptions=True)
-    else:
-        results = await asyncio.gather(*(chainlit_stream(url, out) for _ in range(n)),
-                                       return_exceptions=True)
+    stream = finstream_stream if kind == "finstream" else chainlit_stream
+    results = await asyncio.gather(*(asyncio.wait_for(stream(url, out), TIMEOUT) for _ in range(n)),
+                                   return_exceptions=True)
     complete = sum(1 for r in results if isinstance(r, int) and r >= TOKENS)
     errors = [f"{type(r).__name__}: {r}"[:200] for r in results if isinstance(r, BaseException)]
     return {"streams": n, "complete": complete, "errors": errors[:3], "error_count": len(errors),
@@ -96,7 +232,15 @@ async def main_async(kind: str, url: str, n: int) -> dict:
 
 def main() -> None:
     kind, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    print(json.dumps(asyncio.run(main_async(kind, url, n))))
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    result = run(main_async(kind, url, n))
+    os.set_blocking(sys.stdout.fileno(), True)  # the loop may leave it non-blocking: a pipe would cut the line
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
