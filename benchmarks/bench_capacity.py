@@ -113,7 +113,7 @@ def run_level(kind: str, python: Path, url: str, pid: int, n: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="10,25,50,100,150,200,300")
+    parser.add_argument("--levels", default="25,50,100,150,200,250,300,400")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also serve another checkout of finstream (e.g. the commit before a change), "
                         "interleaved with this one: before/after in one run")
@@ -134,7 +134,8 @@ def main() -> None:
         variants.append(("fs-before", args.baseline.resolve(), {}))
     for kind, root, env in variants:
         port = free_port()
-        proc = subprocess.Popen([sys.executable, str(root / "benchmarks" / "capacity_server.py"), str(port)],
+        # This checkout's benchmark scripts (replay, server) serve every checkout's finstream.
+        proc = subprocess.Popen([sys.executable, str(HERE / "capacity_server.py"), str(port), str(root)],
                                 cwd=root, env={**os.environ, **env},
                                 stdout=(tmp / f"{kind}.log").open("wb"), stderr=subprocess.STDOUT)
         servers[kind] = (proc, f"http://127.0.0.1:{port}", Path(sys.executable))

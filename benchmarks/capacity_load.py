@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import os
+import select
 import struct
 import sys
 import time
@@ -239,8 +240,14 @@ def main() -> None:
     except ImportError:
         run = asyncio.run
     result = run(main_async(kind, url, n))
-    os.set_blocking(sys.stdout.fileno(), True)  # the loop may leave it non-blocking: a pipe would cut the line
-    print(json.dumps(result))
+    # Written by hand: the event loop can leave stdout non-blocking, and print() into a full pipe
+    # then drops the rest of the line without an error.
+    data = memoryview((json.dumps(result) + "\n").encode())
+    while data:
+        try:
+            data = data[os.write(sys.stdout.fileno(), data):]
+        except BlockingIOError:
+            select.select([], [sys.stdout.fileno()], [])
 
 
 if __name__ == "__main__":
