@@ -3,7 +3,7 @@ once and reads the whole answer through the server's own client protocol (finstr
 HTTP/1.1; Chainlit: socket.io over a WebSocket, as its web client does). Prints one JSON line:
 delays, errors.
 
-    python capacity_load.py finstream|chainlit URL N
+    python capacity_load.py finstream|chainlit URL N [ROUNDS [burst|staggered]]
 
 Both clients are the same lean code: asyncio streams on one connection per stream, the protocol's
 framing parsed by hand (HTTP chunks and SSE frames; WebSocket frames and socket.io packets), one
@@ -220,26 +220,42 @@ async def chainlit_stream(url: str, out: list[float]) -> int:
         writer.close()
 
 
-async def main_async(kind: str, url: str, n: int) -> dict:
+async def main_async(kind: str, url: str, n: int, rounds: int = 1, burst: bool = True) -> dict:
+    """``n`` clients, each asking ``rounds`` times in a row. ``burst``: all start at once (N
+    simultaneous stream set-ups); else client i starts i/n of a stream's length later, so from
+    the end of the first round on, ``n`` streams are always open, at all stages of an answer."""
     out: list[float] = []
     stream = finstream_stream if kind == "finstream" else chainlit_stream
-    results = await asyncio.gather(*(asyncio.wait_for(stream(url, out), TIMEOUT) for _ in range(n)),
-                                   return_exceptions=True)
+
+    async def client(i: int) -> list[int | BaseException]:
+        if not burst:
+            await asyncio.sleep(i / n * TOKENS * GAP)
+        got: list[int | BaseException] = []
+        for _ in range(rounds):
+            try:
+                got.append(await asyncio.wait_for(stream(url, out), TIMEOUT))
+            except Exception as exc:  # counted, and the client goes on (as a user asks again)
+                got.append(exc)
+        return got
+
+    results = [r for rs in await asyncio.gather(*(client(i) for i in range(n))) for r in rs]
     complete = sum(1 for r in results if isinstance(r, int) and r >= TOKENS)
     errors = [f"{type(r).__name__}: {r}"[:200] for r in results if isinstance(r, BaseException)]
-    return {"streams": n, "complete": complete, "errors": errors[:3], "error_count": len(errors),
+    return {"streams": len(results), "complete": complete, "errors": errors[:3], "error_count": len(errors),
             "delays": out}
 
 
 def main() -> None:
     kind, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    burst = (sys.argv[5] if len(sys.argv) > 5 else "burst") == "burst"
     try:
         import uvloop
 
         run = uvloop.run
     except ImportError:
         run = asyncio.run
-    result = run(main_async(kind, url, n))
+    result = run(main_async(kind, url, n, rounds, burst))
     # Written by hand: the event loop can leave stdout non-blocking, and print() into a full pipe
     # then drops the rest of the line without an error.
     data = memoryview((json.dumps(result) + "\n").encode())
