@@ -5,9 +5,10 @@ delays, errors.
 
     python capacity_load.py finstream|chainlit URL N [ROUNDS [burst|staggered]]
 
-Both clients are the same lean code: asyncio streams on one connection per stream, the protocol's
-framing parsed by hand (HTTP chunks and SSE frames; WebSocket frames and socket.io packets), one
-``json.loads`` per event, on uvloop when it is installed. A browser does this work in native code;
+Both clients are lean: one connection per stream, the protocol's framing parsed by hand (HTTP
+chunks and SSE frames over asyncio streams; engine.io/socket.io packets over the ``websockets``
+client, whose frame handling is in C), one ``json.loads`` per event, on uvloop when it is
+installed. Neither asks for compression. A browser does this work in native code;
 general-purpose Python clients (httpx, python-socketio) cost as much CPU per event as the servers
 measured, so on a shared machine the generator, not the server, would set the limit.
 """
@@ -15,11 +16,9 @@ measured, so on a shared machine the generator, not the server, would set the li
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import select
-import struct
 import sys
 import time
 import uuid
@@ -108,58 +107,13 @@ async def finstream_stream(url: str, out: list[float]) -> int:
 # ------------------------------------------------------------------ WebSocket + socket.io
 
 
-async def _ws_connect(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """No permessage-deflate is offered (a browser would offer it, and Chainlit compresses every
-    message by default): Chainlit is measured without that cost, the conservative side."""
-    parts = urlsplit(url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                  f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    status, _ = await _head(reader)
-    if status != 101:
-        raise ProtocolError(f"WebSocket upgrade: {status}")
-    return reader, writer
-
-
-def _ws_send(writer: asyncio.StreamWriter, text: str, opcode: int = 0x1) -> None:
-    data = text.encode()
-    mask = os.urandom(4)
-    n = len(data)
-    head = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else
-                                     b"\xfe" + struct.pack("!H", n) if n < 65536 else
-                                     b"\xff" + struct.pack("!Q", n))
-    masked = (int.from_bytes(data, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
-    writer.write(head + mask + masked)
-
-
-async def _ws_messages(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):  # noqa: ANN202
-    """Text messages from the server (unmasked frames), answering WebSocket pings."""
-    pieces: list[bytes] = []
-    while True:
-        b0, b1 = await reader.readexactly(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack("!H", await reader.readexactly(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", await reader.readexactly(8))[0]
-        payload = await reader.readexactly(n)
-        opcode = b0 & 0x0F
-        if opcode == 0x8:
-            return
-        if opcode == 0x9:
-            _ws_send(writer, payload.decode(), 0xA)
-            continue
-        if opcode in (0x1, 0x0):
-            pieces.append(payload)
-            if b0 & 0x80:
-                yield b"".join(pieces).decode()
-                pieces = []
-
-
 async def chainlit_stream(url: str, out: list[float]) -> int:
-    reader, writer = await _ws_connect(url)
+    from websockets.asyncio.client import connect
+
+    parts = urlsplit(url)
+    # No permessage-deflate asked for (a browser would, and Chainlit compresses every message by
+    # default): Chainlit is measured without that cost, the conservative side.
+    ws = await connect(f"ws://{parts.netloc}/ws/socket.io/?EIO=4&transport=websocket", compression=None)
     got = 0
     auth = {"clientType": "webapp", "sessionId": str(uuid.uuid4()), "threadId": None,
             "userEnv": "{}", "chatProfile": None}
@@ -171,16 +125,18 @@ async def chainlit_stream(url: str, out: list[float]) -> int:
         got += len(d)
 
     try:
-        async for packet in _ws_messages(reader, writer):
+        async for packet in ws:
+            if not isinstance(packet, str):
+                continue
             now = time.time()
             if packet.startswith("0"):  # engine.io open: connect to the default namespace
-                _ws_send(writer, "40" + json.dumps(auth))
+                await ws.send("40" + json.dumps(auth))
             elif packet == "2":  # engine.io ping
-                _ws_send(writer, "3")
+                await ws.send("3")
             elif packet.startswith("40"):  # socket.io connected: ask, as the web client does
-                _ws_send(writer, "42" + json.dumps(["connection_successful"]))
+                await ws.send("42" + json.dumps(["connection_successful"]))
                 sent = datetime.now(UTC).isoformat()
-                _ws_send(writer, "42" + json.dumps(["client_message", {"message": {
+                await ws.send("42" + json.dumps(["client_message", {"message": {
                     "id": str(uuid.uuid4()), "threadId": "", "output": "q", "name": "User",
                     "type": "user_message", "createdAt": sent, "metadata": {}}, "fileReferences": []}]))
             elif packet.startswith("44"):
@@ -195,7 +151,7 @@ async def chainlit_stream(url: str, out: list[float]) -> int:
                     return got
         return got
     finally:
-        writer.close()
+        await ws.close()
 
 
 async def main_async(kind: str, url: str, n: int, rounds: int = 1, burst: bool = True) -> dict:
