@@ -1,16 +1,22 @@
 """Capacity beside Chainlit 2: concurrent real-paced streams each server holds with p99 added delay
 under 100 ms, and its CPU per stream, measured side by side in one run.
 
-    .venv/bin/python benchmarks/bench_capacity.py [--levels 10,25,50,100,200,400]
+    .venv/bin/python benchmarks/bench_capacity.py [--levels 25,50,100,...] [--baseline DIR] [--burst]
 
 Both servers stream the same replay (capacity_replay.py: 100 text deltas, one every 40 ms, each
 stamped with the time the server's streaming code got it) to their own clients: finstream's real
 API app (RunManager, event log on a SQLite file, SSE; capacity_server.py) and a minimal Chainlit 2
-app (``Message.stream_token``; capacity_chainlit_app.py) read through socket.io as its web client
-does. The load generator (capacity_load.py) is another process on the same machine; levels are
-bounded, a level that fails is tried once more (the machine is shared), and everything is on
-127.0.0.1. Chainlit lives in its own venv (.venv-bench, from
-benchmarks/requirements-bench.txt: its pins differ from the app's); it is created on first use.
+app (``Message.stream_token``; capacity_chainlit_app.py) read through socket.io over a WebSocket as
+its web client does. A level N is N clients asking ``--rounds`` questions each in a row, their
+starts staggered over one stream's length, so N streams are open at once, at every stage of an
+answer (``--burst``: all N start at the same instant, one stream each: that measures N
+simultaneous set-ups more than N streams held). The load generator (capacity_load.py, the same
+lean asyncio client code for both; its CPU is printed beside the server's) is another process on
+the same machine; a level that fails is tried once more (the machine is shared), and everything
+is on 127.0.0.1. Every checkout (``--baseline``) is served by this checkout's scripts, so all
+stream the same replay. Chainlit lives in its own venv (.venv-bench, from
+benchmarks/requirements-bench.txt: its pins differ from the app's); it is (re)installed when that
+file changes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -64,15 +71,19 @@ def wait_up(url: str, proc: subprocess.Popen, limit: float = 90) -> None:
 def bench_python() -> Path | None:
     """The bench venv's python (created from requirements-bench.txt if missing), or None."""
     python = BENCH_VENV / "bin" / "python"
-    if not (BENCH_VENV / "bin" / "chainlit").exists():
-        print("creating .venv-bench for Chainlit (benchmarks/requirements-bench.txt) ...", flush=True)
+    wanted = (HERE / "requirements-bench.txt").read_text()
+    installed = BENCH_VENV / "requirements-bench.txt"  # what the venv was installed from
+    if not (BENCH_VENV / "bin" / "chainlit").exists() or not installed.exists() or installed.read_text() != wanted:
+        print("installing .venv-bench for Chainlit (benchmarks/requirements-bench.txt) ...", flush=True)
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True, timeout=120)
+            if not python.exists():
+                subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True, timeout=120)
             subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
                             str(HERE / "requirements-bench.txt")], check=True, timeout=900)
         except (subprocess.SubprocessError, OSError) as exc:
             print(f"Chainlit skipped: could not install it ({exc})")
             return None
+        installed.write_text(wanted)
     return python
 
 
@@ -81,33 +92,48 @@ def p99(values: list[float]) -> float:
     return values[min(len(values) - 1, int(0.99 * len(values)))] if values else float("inf")
 
 
-def run_level(kind: str, python: Path, url: str, pid: int, n: int) -> dict:
-    before = cpu_seconds(pid)
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_level(kind: str, python: Path, url: str, pid: int, n: int, rounds: int, burst: bool) -> dict:
+    before, client_before = cpu_seconds(pid), children_cpu()
     t0 = time.monotonic()
-    done = subprocess.run([str(python), str(HERE / "capacity_load.py"), kind, url, str(n)],
-                          capture_output=True, text=True, timeout=TOKENS * GAP * 20 + 120)
+    done = subprocess.run([str(python), str(HERE / "capacity_load.py"), kind, url, str(n), str(rounds),
+                           "burst" if burst else "staggered"],
+                          capture_output=True, text=True, timeout=TOKENS * GAP * 20 * rounds + 120)
     wall = time.monotonic() - t0
     cpu = cpu_seconds(pid) - before
+    client = children_cpu() - client_before  # the load generator's CPU (it must not be the limit)
     if done.returncode != 0:
         return {"n": n, "ok": False, "p99_ms": float("inf"), "cpu_per_stream": float("nan"),
                 "note": done.stderr.strip().splitlines()[-1:] or ["load generator failed"]}
     result = json.loads(done.stdout.strip().splitlines()[-1])
     ms = [d * 1000 for d in result["delays"]]
-    ok = result["complete"] == n
+    streams = result["streams"]
+    ok = result["complete"] == streams
     return {"n": n, "ok": ok, "p99_ms": p99(ms), "p50_ms": sorted(ms)[len(ms) // 2] if ms else 0,
-            "cpu_per_stream": cpu / (n * TOKENS * GAP), "wall": wall,
+            "cpu_per_stream": cpu / (streams * TOKENS * GAP),
+            "client_per_stream": client / (streams * TOKENS * GAP),
+            "wall": wall,
             "note": result["errors"] if not ok else []}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="10,25,50,100,150,200,300")
+    parser.add_argument("--levels", default="25,50,100,150,200,250,300,400")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also serve another checkout of finstream (e.g. the commit before a change), "
                         "interleaved with this one: before/after in one run")
     parser.add_argument("--gc-tune", action="store_true",
                         help="also serve this checkout with FINSTREAM_GC_TUNE=1 (gc.freeze, a higher young threshold)")
     parser.add_argument("--no-chainlit", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="streams each client asks in a row (the level is held for the middle ones)")
+    parser.add_argument("--burst", action="store_true",
+                        help="all clients start at once, one stream each (N simultaneous set-ups; the "
+                        "earlier method) instead of staggered starts over one stream's length")
     parser.add_argument("--every-level", action="store_true",
                         help="run every level on every server, also after one failed (CPU per stream "
                         "compared at equal load, over repeated levels such as 50,50,50)")
@@ -122,7 +148,8 @@ def main() -> None:
         variants.append(("fs-before", args.baseline.resolve(), {}))
     for kind, root, env in variants:
         port = free_port()
-        proc = subprocess.Popen([sys.executable, str(root / "benchmarks" / "capacity_server.py"), str(port)],
+        # This checkout's benchmark scripts (replay, server) serve every checkout's finstream.
+        proc = subprocess.Popen([sys.executable, str(HERE / "capacity_server.py"), str(port), str(root)],
                                 cwd=root, env={**os.environ, **env},
                                 stdout=(tmp / f"{kind}.log").open("wb"), stderr=subprocess.STDOUT)
         servers[kind] = (proc, f"http://127.0.0.1:{port}", Path(sys.executable))
@@ -133,13 +160,15 @@ def main() -> None:
                                "--headless", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp,
                               stdout=(tmp / "chainlit.log").open("wb"), stderr=subprocess.STDOUT,
                               env={**os.environ, "CHAINLIT_TELEMETRY_ENABLED": "false"})
-        servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", cl_python)
+        servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", Path(sys.executable))  # one load generator
     try:
         for kind, (proc, url, _) in servers.items():
             wait_up(url + ("/" if kind == "chainlit" else "/healthz"), proc)
         print(f"load average at start: {os.getloadavg()[0]:.1f}")
         print(f"capacity: {TOKENS} text deltas per stream at {1 / GAP:.0f}/s, p99 added delay limit "
-              f"{LIMIT_MS:.0f} ms (server and load generator share this machine's {os.cpu_count()} cores)")
+              f"{LIMIT_MS:.0f} ms (server and load generator share this machine's {os.cpu_count()} cores); "
+              + ("all clients start at once, one stream each" if args.burst else
+                 f"client starts staggered over one stream, {args.rounds} streams each in a row"))
         held: dict[str, int] = {k: 0 for k in servers}
         cpu: dict[str, float] = {}
         per_level: dict[tuple[str, int], list[float]] = {}
@@ -149,12 +178,15 @@ def main() -> None:
                 if kind not in live:
                     continue
                 proc, url, python = servers[kind]
-                r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)
-                if not (r["ok"] and r["p99_ms"] < LIMIT_MS):
-                    r = run_level("chainlit" if kind == "chainlit" else "finstream", python, url, proc.pid, n)  # once more: a neighbour's burst
+                protocol = "chainlit" if kind == "chainlit" else "finstream"
+                rounds = 1 if args.burst else args.rounds
+                r = run_level(protocol, python, url, proc.pid, n, rounds, args.burst)
+                if not (r["ok"] and r["p99_ms"] < LIMIT_MS):  # once more: a neighbour's burst
+                    r = run_level(protocol, python, url, proc.pid, n, rounds, args.burst)
                 status = "ok" if r["ok"] and r["p99_ms"] < LIMIT_MS else "over"
                 print(f"  {kind:10s} {n:4d} streams: p50 {r.get('p50_ms', 0):7.1f} ms  p99 {r['p99_ms']:8.1f} ms"
-                      f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream  {status}"
+                      f"  server CPU {r['cpu_per_stream'] * 100:5.2f}% of a core per stream"
+                      f" (load generator {r.get('client_per_stream', float('nan')) * 100:5.2f}%)  {status}"
                       + (f"  {r['note']}" if r["note"] else ""), flush=True)
                 per_level.setdefault((kind, n), []).append(r["cpu_per_stream"])
                 if status == "ok":

@@ -1,5 +1,7 @@
 """finstream's side of bench_capacity.py: the real API app (create_app, RunManager, event log on a
-SQLite file, SSE) on uvicorn, answering with a provider that streams the replay."""
+SQLite file, SSE) on uvicorn, answering with a provider that streams the replay.
+
+    python capacity_server.py PORT [CHECKOUT]   (CHECKOUT: serve another checkout's finstream)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# argv[2]: the checkout whose finstream is served (bench_capacity.py --baseline); this one's by default.
+sys.path.insert(0, sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).resolve().parents[1]))
 
 import uvicorn  # noqa: E402
 from capacity_replay import GAP, TOKENS, token  # noqa: E402

@@ -7,10 +7,12 @@ RunManager created on the loop the server runs.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -28,6 +30,14 @@ from finstream.store import Store
 log = logging.getLogger("finstream.api")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# FastAPI's native OpenTelemetry (newer FastAPI versions) asks the global providers, on every
+# request, whether anyone configured them. finstream's operations are Prometheus (/metrics) and
+# JSON logs (api/observe.py); it configures no OpenTelemetry, so the question is never asked.
+_NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
 
 
 def _default_manager(settings: Settings) -> tuple[RunManager, Store]:
@@ -78,6 +88,7 @@ def create_app(
                 own.close()
 
     app = FastAPI(
+        **_NO_NATIVE_TELEMETRY,
         title="finstream API",
         version="1.0",
         description="Ask about financial filings; answers stream as Server-Sent Events or over "

@@ -9,15 +9,15 @@ one go, so SSE writes it as one chunk instead of one send per delta).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Coroutine, Generator
+from json.encoder import encode_basestring_ascii
 from typing import Any, TypeVar, cast
 
 from finstream import events as ev
 
-# json.dumps(..., separators=...) builds a new encoder per call; one shared encoder is the same
-# output (ensure_ascii, key order as given) for less.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+# json.dumps's own escaping of a string (ensure_ascii, quotes included; C): a delta's JSON is
+# written around it in the protocol's key order, without building a dict and walking it.
+_quote = encode_basestring_ascii
 
 T = TypeVar("T")
 
@@ -25,16 +25,19 @@ MAX_BATCH = 256  # events per chunk at most (a long backlog still goes out in pi
 
 
 def event_json(event: ev.Event, *, accumulated: bool = True) -> str:
-    """``events.event_to_json``, with a fast path for text deltas."""
-    if type(event) is ev.TextDelta:
-        data: dict[str, Any] = {"seq": event.seq, "message_id": event.message_id, "type": "text_delta",
-                                "text": event.text}
-        if accumulated:
-            data["accumulated_text"] = event.accumulated_text
-        return _ENCODE(data)
-    if type(event) is ev.ThinkingDelta:
-        return _ENCODE({"seq": event.seq, "message_id": event.message_id, "type": "thinking_delta",
-                        "text": event.text})
+    """``events.event_to_json``, with a fast path for text and thinking deltas."""
+    kind = type(event)
+    if kind is ev.TextDelta:
+        text = cast(ev.TextDelta, event)
+        head = (f'{{"seq":{int(text.seq)},"message_id":{_quote(text.message_id)},"type":"text_delta",'
+                f'"text":{_quote(text.text)}')
+        if not accumulated:
+            return head + "}"
+        so_far = text.accumulated_text
+        return head + (',"accumulated_text":null}' if so_far is None else f',"accumulated_text":{_quote(so_far)}}}')
+    if kind is ev.ThinkingDelta:
+        return (f'{{"seq":{int(event.seq)},"message_id":{_quote(event.message_id)},"type":"thinking_delta",'
+                f'"text":{_quote(cast(ev.ThinkingDelta, event).text)}}}')
     return ev.event_to_json(event, accumulated=accumulated)
 
 

@@ -52,9 +52,14 @@ async def _frames(events: AsyncIterator[ev.Event], *, accumulated: bool, retry_m
     still its own frame, in order."""
     try:
         async for batch in ready_batches(events):
+            if len(batch) == 1:  # at a model's pace, most batches (one commit each) hold one delta
+                event = batch[0]
+                # ?thinking=false: the client turned reasoning off
+                if thinking or type(event) is not ev.ThinkingDelta:
+                    yield sse_frame(event, accumulated=accumulated, retry_ms=retry_ms).encode()
+                continue
             chunk = "".join(
                 sse_frame(event, accumulated=accumulated, retry_ms=retry_ms) for event in batch
-                # ?thinking=false: the client turned reasoning off
                 if thinking or type(event) is not ev.ThinkingDelta
             )
             if chunk:

@@ -15,7 +15,7 @@ from finstream.service import conversations
 from finstream.service.conversations import Runs
 from finstream.service.errors import Busy, Invalid, NotContinuable, NotFound
 from finstream.service.questions import MAX_QUESTION_CHARS, check_question
-from finstream.store import AsyncStore, ConversationBusyError, NotFoundError
+from finstream.store import AsyncStore, Conversation, ConversationBusyError, NotFoundError, Store
 from finstream.store.records import Feedback
 
 
@@ -36,11 +36,17 @@ async def _floor(store: AsyncStore, conversation_id: str) -> int:
 
 
 async def _launched(store: AsyncStore, conversation_id: str, launch: Callable[[], Awaitable[str]],
-                    value_error: type[Invalid] | type[NotContinuable] = Invalid) -> tuple[str, int]:
-    floor = await _floor(store, conversation_id)
+                    value_error: type[Invalid] | type[NotContinuable] = Invalid, *,
+                    floor: int | None = None) -> tuple[str, int]:
+    if floor is None:
+        floor = await _floor(store, conversation_id)
     with _refusals(value_error=value_error):
         message_id = await launch()
     return message_id, floor
+
+
+def _conversation_and_floor(store: Store, conversation_id: str) -> tuple[Conversation | None, int]:
+    return store.get_conversation(conversation_id), store.last_seq(conversation_id)
 
 
 async def start(runs: Runs, store: AsyncStore, conversation_id: str, question: object,
@@ -48,8 +54,12 @@ async def start(runs: Runs, store: AsyncStore, conversation_id: str, question: o
                 max_chars: int = MAX_QUESTION_CHARS) -> tuple[str, int]:
     """Ask ``question``: (the answer's message id, the seq before its first event)."""
     text = check_question(question, max_chars)
-    await conversations.require_conversation(store, conversation_id)
-    return await _launched(store, conversation_id, lambda: runs.start(conversation_id, text, options))
+    # Both reads in one trip to the store's thread pool (a stream's set-up makes about ten).
+    conv, floor = await store.run(_conversation_and_floor, store.sync, conversation_id)
+    if conv is None:
+        raise conversations.conversation_not_found(conversation_id)
+    return await _launched(store, conversation_id, lambda: runs.start(conversation_id, text, options),
+                           floor=floor)
 
 
 async def continue_answer(runs: Runs, store: AsyncStore, conversation_id: str, message_id: str,

@@ -28,10 +28,14 @@ class Runs(Protocol):
     def active_message(self, conversation_id: str) -> str | None: ...
 
 
+def conversation_not_found(conversation_id: str) -> NotFound:
+    return NotFound(f"conversation {conversation_id}: not found")
+
+
 async def require_conversation(store: AsyncStore, conversation_id: str) -> Conversation:
     conv = await store.run(store.sync.get_conversation, conversation_id)
     if conv is None:
-        raise NotFound(f"conversation {conversation_id}: not found")
+        raise conversation_not_found(conversation_id)
     return conv
 
 

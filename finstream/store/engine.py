@@ -6,6 +6,7 @@ import re
 import sqlite3
 import time
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -87,7 +88,13 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
+        # On the driver's connection: a statement through SQLAlchemy's execution machinery costs
+        # more CPU than the SELECT it precedes (every store call opens a transaction). Its errors
+        # (a lock not granted within the busy timeout) are raised as SQLAlchemy's, as before.
+        try:
+            cast(sqlite3.Connection, conn.connection.driver_connection).execute(sql)
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
     return engine

@@ -32,6 +32,22 @@ from finstream.store.observe import batch_written
 from finstream.store.records import Message, MessagePatch, Turn
 from finstream.textclean import clean_text
 
+# A stream's set-up statements, built once (as in store.py): begin_turn's read and claim, and the
+# log's last seq (every start and every tail's catch-up asks it).
+_ACTIVE = sa.select(t.conversations.c.active_message_id).where(t.conversations.c.id == sa.bindparam("cid"))
+_CLAIM = (
+    t.conversations.update()
+    .where(t.conversations.c.id == sa.bindparam("cid"))
+    .where(t.conversations.c.active_message_id.is_(None))
+    .values(active_message_id=sa.bindparam("mid"), updated_at=sa.bindparam("now"))
+)
+_LAST = (sa.select(t.events.c.seq, t.events.c.type, t.events.c.payload)
+         .where(t.events.c.conversation_id == sa.bindparam("cid"))
+         .order_by(t.events.c.seq.desc()).limit(1))
+_LAST_OF = (sa.select(t.events.c.seq, t.events.c.type, t.events.c.payload)
+            .where(t.events.c.conversation_id == sa.bindparam("cid"), t.events.c.message_id == sa.bindparam("mid"))
+            .order_by(t.events.c.seq.desc()).limit(1))
+
 # More than a run can publish before its events are durable (writer.py: 2 * max_pending).
 UNLOGGED_SEQ_BOUND = 10_000
 
@@ -54,11 +70,7 @@ class RunLogMixin(StoreParts):
         """
         now = _now()
         with self._write() as conn:
-            conv = conn.execute(
-                sa.select(t.conversations.c.active_message_id).where(
-                    t.conversations.c.id == conversation_id
-                )
-            ).first()
+            conv = conn.execute(_ACTIVE, {"cid": conversation_id}).first()
             if conv is None:
                 raise NotFoundError(f"conversation {conversation_id}: not found")
             if conv.active_message_id is not None:
@@ -93,12 +105,7 @@ class RunLogMixin(StoreParts):
                 )
                 assistant = _message({**row, "status": "streaming", "stop_reason": None, "error": None})
             # The claim: a conditional update, so two processes racing cannot both win.
-            claimed = conn.execute(
-                t.conversations.update()
-                .where(t.conversations.c.id == conversation_id)
-                .where(t.conversations.c.active_message_id.is_(None))
-                .values(active_message_id=assistant.id, updated_at=now)
-            ).rowcount
+            claimed = conn.execute(_CLAIM, {"cid": conversation_id, "mid": assistant.id, "now": now}).rowcount
             if not claimed:
                 raise ConversationBusyError(conversation_id, None)
             seq_start = self._last_seq(conn, conversation_id) + 1
@@ -394,9 +401,6 @@ class RunLogMixin(StoreParts):
 
     @staticmethod
     def _last_seq(conn: sa.Connection, conversation_id: str, message_id: str | None = None) -> int:
-        c = t.events.c
-        q = sa.select(c.seq, c.type, c.payload).where(c.conversation_id == conversation_id)
-        if message_id is not None:
-            q = q.where(c.message_id == message_id)
-        row = conn.execute(q.order_by(c.seq.desc()).limit(1)).first()
+        row = (conn.execute(_LAST, {"cid": conversation_id}) if message_id is None
+               else conn.execute(_LAST_OF, {"cid": conversation_id, "mid": message_id})).first()
         return compact.last_seq_of(row.seq, row.type, row.payload) if row is not None else 0

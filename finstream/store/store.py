@@ -47,6 +47,33 @@ from finstream.textclean import clean_json_text, clean_text
 
 __all__ = ["CONTINUABLE", "ConversationBusyError", "NotFoundError", "Store", "new_id"]
 
+# Statements a stream's set-up runs, built once: SQLAlchemy then skips building the expression and
+# its cache key on every call (memoized on the statement object) and finds the compiled form in its
+# cache at once. Parameters are bound at execution by name.
+_INSERT_CONVERSATION = t.conversations.insert()
+_GET_CONVERSATION = sa.select(t.conversations).where(t.conversations.c.id == sa.bindparam("cid"))
+_CONVERSATION_EXISTS = sa.select(t.conversations.c.id).where(t.conversations.c.id == sa.bindparam("cid"))
+_GET_MESSAGE = sa.select(t.messages).where(t.messages.c.id == sa.bindparam("mid"))
+_LIST_MESSAGES = (
+    sa.select(t.messages)
+    .where(t.messages.c.conversation_id == sa.bindparam("cid"))
+    .order_by(t.messages.c.ordinal)
+)
+_NEXT_ORDINAL = sa.select(sa.func.coalesce(sa.func.max(t.messages.c.ordinal), 0) + 1).where(
+    t.messages.c.conversation_id == sa.bindparam("cid")
+)
+_INSERT_MESSAGE = t.messages.insert()
+_LIST_DOCUMENTS = (
+    sa.select(*[c for c in t.documents.c if c.name not in ("data", "parsed")])
+    .where(t.documents.c.conversation_id == sa.bindparam("cid"))
+    .order_by(t.documents.c.created_at, t.documents.c.id)
+)
+_FILINGS = (
+    sa.select(t.documents.c.parsed)
+    .where(t.documents.c.conversation_id == sa.bindparam("cid"), t.documents.c.parsed.is_not(None))
+    .order_by(t.documents.c.created_at, t.documents.c.id)
+)
+
 
 class Store(RunLogMixin, TranscriptMixin):
     """All persistence. ``Store(url)`` migrates the database on construction."""
@@ -100,14 +127,12 @@ class Store(RunLogMixin, TranscriptMixin):
         conv = Conversation(new_id(), clean_text(title)[:300], now, now)
         row = {"id": conv.id, "title": conv.title, "created_at": now, "updated_at": now}
         with self._write() as conn:
-            conn.execute(t.conversations.insert().values(**row))
+            conn.execute(_INSERT_CONVERSATION, row)
         return conv
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(t.conversations).where(t.conversations.c.id == conversation_id)
-            ).mappings().first()
+            row = conn.execute(_GET_CONVERSATION, {"cid": conversation_id}).mappings().first()
         return _conversation(row) if row else None
 
     def list_conversations(self, *, limit: int = 100, offset: int = 0) -> list[Conversation]:
@@ -175,20 +200,13 @@ class Store(RunLogMixin, TranscriptMixin):
 
     def get_message(self, message_id: str) -> Message | None:
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(t.messages).where(t.messages.c.id == message_id)
-            ).mappings().first()
+            row = conn.execute(_GET_MESSAGE, {"mid": message_id}).mappings().first()
         return _message(row) if row else None
 
     def list_messages(self, conversation_id: str) -> list[Message]:
         """In conversation order."""
-        q = (
-            sa.select(t.messages)
-            .where(t.messages.c.conversation_id == conversation_id)
-            .order_by(t.messages.c.ordinal)
-        )
         with self._read() as conn:
-            return [_message(r) for r in conn.execute(q).mappings()]
+            return [_message(r) for r in conn.execute(_LIST_MESSAGES, {"cid": conversation_id}).mappings()]
 
     # ---------------------------------------------------------------- documents
 
@@ -224,14 +242,8 @@ class Store(RunLogMixin, TranscriptMixin):
         return _doc_info(row)
 
     def list_documents(self, conversation_id: str) -> list[DocumentInfo]:
-        cols = [c for c in t.documents.c if c.name not in ("data", "parsed")]
-        q = (
-            sa.select(*cols)
-            .where(t.documents.c.conversation_id == conversation_id)
-            .order_by(t.documents.c.created_at, t.documents.c.id)
-        )
         with self._read() as conn:
-            return [_doc_info(r) for r in conn.execute(q).mappings()]
+            return [_doc_info(r) for r in conn.execute(_LIST_DOCUMENTS, {"cid": conversation_id}).mappings()]
 
     def get_document(self, document_id: str) -> Document | None:
         with self._read() as conn:
@@ -249,13 +261,9 @@ class Store(RunLogMixin, TranscriptMixin):
 
     def filings(self, conversation_id: str) -> list[Filing]:
         """The conversation's parsed filings (failed uploads skipped), in upload order."""
-        q = (
-            sa.select(t.documents.c.parsed)
-            .where(t.documents.c.conversation_id == conversation_id, t.documents.c.parsed.is_not(None))
-            .order_by(t.documents.c.created_at, t.documents.c.id)
-        )
         with self._read() as conn:
-            return [Filing.model_validate_json(p) for p in conn.execute(q).scalars()]
+            return [Filing.model_validate_json(p)
+                    for p in conn.execute(_FILINGS, {"cid": conversation_id}).scalars()]
 
     # ---------------------------------------------------------------- artifacts
 
@@ -364,9 +372,7 @@ class Store(RunLogMixin, TranscriptMixin):
     # ---------------------------------------------------------------- helpers
 
     def _require_conversation(self, conn: sa.Connection, conversation_id: str) -> None:
-        found = conn.execute(
-            sa.select(t.conversations.c.id).where(t.conversations.c.id == conversation_id)
-        ).first()
+        found = conn.execute(_CONVERSATION_EXISTS, {"cid": conversation_id}).first()
         if found is None:
             raise NotFoundError(f"conversation {conversation_id}: not found")
 
@@ -378,16 +384,12 @@ class Store(RunLogMixin, TranscriptMixin):
             raise ValueError(f"message role {role!r}: must be user or assistant")
         if status not in t.MESSAGE_STATUSES:
             raise ValueError(f"message status {status!r}: not one of {t.MESSAGE_STATUSES}")
-        ordinal = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.max(t.messages.c.ordinal), 0)).where(
-                t.messages.c.conversation_id == conversation_id
-            )
-        ).scalar_one() + 1
+        ordinal = conn.execute(_NEXT_ORDINAL, {"cid": conversation_id}).scalar_one()
         now = _now()
         row = {
             "id": new_id(), "conversation_id": conversation_id, "ordinal": ordinal, "role": role,
             "text": text, "status": status, "created_at": now, "run_owner": owner,
             "heartbeat_at": now if owner is not None else None, "replaces": replaces,
         }
-        conn.execute(t.messages.insert().values(**row))
+        conn.execute(_INSERT_MESSAGE, row)
         return _message(row)

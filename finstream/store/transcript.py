@@ -14,6 +14,16 @@ import sqlalchemy as sa
 from finstream.store import schema as t
 from finstream.store.common import StoreParts
 
+_NEXT_IDX = sa.select(sa.func.coalesce(sa.func.max(t.api_messages.c.idx), 0) + 1).where(
+    t.api_messages.c.conversation_id == sa.bindparam("cid")
+)
+_INSERT = t.api_messages.insert()
+_ROWS = (
+    sa.select(t.api_messages)
+    .where(t.api_messages.c.conversation_id == sa.bindparam("cid"))
+    .order_by(t.api_messages.c.idx)
+)
+
 
 @dataclass(frozen=True)
 class ApiMessage:
@@ -36,25 +46,16 @@ class TranscriptMixin(StoreParts):
         if not messages:
             return
         with self._write() as conn:
-            last = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(t.api_messages.c.idx), 0)).where(
-                    t.api_messages.c.conversation_id == conversation_id
-                )
-            ).scalar_one()
-            conn.execute(t.api_messages.insert(), [
-                {"conversation_id": conversation_id, "idx": last + 1 + i, "message_id": message_id,
+            first = conn.execute(_NEXT_IDX, {"cid": conversation_id}).scalar_one()
+            conn.execute(_INSERT, [
+                {"conversation_id": conversation_id, "idx": first + i, "message_id": message_id,
                  "role": m["role"], "content": m["content"], "meta": meta or {}}
                 for i, m in enumerate(messages)
             ])
 
     def api_messages(self, conversation_id: str) -> list[ApiMessage]:
-        q = (
-            sa.select(t.api_messages)
-            .where(t.api_messages.c.conversation_id == conversation_id)
-            .order_by(t.api_messages.c.idx)
-        )
         with self._read() as conn:
             return [
                 ApiMessage(r["idx"], r["message_id"], r["role"], r["content"], r["meta"] or {})
-                for r in conn.execute(q).mappings()
+                for r in conn.execute(_ROWS, {"cid": conversation_id}).mappings()
             ]

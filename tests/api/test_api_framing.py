@@ -33,6 +33,22 @@ def test_frames_are_byte_for_byte_the_protocols(event: ev.Event) -> None:
                 event, accumulated=accumulated, retry_ms=retry)
 
 
+# Strings JSON must escape in every way it can: quotes and backslashes, control characters, NUL,
+# a lone surrogate, characters outside the BMP, U+2028 (valid JSON, a line break to JavaScript).
+TEXTS = ['"', "\\", "\x00\x01\x1f\x7f", "\t\r\n\b\f", "\ud800", "\U0001f600\u2028\u2029", "ÿ€", "w1 "]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_delta_fast_paths_escape_as_json_dumps_does(text: str) -> None:
+    events: list[ev.Event] = [ev.ThinkingDelta(seq=2**40, message_id=f"m{text}", text=text)]
+    events += [ev.TextDelta(seq=3, message_id=f"m{text}", text=text, accumulated_text=so_far)
+               for so_far in (None, "", text + text)]
+    for event in events:
+        for accumulated in (True, False):
+            assert framing.event_json(event, accumulated=accumulated) == ev.event_to_json(
+                event, accumulated=accumulated)
+
+
 class _Tail:
     """A tail fed by a queue (as a run's committed batches feed a durable tailer)."""
 
