@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from finstream.verify.numbers import find_numbers, scale_of
 from finstream.verify.periods import Period, find_periods, matches, parse_period
 from finstream.verify.text import claims_in
@@ -106,3 +108,12 @@ def test_scale_stated_by_units_and_notes():
     assert scale_of("in thousands, except per share") == 1e3
     assert scale_of("$B") == 1e9
     assert scale_of("USD") is None and scale_of(None) is None
+
+
+@pytest.mark.timeout(60)  # a hang guard: the check is linear (0.1 s); quadratic, this input took hours
+def test_a_long_run_of_digits_in_model_text_is_read_as_one_number_in_linear_time():
+    run = "7" * 200_000
+    found = find_numbers(f"revenue grew {run}% and then {run} shares, (${run}) and {run} billion")
+    assert [(w.kind, w.text) for w in found] == [
+        ("percent", f"{run}%"), ("count", f"{run} shares"), ("money", f"(${run})"), ("number", f"{run} billion"),
+    ]
