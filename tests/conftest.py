@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 # The files that take minutes (browsers, subprocess topologies, Arelle, the 300k-fact parse),
-# longest first, from `--durations` of a whole run. pytest-xdist's loadfile hands files to the
-# workers in collection order, so these go first and the short ones fill in around them;
-# collected last, they would run side by side at the end while the other workers sit idle.
+# longest first, from `--durations` of a whole run. With `--no-loadscope-reorder` (make test),
+# pytest-xdist's loadfile hands files to the workers in collection order, so these go first and
+# the short ones fill in around them. Left to xdist's own order (files with the most tests first)
+# they ran side by side at the end while the other workers sat idle.
 LONG_FILES = (
     "tests/ui/test_ui_browser_stream.py",
     "tests/security/test_bounded_parsing.py",
