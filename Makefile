@@ -2,6 +2,11 @@
 PYTHON ?= python3
 # mutmut's parallel workers for `make mutate` (the machines are shared: one by default)
 MUTATE_JOBS ?= 1
+# pytest-xdist workers for `make test` (0: one process, the default). With workers each test file
+# stays on one worker (its module fixtures start once) and files go out in collection order
+# (tests/conftest.py puts the longest first). Not the default: on a loaded 2-core box the browser
+# tests miss their waits when 3 workers share it (docs/notes/suite.md).
+TEST_JOBS ?= 0
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
@@ -22,7 +27,7 @@ topology: $(VENV)/.runtime ## deploy/compose.yaml's topology as processes: 2 API
 
 test: $(VENV)/.dev ## install test needs (packages, chromium, PostgreSQL running) and run the suite
 	bash scripts/test-services.sh
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 
 bench: $(VENV)/.dev ## run every benchmark and print its figures
 	bash scripts/test-services.sh

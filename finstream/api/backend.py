@@ -224,7 +224,7 @@ class Backend:
             return []
         end = await self.store.last_seq(conversation_id, message_id=message_id)
         page = await self.store.read_events(conversation_id, max(0, end - 3), 10)
-        return [e for e in page if e.message_id == message_id and e.type in ("error", ev.TERMINAL_TYPE)]
+        return [e for e in page if e.message_id == message_id and isinstance(e, ev.Error | ev.MessageComplete)]
 
     async def has_events_after(self, conversation_id: str, after: int,
                                message_id: str | None = None) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
-from finstream.filings.concepts import Metric, find_metric, label_matches
+from finstream.filings.concepts import Metric, common_names, find_metric, label_matches
 from finstream.filings.model import Fact, Filing
 from finstream.filings.xbrl_common import precision_rank
 
@@ -83,28 +84,27 @@ def derived_q4(facts: list[Fact]) -> list[Fact]:
     return out
 
 
-def _rank(metric: Metric | None, concept: str, fact: Fact) -> int | None:
-    """Lower is better; None when the fact is not this metric/concept."""
+def _rank(metric: Metric | None, concept: str, have: str) -> int | None:
+    """Lower is better; None when a fact of concept ``have`` is not this metric/concept."""
     if metric is not None:
-        if fact.concept in metric.concepts:
-            return metric.concepts.index(fact.concept)
-        if _XBRL.match(fact.concept):
+        if have in metric.concepts:
+            return metric.concepts.index(have)
+        if _XBRL.match(have):
             return None
-        if label_matches(metric, fact.concept):
+        if label_matches(metric, have):
             return len(metric.concepts) + next(
-                (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(fact.concept))), 0
+                (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(have))), 0
             )
         # A line item printed under a group heading ("Costs and expenses: Operating income") is
         # still that line item, ranked after the ones printed on their own.
-        own = fact.concept.rsplit(": ", 1)[-1]
-        if own != fact.concept and label_matches(metric, own):
+        own = have.rsplit(": ", 1)[-1]
+        if own != have and label_matches(metric, own):
             return len(metric.concepts) + len(metric.patterns) + next(
                 (i for i, p in enumerate(metric.patterns) if re.fullmatch(p, _norm(own))), 0
             )
         return None
-    want = concept.lower()
-    have = fact.concept.lower()
-    if have == want or have.split(":")[-1] == want.split(":")[-1]:
+    want, got = concept.lower(), have.lower()
+    if got == want or got.split(":")[-1] == want.split(":")[-1]:
         return 0
     return None
 
@@ -138,7 +138,7 @@ def financial_series(
             order += 1
             if fact.dimensions:
                 continue
-            rank = _rank(metric, name, fact)
+            rank = _rank(metric, name, fact.concept)
             if rank is None:
                 continue
             if metric is None:
@@ -147,7 +147,7 @@ def financial_series(
             matched.append((rank, -precision_rank(fact.decimals), newer[fi], order, fact))
     if not instant and period_type != "annual":
         for fact in derived_q4([c[4] for c in matched]):
-            rank = _rank(metric, name, fact)
+            rank = _rank(metric, name, fact.concept)
             matched.append((rank if rank is not None else 0, 10_000, len(chosen), 0, fact))
     candidates = [c for c in matched if _period_ok(c[4], period_type, instant)]
     if not candidates:
@@ -170,6 +170,33 @@ def financial_series(
     points = [_point(c[4]) for c in picked]
     label = metric.label if metric else picked[-1][4].label
     return {"concept": top, "label": label, "unit": unit, "points": points}
+
+
+def available_metrics(filing: Filing) -> list[str]:
+    """The common names (``common_names()``) that ``financial_series`` finds figures of in
+    ``filing`` with ``period_type="all"``: what list_filings offers.
+
+    A name is found when an undimensioned fact is that metric (its concept or line item) in the
+    metric's unit; the (concept, unit) pairs of the undimensioned facts are all the answer depends
+    on, so they are the cache key. A filing read again from the store (a new object each turn) or
+    uploaded again with the same facts is answered from the cache; one whose facts changed has
+    other pairs and is worked out anew.
+    """
+    return list(_metrics_of(frozenset((f.concept, f.unit) for f in filing.facts if not f.dimensions)))
+
+
+@lru_cache(maxsize=64)
+def _metrics_of(pairs: frozenset[tuple[str, str]]) -> tuple[str, ...]:
+    found = []
+    for name in common_names():
+        metric = find_metric(name)
+        if any(
+            _rank(metric, name, concept) is not None
+            and (metric is None or not metric.unit or _unit_ok(metric, unit))
+            for concept, unit in pairs
+        ):
+            found.append(name)
+    return tuple(found)
 
 
 def _point(fact: Fact) -> dict[str, Any]:

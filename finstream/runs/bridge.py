@@ -20,7 +20,7 @@ from finstream.providers.base import Provider
 from finstream.runs.manager import RunManager
 from finstream.runs.options import RunOptions
 from finstream.settings import Settings, get_settings
-from finstream.store import AsyncStore, DocumentInfo, Store, open_store
+from finstream.store import AsyncStore, Store, open_store
 from finstream.tools.base import Toolbox
 
 log = logging.getLogger(__name__)
@@ -117,26 +117,6 @@ class Runtime:
     ) -> str:
         """A new version of an exchange: regenerate its answer, or ask its edited question."""
         return self.call(self.runs.ask_again(conversation_id, message_id, question, options))
-
-    def ingest_upload(self, conversation_id: str, filename: str, data: bytes) -> DocumentInfo:
-        """Parse an upload and store it: the parsed filing, or (bytes kept) why it can't be read.
-        Check ``.error`` on the result; other documents are never affected."""
-        return self.call(self.aingest_upload(conversation_id, filename, data))
-
-    async def aingest_upload(self, conversation_id: str, filename: str, data: bytes) -> DocumentInfo:
-        from finstream.filings.model import FilingError
-        from finstream.filings.sandbox import get_pool
-
-        try:
-            # Parsed in a bounded worker process (memory, CPU time; see filings/sandbox.py).
-            filing = await get_pool(self.settings).aparse(filename, data)
-        except FilingError as exc:
-            return await self.astore.add_document(conversation_id, filename, data, error=str(exc))
-        except Exception as exc:  # a parser bug must not lose the upload or the conversation
-            log.exception("ingest of %s failed", filename)
-            reason = f"{filename}: could not be read ({type(exc).__name__})"
-            return await self.astore.add_document(conversation_id, filename, data, error=reason)
-        return await self.astore.add_document(conversation_id, filename, data, filing=filing)
 
     def close(self) -> None:
         """End local runs (as "interrupted", continuable), then the loop and the database pool."""

@@ -6,11 +6,15 @@ later change here never rewrites history. A test checks the two agree.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import sqlalchemy as sa
+
+from finstream.store.records import MessageStatus
 
 metadata = sa.MetaData()
 
-MESSAGE_STATUSES = ("streaming", "complete", "incomplete", "interrupted", "stopped", "error")
+MESSAGE_STATUSES: tuple[MessageStatus, ...] = get_args(MessageStatus)
 
 def _conversation_id(*, primary_key: bool = False) -> sa.Column[str]:
     """The owning conversation: deleting it deletes the row (indexed, or part of the key)."""

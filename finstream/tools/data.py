@@ -12,10 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from finstream.filings.concepts import common_names
 from finstream.filings.model import Filing, Source
 from finstream.filings.search import index_for
-from finstream.filings.series import SeriesNotFound, financial_series
+from finstream.filings.series import SeriesNotFound, available_metrics, financial_series
 from finstream.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
 from finstream.tools.compare import CompanyFile, CompareCompaniesInput, compare_companies
 from finstream.tools.segments import GetSegmentDataInput, get_segment_data
@@ -112,17 +111,6 @@ def _pick(filings: list[Filing], name: str | None, failed: list[dict[str, str]] 
     raise ToolInputError(f"no filing named {name!r}; loaded: {', '.join(f.filename for f in filings)}")
 
 
-def _available_metrics(filing: Filing) -> list[str]:
-    found = []
-    for name in common_names():
-        try:
-            financial_series([filing], name, period_type="all", limit=1)
-            found.append(name)
-        except SeriesNotFound:
-            continue
-    return found
-
-
 def period_types(filing: Filing) -> list[str]:
     """Which get_financial_data period_type the filing's reported figures answer: annual (fiscal
     years), quarterly (three-month quarters), or both."""
@@ -140,7 +128,7 @@ def list_filings(inp: ListFilingsInput, ctx: ToolContext) -> ToolOutcome:
             "tables": [f"{i}: {t.title[:80]}" for i, t in enumerate(f.tables[:40])],
             "table_count": len(f.tables),
             "fact_count": len(f.facts),
-            "metrics": _available_metrics(f),
+            "metrics": available_metrics(f),
             "period_types": period_types(f),
             # How periods are labelled (FY2024, Q2 FY2025, H1/9M = year to date) for this filing.
             "fiscal_calendar": f.calendar.description if f.calendar else None,

@@ -8,7 +8,8 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import uvicorn
 from finstream.api.app import create_app
 from finstream.api.config import ApiSettings
 from finstream.providers.base import BlockStop, Finish, Part, ProviderRequest
-from finstream.providers.scripted import text_parts, tool_parts
+from finstream.providers.scripted import ScriptedProvider, text_parts, tool_parts
 from finstream.runs import RunManager
 from finstream.settings import Settings
 from finstream.store import Store
@@ -160,6 +161,17 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# The API as the upload tests serve it: a real 10-K fits.
+UPLOAD_API = ApiSettings(token=TOKEN, max_upload_bytes=10 << 20, max_request_bytes=20 << 20)
+
+
+@contextmanager
+def scripted_server(tmp: Path, steps: Callable[[], list[Any]], api: ApiSettings = UPLOAD_API) -> Iterator[LiveServer]:
+    """A LiveServer in ``tmp`` whose model answers with ``steps()`` (a ScriptedProvider)."""
+    with LiveServer(tmp / "api.db", provider=ScriptedProvider(steps()), api=api) as live:
+        yield live
 
 
 def auth(token: str = TOKEN) -> dict[str, str]:

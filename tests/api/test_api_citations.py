@@ -9,20 +9,21 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from finstream import events as ev
-from finstream.api.config import ApiSettings
-from finstream.providers.scripted import ScriptedProvider, tool_step
-from tests.api.api_support import TOKEN, LiveServer, auth
-from tests.support.browser import launch, needs_chromium
+from finstream.providers.scripted import tool_step
+from tests.api.api_support import TOKEN, auth, scripted_server
+from tests.support.browser import answered_on_demo_page, needs_chromium
 from tests.ui.test_ui_citations import CLAIM, HOSTILE, HOSTILE_TEXT, INTRO, cited_answer
 
 SEARCH = ("search_filing", {"query": "net sales decreased percent", "limit": 2})
-API = ApiSettings(token=TOKEN, max_upload_bytes=10 << 20, max_request_bytes=20 << 20)
+
+
+def steps() -> list:
+    return [tool_step(SEARCH), cited_answer]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    provider = ScriptedProvider([tool_step(SEARCH), cited_answer])
-    with LiveServer(tmp_path_factory.mktemp("cite") / "c.db", provider=provider, api=API) as live:
+    with scripted_server(tmp_path_factory.mktemp("cite"), steps) as live:
         yield live
 
 
@@ -59,38 +60,19 @@ async def test_citations_in_the_stream_the_answer_and_the_history(server):
 
 @pytest.fixture(scope="module")
 def page_server(tmp_path_factory):
-    provider = ScriptedProvider([tool_step(SEARCH), cited_answer])
-    with LiveServer(tmp_path_factory.mktemp("cite-page") / "p.db", provider=provider, api=API) as live:
+    with scripted_server(tmp_path_factory.mktemp("cite-page"), steps) as live:
         yield live
 
 
 @needs_chromium
 async def test_the_api_demo_page_shows_footnotes_as_text(page_server, tmp_path):
-    from playwright.async_api import async_playwright
-
     hostile = tmp_path / HOSTILE
     hostile.write_text(HOSTILE_TEXT)
-    async with async_playwright() as pw:
-        browser = await launch(pw)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{page_server.url}/#token={TOKEN}")
-            await page.click("#new-conversation")
-            await page.locator("#conversation-id", has_text="conversation").wait_for()
-            await page.set_input_files("#files", str(hostile))
-            await page.click("#upload")
-            await page.locator("#upload-status", has_text="uploaded:").wait_for(timeout=60_000)
-            await page.fill("#question", "Why did sales fall?")
-            await page.click("#ask")
-            await page.locator("#status", has_text="done").wait_for(timeout=60_000)
-            answer = await page.locator(".msg.assistant").last.inner_text()
-            assert answer.startswith(INTRO) and "its own words.[1]" in answer
-            (note,) = await page.locator(".footnotes li").all_inner_texts()
-            assert note.startswith(f"{HOSTILE} · ") and "<img src=x onerror=alert(1)>" in note
-            assert "[click here](https://evil.example/x)" in note  # as text, not a link
-            assert await page.locator(".footnotes img, .footnotes a, .msg img").count() == 0
-            assert errors == []
-        finally:
-            await browser.close()
+    async with answered_on_demo_page(page_server.url, TOKEN, hostile, "Why did sales fall?") as (page, errors):
+        answer = await page.locator(".msg.assistant").last.inner_text()
+        assert answer.startswith(INTRO) and "its own words.[1]" in answer
+        (note,) = await page.locator(".footnotes li").all_inner_texts()
+        assert note.startswith(f"{HOSTILE} · ") and "<img src=x onerror=alert(1)>" in note
+        assert "[click here](https://evil.example/x)" in note  # as text, not a link
+        assert await page.locator(".footnotes img, .footnotes a, .msg img").count() == 0
+        assert errors == []

@@ -9,26 +9,27 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from finstream import events as ev
-from finstream.api.config import ApiSettings
-from finstream.providers.scripted import ScriptedProvider, text_step, tool_step
+from finstream.providers.scripted import text_step, tool_step
 from finstream.verify.model import NumberCheck
-from tests.api.api_support import TOKEN, LiveServer, auth
-from tests.support.browser import launch, needs_chromium
+from tests.api.api_support import TOKEN, auth, scripted_server
+from tests.support.browser import answered_on_demo_page, needs_chromium
 from tests.support.filings import FILINGS_DIR as FILINGS
 
 AAPL_10K = "aapl-10-k-2024-11-01.html"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    provider = ScriptedProvider([
+def steps() -> list:
+    return [
         tool_step(("get_financial_data", {"metric": "revenue", "filing": AAPL_10K})),
         tool_step(("create_metric", {"label": "Revenue FY2024", "value": 412.3e9, "unit": "USD",
                                      "period": "FY2024"})),
         text_step("Revenue was $391.0B in FY2024, or $412.3B in FY2024."),
-    ])
-    api = ApiSettings(token=TOKEN, max_upload_bytes=10 << 20, max_request_bytes=20 << 20)
-    with LiveServer(tmp_path_factory.mktemp("verify") / "v.db", provider=provider, api=api) as live:
+    ]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with scripted_server(tmp_path_factory.mktemp("verify"), steps) as live:
         yield live
 
 
@@ -61,41 +62,16 @@ async def test_answers_over_http_carry_their_marks(server):
 
 @pytest.fixture(scope="module")
 def page_server(tmp_path_factory):
-    provider = ScriptedProvider([
-        tool_step(("get_financial_data", {"metric": "revenue", "filing": AAPL_10K})),
-        tool_step(("create_metric", {"label": "Revenue FY2024", "value": 412.3e9, "unit": "USD",
-                                     "period": "FY2024"})),
-        text_step("Revenue was $391.0B in FY2024, or $412.3B in FY2024."),
-    ])
-    api = ApiSettings(token=TOKEN, max_upload_bytes=10 << 20, max_request_bytes=20 << 20)
-    with LiveServer(tmp_path_factory.mktemp("verify-page") / "p.db", provider=provider, api=api) as live:
+    with scripted_server(tmp_path_factory.mktemp("verify-page"), steps) as live:
         yield live
 
 
 @needs_chromium
 async def test_the_api_demo_page_shows_the_marks(page_server):
     """The static page renders the unverified tile and the text's unverified number as text."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await launch(pw)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{page_server.url}/#token={TOKEN}")
-            await page.click("#new-conversation")
-            await page.locator("#conversation-id", has_text="conversation").wait_for()
-            await page.set_input_files("#files", str(FILINGS / AAPL_10K))
-            await page.click("#upload")
-            await page.locator("#upload-status", has_text="uploaded:").wait_for(timeout=60_000)
-            await page.fill("#question", "Revenue?")
-            await page.click("#ask")
-            await page.locator("#status", has_text="done").wait_for(timeout=60_000)
-            assert (await page.locator("#metrics .metric .value").inner_text()).endswith("⚠")
-            marks = await page.locator(".msg.assistant .unverified").all_inner_texts()
-            assert len(marks) == 1 and marks[0].startswith("⚠ Unverified $412.3B: no fact equals $412.3B")
-            assert await page.locator("#metrics .unverified").count() == 1
-            assert errors == []
-        finally:
-            await browser.close()
+    async with answered_on_demo_page(page_server.url, TOKEN, FILINGS / AAPL_10K, "Revenue?") as (page, errors):
+        assert (await page.locator("#metrics .metric .value").inner_text()).endswith("⚠")
+        marks = await page.locator(".msg.assistant .unverified").all_inner_texts()
+        assert len(marks) == 1 and marks[0].startswith("⚠ Unverified $412.3B: no fact equals $412.3B")
+        assert await page.locator("#metrics .unverified").count() == 1
+        assert errors == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -220,5 +221,8 @@ def arelle_facts(path: Path) -> dict:
     if cached.exists():
         return json.loads(cached.read_text())
     result = _run_arelle(path)
-    cached.write_text(json.dumps(result))
+    # Written whole, then renamed: a parallel test process never reads half a file.
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(result))
+    partial.replace(cached)
     return result

@@ -12,6 +12,7 @@ import finstream.runs.bridge as runtime_module
 from finstream.runs.bridge import Runtime, get_runtime
 from finstream.settings import Settings, get_settings
 from tests.support.filings import FILINGS_DIR as FILINGS
+from tests.support.uploads import upload
 
 
 def demo_settings(tmp_path: Path) -> Settings:
@@ -30,7 +31,7 @@ def test_upload_then_ask_streams_through_the_sync_tail(runtime, tmp_path):
     assert (tmp_path / "data" / "finstream.db").exists()
     cid = runtime.store.create_conversation("Apple").id
     data = (FILINGS / "apple_consolidated.csv").read_bytes()
-    doc = runtime.ingest_upload(cid, "apple_consolidated.csv", data)
+    doc = upload(runtime, cid, "apple_consolidated.csv", data)
     assert doc.ok, doc.error
     mid = runtime.start(cid, "What was revenue?")
     events = list(runtime.iter_tail(cid, 0))
@@ -47,9 +48,9 @@ def test_upload_then_ask_streams_through_the_sync_tail(runtime, tmp_path):
 
 def test_bad_uploads_are_stored_with_a_reason_naming_the_file(runtime):
     cid = runtime.store.create_conversation().id
-    good = runtime.ingest_upload(cid, "apple_consolidated.csv", (FILINGS / "apple_consolidated.csv").read_bytes())
-    empty = runtime.ingest_upload(cid, "empty.pdf", b"")
-    junk = runtime.ingest_upload(cid, "report.pdf", b"%PDF-1.7 this is not really a pdf")
+    good = upload(runtime, cid, "apple_consolidated.csv", (FILINGS / "apple_consolidated.csv").read_bytes())
+    empty = upload(runtime, cid, "empty.pdf", b"")
+    junk = upload(runtime, cid, "report.pdf", b"%PDF-1.7 this is not really a pdf")
     assert good.ok
     for doc, name in ((empty, "empty.pdf"), (junk, "report.pdf")):
         assert not doc.ok and doc.error.startswith(name), doc.error

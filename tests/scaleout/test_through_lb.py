@@ -137,6 +137,7 @@ def test_metrics_and_logs_of_the_replicas(topo: Topology):
 
 
 @needs_chromium
+@pytest.mark.timeout(300)  # a hang guard: two app replicas, the API pair and a browser on a shared box
 def test_page_on_one_app_replica_follows_a_run_started_on_the_other(topo: Topology):
     from playwright.sync_api import sync_playwright
 

@@ -5,6 +5,7 @@ Each builder returns bytes that are small on disk and expensive to parse naively
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
@@ -45,6 +46,7 @@ def _deflated_spaces(total: int) -> bytes:
     return b"".join(parts)
 
 
+@functools.cache  # the same bytes every time; compressing 3 GB takes a while on a loaded machine
 def pdf_inflation_bomb(inflated_bytes: int = 3 * 2**30) -> bytes:
     """One page whose content stream is ~3 MB on disk and ``inflated_bytes`` when decoded."""
     data = _deflated_spaces(inflated_bytes)

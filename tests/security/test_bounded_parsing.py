@@ -42,6 +42,7 @@ def _upload(client: httpx.Client, cid: str, name: str, data: bytes) -> httpx.Res
     return client.post(f"/api/conversation/{cid}/documents", files={"files": (name, data)})
 
 
+@pytest.mark.timeout(300)  # a hang guard: building the 3 GB bomb alone takes a minute on a loaded box
 def test_hostile_uploads_are_refused_while_the_server_and_other_streams_go_on(served):
     bomb = hostile.pdf_inflation_bomb()
     files = [

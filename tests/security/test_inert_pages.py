@@ -145,6 +145,7 @@ def test_no_page_fetches_or_links_anything_from_model_or_filing_text(app):
             page.goto(f"{url}/documents?c={cid}")
             _settle(page, "[data-testid='stExpander']")
             page.locator("[data-testid='stExpander'] summary").first.click()  # open the filing
+            page.wait_for_function("() => document.body.innerText.includes('error.png')")
             time.sleep(1.5)
             text = _check(page, sink)
             assert "filename.png" in text and "error.png" in text

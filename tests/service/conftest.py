@@ -10,22 +10,17 @@ import pytest
 
 from finstream.api.config import ApiSettings
 from finstream.providers.scripted import ScriptedProvider
-from finstream.runs import bridge as runtime_module
-from finstream.settings import get_settings
+from finstream.runs.bridge import Runtime
 from tests.api.api_support import TOKEN, LiveServer
-from tests.ui.conftest import ROOT, _offline_settings
+from tests.support.runtime import installed_runtime
+from tests.ui.conftest import ROOT
 
 
 @pytest.fixture
-def page_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[runtime_module.Runtime]:
+def page_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     provider = ScriptedProvider()
-    rt = runtime_module.Runtime(_offline_settings(tmp_path, monkeypatch), provider_factory=lambda: provider)
-    monkeypatch.setattr(runtime_module, "_runtime", rt)
-    try:
+    with installed_runtime(tmp_path, monkeypatch, lambda: provider) as rt:
         yield rt
-    finally:
-        rt.close()
-        get_settings.cache_clear()
 
 
 @pytest.fixture

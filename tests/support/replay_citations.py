@@ -18,21 +18,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replay_scripts import (  # noqa: E402
+    BLOCK_FRAMES,
     PING,
+    Block,
+    BlockFrames,
     Reply,
+    block_frames,
     ev,
     message_end,
     message_start,
-    odd_fragments,
     split_text,
     stream_reply,
-    thinking_block,
-    tool_block,
 )
 
 Ref = tuple[int, int, int]  # (search_result_index, start_block_index, end_block_index)
-# ("text", text) | ("cited", text, [refs]) | ("thinking", text) | ("tool", name, raw, id)
-Block = tuple
+# Blocks: ("text", text) | ("cited", text, [refs]) | ("thinking", text) | ("tool", name, raw, id)
 
 
 def cite(n: int, start: int = 0, end: int | None = None) -> dict[str, Any]:
@@ -53,24 +53,18 @@ def cited_block(index: int, text: str, refs: list[Ref]) -> list[bytes]:
     return frames
 
 
+# Text streams as the API streams a cited answer's text: a block that opens empty.
+CITED_FRAMES: dict[str, BlockFrames] = {
+    **BLOCK_FRAMES,
+    "text": lambda index, block: cited_block(index, block[1], []),
+    "cited": lambda index, block: cited_block(index, block[1], [tuple(r) for r in block[2]]),
+}
+
+
 def cited_turn(blocks: list[Block], *, delay: float = 0.0) -> Reply:
     """One message of plain, cited, thinking and tool_use blocks in the given order."""
-    frames = [message_start(), PING]
-    tools = 0
-    for index, block in enumerate(blocks):
-        kind = block[0]
-        if kind == "text":
-            frames += cited_block(index, block[1], [])
-        elif kind == "cited":
-            frames += cited_block(index, block[1], [tuple(r) for r in block[2]])
-        elif kind == "thinking":
-            frames += thinking_block(index, split_text(block[1]))
-        elif kind == "tool":
-            _, name, raw, tool_id = block
-            frames += tool_block(index, tool_id, name, odd_fragments(raw), noise=False)
-            tools += 1
-        else:  # pragma: no cover
-            raise ValueError(f"unknown block kind {kind!r}")
+    frames = [message_start(), PING, *block_frames(blocks, CITED_FRAMES)]
+    tools = sum(1 for block in blocks if block[0] == "tool")
     frames += message_end("tool_use" if tools else "end_turn", 20 + 10 * len(blocks))
     return stream_reply(frames, delay=delay, name="cited_turn")
 

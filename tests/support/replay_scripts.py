@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -385,6 +386,25 @@ def redacted_thinking_block(index: int) -> list[bytes]:
 
 
 Block = tuple  # ("thinking", text) | ("redacted",) | ("text", text) | ("tool", name, raw, id)
+BlockFrames = Callable[[int, Block], list[bytes]]  # (index, block) -> its frames
+
+# How each kind of block streams: thinking and text word by word, tool JSON in odd fragments.
+BLOCK_FRAMES: dict[str, BlockFrames] = {
+    "thinking": lambda index, block: thinking_block(index, split_text(block[1])),
+    "redacted": lambda index, _block: redacted_thinking_block(index),
+    "text": lambda index, block: text_block(index, split_text(block[1])),
+    "tool": lambda index, block: tool_block(index, block[3], block[1], odd_fragments(block[2]), noise=False),
+}
+
+
+def block_frames(blocks: list[Block], kinds: dict[str, BlockFrames] = BLOCK_FRAMES) -> list[bytes]:
+    """The frames of a message's content blocks, in order (``kinds``: how each kind streams)."""
+    frames: list[bytes] = []
+    for index, block in enumerate(blocks):
+        if block[0] not in kinds:
+            raise ValueError(f"unknown block kind {block[0]!r}")
+        frames += kinds[block[0]](index, block)
+    return frames
 
 
 def reasoned_turn(
@@ -398,22 +418,8 @@ def reasoned_turn(
     """A message of the current generation: blocks in the given order, e.g. thinking, then a
     note in thinking between tool calls, text, tool_use. Thinking and text stream word by word,
     tool JSON in odd fragments. ``stop_reason`` defaults to tool_use when there is a tool call."""
-    frames = [message_start(), PING]
-    tools = 0
-    for index, block in enumerate(blocks):
-        kind = block[0]
-        if kind == "thinking":
-            frames += thinking_block(index, split_text(block[1]))
-        elif kind == "redacted":
-            frames += redacted_thinking_block(index)
-        elif kind == "text":
-            frames += text_block(index, split_text(block[1]))
-        elif kind == "tool":
-            _, name, raw, tool_id = block
-            frames += tool_block(index, tool_id, name, odd_fragments(raw), noise=False)
-            tools += 1
-        else:  # pragma: no cover
-            raise ValueError(f"unknown block kind {kind!r}")
+    frames = [message_start(), PING, *block_frames(blocks)]
+    tools = sum(1 for block in blocks if block[0] == "tool")
     if end == "finish":  # a cut connection ("close", "reset") ends before the message's end
         reason = stop_reason or ("tool_use" if tools else "end_turn")
         frames += message_end(reason, 30 + 10 * len(blocks), stop=stop)

@@ -9,33 +9,17 @@ from pathlib import Path
 import pytest
 
 from finstream.providers.scripted import ScriptedProvider
-from finstream.runs import bridge as runtime_module
-from finstream.settings import get_settings
+from finstream.runs.bridge import Runtime
+from tests.support.runtime import installed_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _offline_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
-    """Settings as on a machine with no key: a temp SQLite data dir, no delay between words."""
-    monkeypatch.setenv("FINSTREAM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("FINSTREAM_DEMO_DELAY", "0")
-    get_settings.cache_clear()
-    return get_settings()
-
-
 @pytest.fixture
-def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
-    settings = _offline_settings(tmp_path, monkeypatch)
+def ui_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Runtime, ScriptedProvider]]:
     provider = ScriptedProvider()
-    rt = runtime_module.Runtime(settings, provider_factory=lambda: provider)
-    monkeypatch.setattr(runtime_module, "_runtime", rt)
-    try:
+    with installed_runtime(tmp_path, monkeypatch, lambda: provider) as rt:
         yield rt, provider
-    finally:
-        rt.close()
-        get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -50,12 +34,7 @@ def app_test(ui_runtime):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def demo_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def demo_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     """The runtime as `make run` has it: the demo analyst (no API key), with no delay."""
-    rt = runtime_module.Runtime(_offline_settings(tmp_path, monkeypatch))
-    monkeypatch.setattr(runtime_module, "_runtime", rt)
-    try:
+    with installed_runtime(tmp_path, monkeypatch) as rt:
         yield rt
-    finally:
-        rt.close()
-        get_settings.cache_clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.filings import FILINGS_DIR as FILINGS
+from tests.support.uploads import upload
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLE = FILINGS / "aapl-10-k-2024-11-01.html"
@@ -19,9 +20,9 @@ def session(demo_runtime, *files: Path, bad: bool = False):  # noqa: ANN001, ANN
 
     conv = demo_runtime.store.create_conversation("")
     for path in files:
-        demo_runtime.ingest_upload(conv.id, path.name, path.read_bytes())
+        upload(demo_runtime, conv.id, path.name, path.read_bytes())
     if bad:
-        demo_runtime.ingest_upload(conv.id, "uber_2021.pdf", b"%PDF-1.4 not really")
+        upload(demo_runtime, conv.id, "uber_2021.pdf", b"%PDF-1.4 not really")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.query_params["c"] = conv.id
     at.run()

@@ -71,11 +71,17 @@ def artifact_step(text: str = "Let me pull the figures.\n\n") -> list:
 ANSWER = "Revenue rose 2.0% to $391.0B in FY2024, after a dip in FY2023."
 
 
-def ask(app_test, rt, provider, question: str = QUESTION):  # noqa: ANN001, ANN201
-    conv = rt.store.create_conversation("")
+def opened(app_test, conv):
+    """An AppTest of the analysis page on ``conv``, run once."""
     at = app_test()
     at.query_params["c"] = conv.id
     at.run()
+    return at
+
+
+def ask(app_test, rt, provider, question: str = QUESTION):  # noqa: ANN001, ANN201
+    conv = rt.store.create_conversation("")
+    at = opened(app_test, conv)
     assert not at.exception
     at.chat_input(key="prompt").set_value(question).run()
     return conv, at
@@ -217,9 +223,7 @@ def test_suggested_question_starts_a_run(ui_runtime, app_test):
     rt, provider = ui_runtime
     provider.add(text_step(ANSWER))
     conv = rt.store.create_conversation("")
-    at = app_test()
-    at.query_params["c"] = conv.id
-    at.run()
+    at = opened(app_test, conv)
     at.pills[0].set_value(at.pills[0].options[0]).run()
     assert not at.exception
     messages = rt.store.list_messages(conv.id)
@@ -264,9 +268,7 @@ def test_documents_page_lists_parsed_filings_and_errors(ui_runtime, app_test):
     rt.store.add_document(
         conv.id, "broken.pdf", b"%PDF", error="broken.pdf: encrypted PDF, cannot read text"
     )
-    at = app_test()
-    at.query_params["c"] = conv.id
-    at.run()
+    at = opened(app_test, conv)
     at.switch_page("pages/documents.py").run()
     assert not at.exception
     assert "1 of 2 files read" in all_text(at)
@@ -323,9 +325,7 @@ def test_revoked_or_unknown_share_link_is_refused(ui_runtime, app_test):
 def test_owner_dashboard_creates_a_share_link(ui_runtime, app_test):
     rt, provider = ui_runtime
     conv = _answered_conversation(rt, provider)
-    at = app_test()
-    at.query_params["c"] = conv.id
-    at.run()
+    at = opened(app_test, conv)
     at.switch_page("pages/dashboard.py").run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
     at.button(key="share-create").click().run()
@@ -362,9 +362,7 @@ def test_uploads_are_stored_at_once_with_errors_named(ui_runtime, app_test):
     rt, provider = ui_runtime
     provider.add(text_step(ANSWER))
     conv = rt.store.create_conversation("")
-    at = app_test()
-    at.query_params["c"] = conv.id
-    at.run()
+    at = opened(app_test, conv)
     csv = (FILINGS / "apple_consolidated.csv").read_bytes()
     prompt = at.chat_input(key="prompt")
     prompt.upload("apple_consolidated.csv", csv, "text/csv")

@@ -6,8 +6,6 @@ Documents page with the passage highlighted; after a reload the footnotes are st
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,17 +18,13 @@ from finstream.store import Store
 from tests.support.browser import needs_chromium
 from tests.support.filings import FILINGS_DIR
 from tests.support.replay_citations import CITED_CLAIM, CITED_END, CITED_INTRO
-from tests.support.waiting import wait_port
 from tests.ui.test_ui_browser_stream import (  # noqa: F401  (fixtures)
-    ROOT,
     SHOTS,
     answer_text,
+    app_on_replay,
     ask,
     browser,
-    free_port,
     page,
-    start_streamlit,
-    stop,
     streaming,
 )
 
@@ -63,22 +57,8 @@ def seed(data_dir: Path) -> str:
 @pytest.fixture
 def cited_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
     conversation = seed(tmp_path / "data")
-    port = free_port()
-    replay = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "support" / "anthropic_replay.py"), "--port", str(port),
-         "--script", "cited", "--delay", "0.01"],
-        cwd=ROOT, stdout=(tmp_path / "replay.log").open("wb"), stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_port(port)
-        proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log", ANTHROPIC_API_KEY="test",
-                                    ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}")
-        try:
-            yield url, conversation
-        finally:
-            stop(proc)
-    finally:
-        stop(replay)
+    with app_on_replay(tmp_path, "cited", 0.01) as url:
+        yield url, conversation
 
 
 def footnotes(pg) -> list[str]:  # noqa: ANN001

@@ -12,10 +12,10 @@ import re
 import time
 
 from tests.support.anthropic_replay import SCENARIO_FINAL, SCENARIO_NOTE, SCENARIO_PLAN
-from tests.support.waiting import wait_port
 from tests.ui.test_ui_browser_stream import (  # noqa: F401  (fixtures)
     SHOTS,
     answer_text,
+    app_on_replay,
     ask,
     browser,
     open_new_conversation,
@@ -64,52 +64,33 @@ def test_continue_a_cut_answer_then_a_second_question_reads_the_cache(tmp_path, 
     """--script thinking_cut,scenario: the first answer is cut mid-text; Continue finishes it on
     claude-sonnet-5-5 (no prefill: the strict replay would refuse it); a second question then
     reads the cache."""
-    import subprocess
-    import sys
-
-    from tests.ui.test_ui_browser_stream import ROOT, free_port, start_streamlit, stop
-
-    port = free_port()
-    replay = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "support" / "anthropic_replay.py"), "--port", str(port),
-         "--script", "thinking_cut,scenario", "--delay", "0.01"],
-        cwd=ROOT, stdout=(tmp_path / "replay.log").open("wb"), stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_port(port)
-        proc, url = start_streamlit(tmp_path / "data", tmp_path / "streamlit.log",
-                                    ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}")
-        try:
-            open_new_conversation(page, url)
-            ask(page, "What is Apple's revenue trend?")
-            page.get_by_role("button", name="Continue").wait_for()
-            assert "three fiscal years side by side" in answer_text(page)
-            page.get_by_role("button", name="Continue").click()
-            page.wait_for_function("() => document.body.innerText.includes('Revenue was $391.0B in FY2024')")
-            page.wait_for_function("() => !document.body.innerText.includes('This answer is incomplete')")
-            text = answer_text(page)
-            assert text.count("three fiscal years side by side") == 1  # appended to the same message
-            page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
-            until = time.monotonic() + 60
-            while streaming(page) and time.monotonic() < until:
-                time.sleep(0.1)
-            time.sleep(0.5)  # let the rerun that drew the finished answer settle
-            ask(page, "And what does that mean for FY2025?")
-            page.wait_for_function("() => document.body.innerText.includes('mean for FY2025')")
-            page.wait_for_function(
-                "() => document.querySelectorAll(\"[data-testid='stChatMessage']\").length >= 4")
-            deadline = time.monotonic() + 90
-            lines: list[str] = []
-            while time.monotonic() < deadline:
-                body = page.evaluate("() => document.body.innerText")
-                lines = re.findall(r"([\d,]+) tokens in \(([\d,]+) from cache\)", body)
-                if len(lines) >= 3 and not streaming(page):  # two answers + the conversation line
-                    break
-                time.sleep(0.2)
-            page.screenshot(path=str(SHOTS / "ui-continue-cache.png"))
-            reads = [int(r.replace(",", "")) for _total, r in lines]
-            assert len(reads) >= 3 and reads[1] > 0, lines
-        finally:
-            stop(proc)
-    finally:
-        stop(replay)
+    with app_on_replay(tmp_path, "thinking_cut,scenario", 0.01) as url:
+        open_new_conversation(page, url)
+        ask(page, "What is Apple's revenue trend?")
+        page.get_by_role("button", name="Continue").wait_for()
+        assert "three fiscal years side by side" in answer_text(page)
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_function("() => document.body.innerText.includes('Revenue was $391.0B in FY2024')")
+        page.wait_for_function("() => !document.body.innerText.includes('This answer is incomplete')")
+        text = answer_text(page)
+        assert text.count("three fiscal years side by side") == 1  # appended to the same message
+        page.wait_for_selector("[data-testid='stChatInput'] textarea:not([disabled])")
+        until = time.monotonic() + 60
+        while streaming(page) and time.monotonic() < until:
+            time.sleep(0.1)
+        time.sleep(0.5)  # let the rerun that drew the finished answer settle
+        ask(page, "And what does that mean for FY2025?")
+        page.wait_for_function("() => document.body.innerText.includes('mean for FY2025')")
+        page.wait_for_function(
+            "() => document.querySelectorAll(\"[data-testid='stChatMessage']\").length >= 4")
+        deadline = time.monotonic() + 90
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            body = page.evaluate("() => document.body.innerText")
+            lines = re.findall(r"([\d,]+) tokens in \(([\d,]+) from cache\)", body)
+            if len(lines) >= 3 and not streaming(page):  # two answers + the conversation line
+                break
+            time.sleep(0.2)
+        page.screenshot(path=str(SHOTS / "ui-continue-cache.png"))
+        reads = [int(r.replace(",", "")) for _total, r in lines]
+        assert len(reads) >= 3 and reads[1] > 0, lines

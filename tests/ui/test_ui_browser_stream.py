@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -229,20 +230,14 @@ def test_reload_mid_stream_resumes_the_same_answer(demo_app, page):  # noqa: ANN
     assert page.url == url
 
 
-@pytest.fixture
-def replay_app(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def app_on_replay(tmp_path: Path, script: str, delay: float) -> Iterator[str]:
+    """``streamlit run`` with a key, on the data dir ``tmp_path/data``, whose Claude is the replay
+    server (a subprocess) playing ``script`` with ``delay`` seconds between frames: the app's url."""
     port = free_port()
     replay = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tests" / "support" / "anthropic_replay.py"),
-            "--port",
-            str(port),
-            "--script",
-            "scenario",
-            "--delay",
-            "0.02",
-        ],
+        [sys.executable, str(ROOT / "tests" / "support" / "anthropic_replay.py"), "--port", str(port),
+         "--script", script, "--delay", str(delay)],
         cwd=ROOT,
         stdout=(tmp_path / "replay.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -261,6 +256,12 @@ def replay_app(tmp_path: Path) -> Iterator[str]:
             stop(proc)
     finally:
         stop(replay)
+
+
+@pytest.fixture
+def replay_app(tmp_path: Path) -> Iterator[str]:
+    with app_on_replay(tmp_path, "scenario", 0.02) as url:
+        yield url
 
 
 def test_answer_through_the_real_sdk_shows_chart_and_metric(replay_app, page):  # noqa: ANN001
