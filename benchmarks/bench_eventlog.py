@@ -211,6 +211,9 @@ def main() -> None:
     parser.add_argument("--paced-words", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=None, help="RunManager batch_size (default: its own)")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the CPU-bound model, compact log (issue 15's figure): no row-per-event "
+                        "variant, paced model, write capacity or idle tailers")
     parser.add_argument("--serve-gc", action="store_true",
                         help="tune the GC as `finstream serve` does with FINSTREAM_GC_TUNE=1 (api/server.py tune_gc)")
     args = parser.parse_args()
@@ -225,12 +228,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="finstream-bench-"))
     stores = open_stores(tmp)
     # First, while the heap is fresh (so RSS growth is real): 1,000 idle tailers.
-    per, py_per, got = asyncio.run(bench_idle_tailers(stores[0][1]))
-    for paced, words in ((False, args.words), (True, args.paced_words)):
+    per, py_per, got = (0.0, 0.0, 0) if args.quick else asyncio.run(bench_idle_tailers(stores[0][1]))
+    models = ((False, args.words),) if args.quick else ((False, args.words), (True, args.paced_words))
+    for paced, words in models:
         core: list[float] = []
         variants = [("no log (events discarded)", EventsDiscarded(stores[0][1]))]
         for name, store, _ in stores:
-            variants.append((f"{name}, row per event", uncompacted(store)))
+            if not args.quick:
+                variants.append((f"{name}, row per event", uncompacted(store)))
             variants.append((f"{name}, compact log", store))
         runs: dict[str, list[float]] = {name: [] for name, _ in variants}
         setup: dict[str, list[float]] = {name: [] for name, _ in variants}
@@ -256,14 +261,15 @@ def main() -> None:
                   f"  vs unpersisted run {rate / bare:.2f}"
                   f"  | per CPU-second {cpu / core_cpu:.2f}, vs unpersisted run {cpu / bare_cpu:.2f}"
                   f"  (start(): {statistics.median(setup[name]):.1f} ms)")
-    print("\nlog write capacity (append_batch in a loop, no stream)")
-    for name, store, _ in stores:
-        for label, target in (("row per event", uncompacted(store)), ("compact", store)):
-            for size in (32, 256):
-                rate = bench_append(target, 20000, size)
-                print(f"{f'  append_batch({size}) {label} on ' + name:48s} {rate:>9,.0f} events/s")
-    print(f"\n{'1,000 idle tailers on one live run':40s} {per:>9.1f} KB RSS each "
-          f"({per * 1000 / 1024:.1f} MB), {py_per:.1f} KB Python heap each; each then got {got} events")
+    if not args.quick:
+        print("\nlog write capacity (append_batch in a loop, no stream)")
+        for name, store, _ in stores:
+            for label, target in (("row per event", uncompacted(store)), ("compact", store)):
+                for size in (32, 256):
+                    rate = bench_append(target, 20000, size)
+                    print(f"{f'  append_batch({size}) {label} on ' + name:48s} {rate:>9,.0f} events/s")
+        print(f"\n{'1,000 idle tailers on one live run':40s} {per:>9.1f} KB RSS each "
+              f"({per * 1000 / 1024:.1f} MB), {py_per:.1f} KB Python heap each; each then got {got} events")
     for _name, store, schema in stores:
         if schema:
             with store.engine.begin() as conn:

@@ -336,10 +336,23 @@ class RunManager:
         next_seq = turn.seq_start
         ending: list[ev.Event] = []  # the terminal event (with its error, when we make one)
         agent = run_turn(provider, self.toolbox, turn, **limits)
+        guard = self.guard
+        plain_text = guard.passes_text  # no secrets: a text delta needs only its text cleaned
+        text_delta = ev.TextDelta
         try:
             async for raw in agent:
-                # Cleaned (NUL, lone surrogates), secrets redacted, renumbered (run_guard.py).
-                for event in self.guard.events(raw):
+                if plain_text and type(raw) is text_delta:  # most events: the hot path
+                    seq = raw.__dict__["seq"]
+                    text = guard.clean_delta(raw)  # as guard.events(raw) does without secrets
+                    next_seq = seq + 1
+                    run.publish_text(raw, seq, text)
+                    if writer.add_text(raw, text):
+                        await writer.drain()
+                    if writer.failure is not None:
+                        break
+                    continue
+                # Cleaned (NUL, lone surrogates), secrets redacted, renumbered (guard.py).
+                for event in guard.events(raw):
                     if isinstance(event, ev.MessageComplete):
                         ending.append(event)
                         continue

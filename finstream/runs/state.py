@@ -54,6 +54,18 @@ class _Run:
         for q in self.tailers:
             q.put_nowait(event)
 
+    def publish_text(self, event: ev.TextDelta, seq: int, text: str) -> None:
+        """``publish(event)`` for a text delta whose seq and text the caller has read already (the
+        run's hot path: no type check, no attribute lookups on the event)."""
+        self.chunks.append(text)
+        self.chunk_seqs.append(seq)
+        self.events.append(event)
+        self.seqs.append(seq)
+        self.last_seq = seq
+        if self.tailers:
+            for q in self.tailers:
+                q.put_nowait(event)
+
     def durable(self, seq: int) -> None:
         """Events up to ``seq`` are committed to the log: drop them from memory."""
         self.durable_seq = max(self.durable_seq, seq)

@@ -72,23 +72,34 @@ class EventLogWriter:
             if isinstance(event, ev.TextDelta):
                 self.chunks.append(event.text)
             return False
+        if type(event) is ev.TextDelta:  # most events
+            return self.add_text(event, event.text)
         self.pending.append(event)
-        if type(event) is ev.TextDelta:  # most events: the fewest checks
-            self.chunks.append(event.text)
-            if len(self.pending) >= self.batch_size:
-                self._kick()
-                return len(self.pending) >= self.max_pending
-            if self._timer is None:
-                task = self._task
-                if task is None or task.done():
-                    self._timer = self._later()
-            return False
         if isinstance(event, ev.Error):
             self.error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         if isinstance(event, ev.MessageComplete):
             return True
         self._kick(urgent=isinstance(event, (ev.ChartReady, ev.TableReady, ev.MetricReady)))
         return len(self.pending) >= self.max_pending
+
+    def add_text(self, event: ev.TextDelta, text: str) -> bool:
+        """``add_nowait`` for a text delta whose text the caller has read already (the run's hot
+        path: the fewest checks)."""
+        if self.failure is not None:
+            self.unsaved.append(event)
+            self.chunks.append(text)
+            return False
+        pending = self.pending
+        pending.append(event)
+        self.chunks.append(text)
+        if len(pending) >= self.batch_size:
+            self._kick()
+            return len(self.pending) >= self.max_pending
+        if self._timer is None:
+            task = self._task
+            if task is None or task.done():
+                self._timer = self._later()
+        return False
 
     async def drain(self) -> None:
         """Wait until everything queued so far is written (or the writer gave up: ``failure``)."""

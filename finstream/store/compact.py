@@ -55,14 +55,19 @@ def log_rows(events: Sequence[ev.Event], *, compact: bool = True) -> list[Row]:
                                     ensure_ascii=False, separators=(",", ":"))))
 
     fold = compact and _FOLDABLE
+    text_delta = ev.TextDelta
     for e in events:
-        if fold and e.type == "text_delta":
-            if texts and e.seq == last + 1 and e.message_id == run_message and len(texts) < RUN_MAX:
-                texts.append(e.text)
-                last = e.seq
+        if fold and type(e) is text_delta:
+            # Fields from the instance dict: a pydantic attribute lookup costs several dict
+            # lookups, and this runs for every delta of every stream.
+            fields = e.__dict__
+            seq, message_id = fields["seq"], fields["message_id"]
+            if texts and seq == last + 1 and message_id == run_message and len(texts) < RUN_MAX:
+                texts.append(fields["text"])
+                last = seq
                 continue
             flush()
-            texts, first, last, run_message, head = [e.text], e.seq, e.seq, e.message_id, e
+            texts, first, last, run_message, head = [fields["text"]], seq, seq, message_id, e
             continue
         if texts:
             flush()

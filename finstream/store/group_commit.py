@@ -23,7 +23,7 @@ _Item = tuple[str, list[ev.Event], "str | None", "MessagePatch | None", asyncio.
 
 
 class GroupCommitter:
-    """``await committer.append_batch(...)`` as on AsyncStore; other attributes pass through."""
+    """``await committer.append_batch(...)`` as on AsyncStore (a BatchSink)."""
 
     def __init__(self, astore: Any, *, min_gap: float = 0.005) -> None:
         self.astore = astore
@@ -35,9 +35,6 @@ class GroupCommitter:
         self._task: asyncio.Task | None = None
         self.groups = 0  # transactions written (for tests and benchmarks)
         self.batches = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.astore, name)
 
     async def append_batch(self, conversation_id: str, events: Sequence[ev.Event], *,
                            message_id: str | None = None, patch: MessagePatch | None = None) -> None:

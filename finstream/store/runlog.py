@@ -155,7 +155,9 @@ class RunLogMixin(StoreParts):
             arts = [
                 {"message_id": a.message_id, "conversation_id": conversation_id, "kind": a.kind,
                  "idx": a.index, "seq": a.seq, "data": a.data}
-                for a in (e.artifact for e in events if isinstance(e, ev.ArtifactEvent))
+                for a in (e.artifact for e in events
+                          # (most are text deltas: the exact type check first, it is cheap)
+                          if type(e) is not ev.TextDelta and isinstance(e, ev.ArtifactEvent))
             ]
             if arts:
                 conn.execute(t.artifacts.insert(), arts)
