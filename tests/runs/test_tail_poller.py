@@ -488,3 +488,31 @@ async def test_a_tail_of_an_older_message_does_not_wait_for_the_live_one(lite):
     gate.set()
     await lite.manager.wait(second)
 
+
+
+async def test_a_run_that_ends_between_the_log_read_and_the_streaming_check_is_read_once_more(sqlite_db):
+    """The final batch and the release commit after the tailer's last (empty) log read and
+    before it asks whether the run still streams: it reads once more and gets them."""
+    astore = AsyncStore(sqlite_db)
+    spy = Spy(astore)
+    tailer = Tailer(spy, LiveRuns(), None, poll_interval=0.01)
+    remote = Remote(sqlite_db)
+    remote.commit("Revenue ")
+    viewer_task: list[asyncio.Task | None] = []
+
+    def finishes_after_the_empty_read(name: str, result: Any) -> bool:
+        if name == "read_events" and result == [] and asyncio.current_task() in viewer_task:
+            remote.finish("rose.")
+            return True
+        return False
+
+    spy.after.append(finishes_after_the_empty_read)
+
+    async def tail() -> list[ev.Event]:
+        viewer_task.append(asyncio.current_task())
+        return await collect(tailer.tail(remote.cid))
+
+    got = await asyncio.wait_for(tail(), 60)
+    assert dumps(got) == with_accumulated(sqlite_db.read_events(remote.cid, 0, 100_000))
+    assert got[-1].type == "message_complete"
+    await stop(tailer, astore)
