@@ -516,3 +516,34 @@ async def test_a_run_that_ends_between_the_log_read_and_the_streaming_check_is_r
     assert dumps(got) == with_accumulated(sqlite_db.read_events(remote.cid, 0, 100_000))
     assert got[-1].type == "message_complete"
     await stop(tailer, astore)
+
+
+async def test_a_stop_and_its_continuation_in_one_poll_end_the_tail_at_the_last_complete(sqlite_db):
+    """Between two of the poller's reads the other process stops the message and continues it
+    to the end: the viewer of the message gets both parts, not only the first."""
+    astore = AsyncStore(sqlite_db)
+    spy = Spy(astore)
+    tailer = Tailer(spy, LiveRuns(), None, poll_interval=0.01)
+    remote = Remote(sqlite_db)
+    remote.commit("Half ")
+    got: list[ev.Event] = []
+    viewer = follow(tailer, remote.cid, got, message_id=remote.mid)
+    await received(got, 2, "the viewer")
+    await until(lambda: remote.cid in tailer.feeds, "a feed")
+    poller = tailer.feeds[remote.cid].task
+    ends: list[int] = []
+
+    def stop_and_continue(name: str, result: Any) -> bool:
+        if name == "read_events" and asyncio.current_task() is poller and result == []:
+            ends.append(remote.finish("of ", status="stopped"))
+            sqlite_db.begin_turn(remote.cid, None, continue_message_id=remote.mid, owner="another-process")
+            ends.append(remote.finish("the answer."))
+            return True
+        return False
+
+    spy.after.append(stop_and_continue)
+    await asyncio.wait_for(viewer, 60)
+    assert [e.seq for e in got] == list(range(1, ends[-1] + 1))
+    assert [e.seq for e in got if e.type == "message_complete"] == ends
+    await until(lambda: not tailer.feeds, "the poller ended")
+    await stop(tailer, astore)
