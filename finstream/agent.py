@@ -123,7 +123,6 @@ class _Emitter:
 
     def text_delta(self, text: str) -> ev.Event:
         self._text.append(text)
-        self.in_thinking = False
         return self.make(ev.TextDelta, text=text)  # accumulated_text: only tailers build it
 
     def thinking_delta(self, text: str) -> ev.Event:
