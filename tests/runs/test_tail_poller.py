@@ -120,6 +120,16 @@ def follow(tailer: Tailer, cid: str, into: list[ev.Event], **kw: Any) -> asyncio
     return asyncio.create_task(run())
 
 
+async def viewing(tailer: Tailer, cid: str, **kw: Any) -> tuple[list[ev.Event], asyncio.Task, Any]:
+    """A viewer following ``cid`` once it has the first batch and the tailer a feed for it:
+    (what it got, its task, the feed)."""
+    got: list[ev.Event] = []
+    viewer = follow(tailer, cid, got, **kw)
+    await received(got, 2, "the viewer")
+    await until(lambda: cid in tailer.feeds, "a feed")
+    return got, viewer, tailer.feeds[cid]
+
+
 async def received(events: list[ev.Event], seq: int, what: str) -> None:
     await until(lambda: bool(events) and events[-1].seq >= seq, f"{what} got seq {seq} (got {len(events)})")
 
@@ -243,11 +253,7 @@ async def test_a_failed_poll_is_logged_and_the_viewers_miss_nothing(sqlite_db, c
     tailer = Tailer(spy, LiveRuns(), None, poll_interval=0.01)
     remote = Remote(sqlite_db)
     remote.commit("Revenue ")
-    got: list[ev.Event] = []
-    viewer = follow(tailer, remote.cid, got)
-    await received(got, 2, "the viewer")
-    await until(lambda: remote.cid in tailer.feeds, "a feed")
-    broken = tailer.feeds[remote.cid]
+    got, viewer, broken = await viewing(tailer, remote.cid)
     spy.fail = lambda: asyncio.current_task() is broken.task
     await until(lambda: broken.task is not None and broken.task.done(), "the failing poller ended")
     remote.commit("rose ", "from ")
@@ -307,10 +313,7 @@ async def test_while_the_listen_connection_is_down_the_poller_polls(sqlite_db):
     tailer = Tailer(astore, LiveRuns(), listener, poll_interval=0.01, notify_fallback=LONG)
     remote = Remote(sqlite_db)
     remote.commit("Revenue ")
-    got: list[ev.Event] = []
-    viewer = follow(tailer, remote.cid, got)
-    await received(got, 2, "the viewer")
-    await until(lambda: remote.cid in tailer.feeds, "a feed")
+    got, viewer, _ = await viewing(tailer, remote.cid)
     last = remote.commit("rose ")
     await received(got, last, "the viewer, by polling")
     remote.finish("two percent.")
@@ -352,11 +355,8 @@ async def test_notify_wakes_an_idle_poller_and_it_unwatches_when_done(pg_db, cap
     tailer = Tailer(spy, LiveRuns(), listener, poll_interval=LONG, notify_fallback=LONG)
     remote = Remote(db)
     remote.commit("Revenue ")
-    got: list[ev.Event] = []
-    viewer = follow(tailer, remote.cid, got)
-    await received(got, 2, "the viewer")
-    await until(lambda: remote.cid in tailer.feeds, "a feed")
-    poller = tailer.feeds[remote.cid].task
+    got, viewer, feed = await viewing(tailer, remote.cid)
+    poller = feed.task
     await until(lambda: spy.reads_by(poller) >= 1 and tailer.listening, "the poller's first read")
     assert [n for t, n in spy.reads if t is poller] == [0]  # so it waits idle
     last = remote.commit("rose ")
@@ -384,11 +384,8 @@ async def test_a_local_run_that_takes_over_from_a_remote_one_is_followed_live(sq
     tailer = Tailer(spy, live, None, poll_interval=0.01)
     remote = Remote(sqlite_db)
     remote.commit("Revenue ")
-    got: list[ev.Event] = []
-    viewer = follow(tailer, remote.cid, got)
-    await received(got, 2, "the viewer")
-    await until(lambda: remote.cid in tailer.feeds, "a feed")
-    poller = tailer.feeds[remote.cid].task
+    got, viewer, feed = await viewing(tailer, remote.cid)
+    poller = feed.task
     local: list[_Run] = []
 
     def local_run_claims_after_the_remote_end(name: str, result: Any) -> bool:
@@ -526,11 +523,8 @@ async def test_a_stop_and_its_continuation_in_one_poll_end_the_tail_at_the_last_
     tailer = Tailer(spy, LiveRuns(), None, poll_interval=0.01)
     remote = Remote(sqlite_db)
     remote.commit("Half ")
-    got: list[ev.Event] = []
-    viewer = follow(tailer, remote.cid, got, message_id=remote.mid)
-    await received(got, 2, "the viewer")
-    await until(lambda: remote.cid in tailer.feeds, "a feed")
-    poller = tailer.feeds[remote.cid].task
+    got, viewer, feed = await viewing(tailer, remote.cid, message_id=remote.mid)
+    poller = feed.task
     ends: list[int] = []
 
     def stop_and_continue(name: str, result: Any) -> bool:
