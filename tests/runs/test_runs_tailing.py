@@ -41,9 +41,12 @@ def dumps(events: list[ev.Event]) -> list[dict]:
     return [e.model_dump(mode="json") for e in events]
 
 
+BEFORE_GATE = "Revenue rose from 383 to 391 billion dollars "
+HELD_AT = 1 + len(text_parts(BEFORE_GATE))  # message_start, then one delta per word: the seq the run holds at
+
+
 def gated_script(gate: asyncio.Event) -> list:
-    first = text_parts("Revenue rose from 383 to 391 billion dollars ")
-    return [*first, Gate(gate), *text_step("in fiscal 2024, up two percent.")]
+    return [*text_parts(BEFORE_GATE), Gate(gate), *text_step("in fiscal 2024, up two percent.")]
 
 
 async def gated_run(env: Env, seq: int) -> tuple[str, asyncio.Event]:

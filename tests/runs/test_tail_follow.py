@@ -9,7 +9,7 @@ import asyncio
 from finstream.providers.scripted import Gate, text_parts, text_step
 from tests.runs.conftest import Env
 from tests.runs.test_runs_lifecycle import blocked
-from tests.runs.test_runs_tailing import collect, dumps, gated_run, until_seq, with_accumulated
+from tests.runs.test_runs_tailing import HELD_AT, collect, dumps, gated_run, until_seq, with_accumulated
 
 
 async def log_reaches(env: Env, cid: str, seq: int) -> None:
@@ -68,8 +68,9 @@ async def test_following_another_managers_run_of_one_message_ends_at_its_complet
 async def test_a_viewer_that_does_not_follow_gets_the_log_so_far_at_once(sqlite_db):
     owner = Env(sqlite_db, batch_size=1, flush_interval=0.0)
     viewer = Env(sqlite_db, poll_interval=0.01)
-    cid, gate = await gated_run(owner, 5)
-    await log_reaches(owner, cid, 5)
+    cid, gate = await gated_run(owner, HELD_AT)
+    # Wait for everything before the gate: the log must not grow while the viewer reads it.
+    await log_reaches(owner, cid, HELD_AT)
     now = await collect(viewer.manager.tail(cid, follow=False))
     assert dumps(now) == with_accumulated(sqlite_db.read_events(cid, 0, 100_000))
     assert now[-1].type != "message_complete"
