@@ -30,7 +30,7 @@ from finstream.store.common import (
     _utc,
     new_id,
 )
-from finstream.store.engine import make_engine
+from finstream.store.engine import make_engine, write_turn
 from finstream.store.migrations import migrate
 from finstream.store.records import (
     Artifact,
@@ -83,6 +83,7 @@ class Store(RunLogMixin, TranscriptMixin):
         self.schema = schema  # PostgreSQL schema (also names the log's NOTIFY channel)
         self.engine = make_engine(url, schema=schema)
         self.dialect = self.engine.dialect.name
+        self._write_turn = write_turn(self.engine)  # this process's writers take turns
         self._tables_lost = False
         sa.event.listen(self.engine, "handle_error", self._on_error)
         if migrate_now:
@@ -111,7 +112,8 @@ class Store(RunLogMixin, TranscriptMixin):
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._heal()
-        with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        with self._write_turn, self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
+                conn.begin():
             yield conn
 
     @contextmanager
