@@ -1,91 +1,131 @@
-"""Group commit for the event log: the batches that runs hand over while a write is in flight
-(or within ``min_gap`` of the last one) are committed together, in one transaction.
+"""Group commit for the event log: what the runs have ready while a write is in flight (or within
+``min_gap`` of the last one) is committed together, in one transaction.
 
 Each run's EventLogWriter batches its own events; with many runs streaming at a model's pace
-(tens of events per second each) that is still one transaction per run every few milliseconds,
-and on SQLite every one of them takes the single write lock. ``GroupCommitter`` sits between the
-writers and the store with the same ``append_batch`` they call: an idle committer writes a batch
-at once (or, right after a write, once ``min_gap`` has passed); a busy one queues it, and when the
-current write ends, writes everything queued in one transaction (``Store.append_batches``). If that transaction fails, each
-batch is retried alone, so one run's failure (a deleted conversation) is that run's alone.
+(tens of events per second each) that would still be one transaction per run every few
+milliseconds, and on SQLite every one of them takes the single write lock. ``GroupCommitter`` sits
+between the writers and the store. A writer with events ready *enlists* (a sync call: no task, no
+future per batch); when the committer writes next, it takes each enlisted writer's whole batch at
+that moment, so whatever a run published meanwhile goes too, and tells the writer how its batch
+fared. An idle committer writes at once (or, right after a write, once ``min_gap`` has passed).
+One-off writes (a release, a repair) go through ``append_batch``, as on AsyncStore. If a group's
+transaction fails, each batch is retried alone, so one run's failure (a deleted conversation) is
+that run's alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from finstream import events as ev
 from finstream.store.records import MessagePatch
 
-_Item = tuple[str, list[ev.Event], "str | None", "MessagePatch | None", asyncio.Future]
+Item = tuple[str, Sequence[ev.Event], "str | None", "MessagePatch | None"]
+
+
+class Enlisted(Protocol):
+    """A writer as the committer sees it (runs/writer.py)."""
+
+    def take(self) -> Item | None:
+        """Its batch, now: the committer writes it next (None: nothing left to write)."""
+
+    def written(self, failure: BaseException | None) -> None:
+        """How the batch it gave last fared."""
 
 
 class GroupCommitter:
-    """``await committer.append_batch(...)`` as on AsyncStore (a BatchSink)."""
+    """``enlist(writer)`` for runs' writers; ``await committer.append_batch(...)`` (a BatchSink)
+    for one-off writes. ``sink`` is an AsyncStore (a group is one transaction on its thread pool)
+    or any BatchSink (its batches are written one by one)."""
 
-    def __init__(self, astore: Any, *, min_gap: float = 0.005) -> None:
-        self.astore = astore
+    def __init__(self, sink: Any, *, min_gap: float = 0.005) -> None:
+        self.sink = sink
         # At most one transaction per min_gap seconds: with many streams the commit rate stays
         # bounded (batches queue and go together); a lone stream waits at most this long.
         self.min_gap = min_gap
+        self._grouped = hasattr(sink, "run") and hasattr(sink, "sync")
         self._last_end = 0.0
-        self._queue: list[_Item] = []
-        self._task: asyncio.Task | None = None
+        self._writers: list[Enlisted] = []
+        self._queue: list[tuple[Item, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
         self.groups = 0  # transactions written (for tests and benchmarks)
         self.batches = 0
 
+    def enlist(self, writer: Enlisted) -> None:
+        """``writer`` has a batch ready; it is taken at the next write (call once per batch)."""
+        self._writers.append(writer)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
     async def append_batch(self, conversation_id: str, events: Sequence[ev.Event], *,
                            message_id: str | None = None, patch: MessagePatch | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        batch = events if type(events) is list else list(events)  # the writer's batch is its own list
-        self._queue.append((conversation_id, batch, message_id, patch, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._drain())
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append(((conversation_id, list(events), message_id, patch), future))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
         await future
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._queue:
-            wait = self._last_end + self.min_gap - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            group, self._queue = self._queue, []
-            try:
-                await self.astore.run(self._write, [item[:4] for item in group])
-            except Exception as exc:
-                if len(group) == 1:
-                    _settle(group[0][4], exc)
+        try:
+            while self._queue or self._writers:
+                wait = self._last_end + self.min_gap - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                queued, self._queue = self._queue, []
+                writers, self._writers = self._writers, []
+                items: list[Item] = [item for item, _ in queued]
+                givers: list[Enlisted] = []
+                for writer in writers:
+                    item = writer.take()
+                    if item is not None:
+                        items.append(item)
+                        givers.append(writer)
+                if not items:
                     continue
-                for item in group:  # alone, so only the batch at fault fails
-                    try:
-                        await self.astore.run(self._write, [item[:4]])
-                    except Exception as one:
-                        _settle(item[4], one)
-                    else:
-                        _settle(item[4], None)
-                continue
-            self._last_end = loop.time()
-            self.groups += 1
-            self.batches += len(group)
-            for item in group:
-                _settle(item[4], None)
+                outcomes = await self._write(items)
+                self._last_end = loop.time()
+                for (_, future), outcome in zip(queued, outcomes, strict=False):
+                    _settle(future, outcome)
+                for writer, outcome in zip(givers, outcomes[len(queued):], strict=True):
+                    writer.written(outcome)
+        finally:
+            self._task = None
+            if self._queue or self._writers:  # cancelled with work left: the next call restarts
+                for _, future in self._queue:
+                    _settle(future, asyncio.CancelledError())
+                self._queue = []
 
-    def _write(self, items: list[tuple]) -> None:
-        sync = self.astore.sync
-        many = getattr(sync, "append_batches", None)
-        if many is not None:
-            many(items)
-            return
-        for conversation_id, events, message_id, patch in items:
-            sync.append_batch(conversation_id, events, message_id=message_id, patch=patch)
+    async def _write(self, items: list[Item]) -> list[BaseException | None]:
+        """Each item's outcome: one transaction for them all; alone, each, if that fails."""
+        if self._grouped:
+            try:
+                await self.sink.run(self.sink.sync.append_batches, items)
+            except Exception as exc:
+                if len(items) == 1:
+                    return [exc]
+            else:
+                self.groups += 1
+                self.batches += len(items)
+                return [None] * len(items)
+        outcomes: list[BaseException | None] = []
+        for conversation_id, events, message_id, patch in items:  # alone, so only the one at fault fails
+            try:
+                await self.sink.append_batch(conversation_id, events, message_id=message_id, patch=patch)
+            except Exception as one:
+                outcomes.append(one)
+            else:
+                outcomes.append(None)
+                self.groups += 1
+                self.batches += 1
+        return outcomes
 
 
-def _settle(future: asyncio.Future, exc: BaseException | None) -> None:
+def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
     if future.done():
-        return  # the writer was cancelled meanwhile; the write itself went ahead
+        return  # the caller was cancelled meanwhile; the write itself went ahead
     if exc is None:
         future.set_result(None)
     else:
