@@ -41,10 +41,11 @@ TOOLBOX = Toolbox(list(OUTPUT_TOOLS))
 committed: dict[tuple[str, int], float] = {}
 
 
-def on_batch(conversation_id: str, events, _seconds: float) -> None:  # noqa: ANN001
+def on_batch(batches, _seconds: float) -> None:  # noqa: ANN001
     now = time.perf_counter()
-    for e in events:
-        committed[(conversation_id, e.seq)] = now
+    for conversation_id, events in batches:
+        for e in events:
+            committed[(conversation_id, e.seq)] = now
 
 
 def paced_answer(deltas: int, gap: float) -> list:

@@ -10,7 +10,8 @@ from finstream import events as ev
 
 log = logging.getLogger("finstream.store")
 
-BatchObserver = Callable[[str, Sequence[ev.Event], float], None]
+# Told once per transaction: each (conversation_id, events) it committed, and the seconds it took.
+BatchObserver = Callable[[Sequence[tuple[str, Sequence[ev.Event]]], float], None]
 _observers: list[BatchObserver] = []
 
 
@@ -19,9 +20,9 @@ def add_batch_observer(fn: BatchObserver) -> None:
         _observers.append(fn)
 
 
-def batch_written(conversation_id: str, events: Sequence[ev.Event], seconds: float) -> None:
+def batches_written(batches: Sequence[tuple[str, Sequence[ev.Event]]], seconds: float) -> None:
     for fn in _observers:
         try:
-            fn(conversation_id, events, seconds)
+            fn(batches, seconds)
         except Exception:  # an observer must never break a write
             log.exception("batch observer failed")

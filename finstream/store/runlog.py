@@ -28,7 +28,7 @@ from finstream.store.common import (
     _utc,
 )
 from finstream.store.notify import channel_for, notify
-from finstream.store.observe import batch_written
+from finstream.store.observe import batches_written
 from finstream.store.records import Message, MessagePatch, Turn
 from finstream.textclean import clean_text
 
@@ -144,9 +144,7 @@ class RunLogMixin(StoreParts):
             self._insert_many(conn, [(b[0], b[1]) for b in batches], async_commit=async_commit)
             for conversation_id, events, message_id, patch in batches:
                 self._append(conn, conversation_id, events, message_id, patch, now)
-        elapsed = time.perf_counter() - started
-        for conversation_id, events, _, _ in batches:
-            batch_written(conversation_id, events, elapsed)
+        batches_written([(b[0], b[1]) for b in batches], time.perf_counter() - started)
 
     def _append(self, conn: sa.Connection, conversation_id: str, events: Sequence[ev.Event],
                 message_id: str | None, patch: MessagePatch | None, now: Any) -> None:
