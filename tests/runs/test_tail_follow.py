@@ -9,7 +9,14 @@ import asyncio
 from finstream.providers.scripted import Gate, text_parts, text_step
 from tests.runs.conftest import Env
 from tests.runs.test_runs_lifecycle import blocked
-from tests.runs.test_runs_tailing import HELD_AT, collect, dumps, gated_run, until_seq, with_accumulated
+from tests.runs.test_runs_tailing import (
+    HELD_AT,
+    collect,
+    dumps,
+    gated_run,
+    until_seq,
+    with_accumulated,
+)
 
 
 async def log_reaches(env: Env, cid: str, seq: int) -> None:
