@@ -56,14 +56,16 @@ def make_engine(url: str, *, schema: str | None = None) -> sa.Engine:
     return engine
 
 
+# How long a writer waits for the file's write lock (another process's, or this one's turn).
+_BUSY_TIMEOUT = 30.0
+
 # One lock per SQLite file in this process: its writers take turns here, not in SQLite's busy
 # handler. SQLite grants the write lock to no waiter: each one sleeps and retries on a fixed
 # schedule (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms), so with a few store threads writing at
-# once a commit waited 50-100 ms for a lock that had been free for most of that time (the p99 of
-# every stream at a hundred streams). Other processes on the same file still meet the busy timeout.
+# once a commit could sleep for a lock that had been free for most of that time. Other processes
+# on the same file still meet the busy timeout.
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
-_LOCK_TIMEOUT = 30.0  # as the busy timeout
 
 
 class WriteTurn:
@@ -74,7 +76,7 @@ class WriteTurn:
         self._lock = lock
 
     def __enter__(self) -> None:
-        if self._lock is not None and not self._lock.acquire(timeout=_LOCK_TIMEOUT):
+        if self._lock is not None and not self._lock.acquire(timeout=_BUSY_TIMEOUT):
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError("database is locked"))
 
     def __exit__(self, *exc: object) -> None:
@@ -112,14 +114,14 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT * 1000)}")
         _enable_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
         cur.execute("PRAGMA foreign_keys=ON")

@@ -87,16 +87,17 @@ class GroupCommitter:
                     continue
                 outcomes = await self._write(items)
                 self._last_end = loop.time()
-                for (_, future), outcome in zip(queued, outcomes, strict=False):
+                for (_, future), outcome in zip(queued, outcomes[:len(queued)], strict=True):
                     _settle(future, outcome)
                 for writer, outcome in zip(givers, outcomes[len(queued):], strict=True):
                     writer.written(outcome)
         finally:
             self._task = None
-            if self._queue or self._writers:  # cancelled with work left: the next call restarts
-                for _, future in self._queue:
-                    _settle(future, asyncio.CancelledError())
-                self._queue = []
+            # Cancelled with work left: one-off writes are cancelled; enlisted writers stay
+            # enlisted, and the next call starts a new drain that takes them.
+            for _, future in self._queue:
+                future.cancel()
+            self._queue = []
 
     async def _write(self, items: list[Item]) -> list[BaseException | None]:
         """Each item's outcome: one transaction for them all; alone, each, if that fails."""

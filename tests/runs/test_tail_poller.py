@@ -292,12 +292,17 @@ async def test_a_continuation_started_elsewhere_is_followed_past_the_earlier_com
     await stop(tailer, astore)
 
 
+async def answered(env: Env, text: str) -> tuple[str, str, int]:
+    """A new conversation with one finished answer: (conversation id, its message id, last seq)."""
+    env.provider.add(text_step(text))
+    cid = env.store.create_conversation().id
+    mid = await env.manager.start(cid, "q?")
+    await env.manager.wait(mid)
+    return cid, mid, env.store.last_seq(cid)
+
+
 async def test_a_finished_message_followed_from_its_end_returns_at_once(lite):
-    lite.provider.add(text_step("One answer."))
-    cid = lite.store.create_conversation().id
-    mid = await lite.manager.start(cid, "q?")
-    await lite.manager.wait(mid)
-    end = lite.store.last_seq(cid)
+    cid, mid, end = await answered(lite, "One answer.")
     task = asyncio.create_task(collect(lite.manager.tail(cid, message_id=mid, after_seq=end)))
     await until(task.done, "the tail of a finished message ended")
     assert task.result() == []
@@ -465,11 +470,7 @@ async def test_a_tail_of_one_message_waits_for_its_local_run_not_the_log(sqlite_
 
 
 async def test_a_tail_of_an_older_message_does_not_wait_for_the_live_one(lite):
-    lite.provider.add(text_step("First answer."))
-    cid = lite.store.create_conversation().id
-    first = await lite.manager.start(cid, "q1?")
-    await lite.manager.wait(first)
-    end = lite.store.last_seq(cid)
+    cid, first, end = await answered(lite, "First answer.")
     gate = asyncio.Event()
     lite.provider.add([*text_parts("Second "), Gate(gate), *text_step("answer.")])
     second = await lite.manager.start(cid, "q2?")

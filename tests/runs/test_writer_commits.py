@@ -14,6 +14,7 @@ from finstream import events as ev
 from finstream.runs.writer import EventLogWriter
 from finstream.store import AsyncStore
 from finstream.store.group_commit import GroupCommitter
+from tests.support.db import open_turns
 
 
 def delta(seq: int, mid: str = "m1") -> ev.TextDelta:
@@ -63,10 +64,7 @@ async def test_the_batches_of_many_runs_share_one_transaction(db):
     store = db
     astore = AsyncStore(store)
     committer = GroupCommitter(astore)
-    runs = []
-    for _ in range(5):
-        cid = store.create_conversation().id
-        runs.append((cid, store.begin_turn(cid, "q").assistant.id))
+    runs = open_turns(store, 5)
     try:
         writers = [EventLogWriter(committer, cid, mid, interval=0.0) for cid, mid in runs]
         for seq in range(1, 4):

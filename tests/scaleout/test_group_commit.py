@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from finstream import events as ev
 from finstream.store import AsyncStore
 from finstream.store.group_commit import GroupCommitter
+from tests.support.db import open_turns
 
 
 def deltas(mid: str, first: int, n: int) -> list[ev.Event]:
@@ -20,10 +21,7 @@ def deltas(mid: str, first: int, n: int) -> list[ev.Event]:
 async def test_concurrent_batches_commit_together_and_read_back(store):
     astore = AsyncStore(store)
     committer = GroupCommitter(astore)
-    convs = []
-    for _ in range(6):
-        cid = store.create_conversation().id
-        convs.append((cid, store.begin_turn(cid, "q").assistant.id))
+    convs = open_turns(store, 6)
     try:
         # First a lone batch (written at once), then five more handed over while it is in flight.
         first = asyncio.ensure_future(committer.append_batch(convs[0][0], deltas(convs[0][1], 1, 3)))
@@ -39,8 +37,7 @@ async def test_concurrent_batches_commit_together_and_read_back(store):
 async def test_a_failing_batch_fails_alone(store):
     astore = AsyncStore(store)
     committer = GroupCommitter(astore, min_gap=0.05)
-    (a, ma), (b, mb) = [(c, store.begin_turn(c, "q").assistant.id)
-                        for c in (store.create_conversation().id, store.create_conversation().id)]
+    (a, ma), (b, mb) = open_turns(store, 2)
     store.append_batch(a, deltas(ma, 1, 2))
     store.append_batch(a, [ev.Error(seq=3, message_id=ma, code="interrupted", message="x")])
     try:
@@ -61,8 +58,7 @@ async def test_a_failing_batch_fails_alone(store):
 def test_append_batches_applies_patches_per_batch(store, release):
     from finstream.store import MessagePatch
 
-    pairs = [(c, store.begin_turn(c, "q").assistant.id)
-             for c in (store.create_conversation().id, store.create_conversation().id)]
+    pairs = open_turns(store, 2)
     patch = MessagePatch(append_text="t1 ", status="complete", release=True) if release else None
     store.append_batches([(cid, deltas(mid, 1, 1), mid, patch) for cid, mid in pairs])
     for cid, mid in pairs:

@@ -87,7 +87,7 @@ def test_without_the_turns_the_same_writers_do_meet_it(tmp_path, monkeypatch):
 
 def test_a_turn_not_given_in_time_is_a_locked_database_error(tmp_path, monkeypatch):
     store = Store(f"sqlite:///{tmp_path / 'held.db'}")
-    monkeypatch.setattr(engine_mod, "_LOCK_TIMEOUT", 0.05)
+    monkeypatch.setattr(engine_mod, "_BUSY_TIMEOUT", 0.05)
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:

@@ -82,3 +82,12 @@ def opened_store(kind: str, tmp_path: Path) -> Iterator[Store]:
         st.close()
         if schema:
             drop_schema(schema)
+
+
+def open_turns(store: Store, n: int) -> list[tuple[str, str]]:
+    """``n`` new conversations, each with a turn begun: (conversation_id, assistant message_id)."""
+    turns = []
+    for _ in range(n):
+        cid = store.create_conversation().id
+        turns.append((cid, store.begin_turn(cid, "q").assistant.id))
+    return turns
