@@ -29,7 +29,7 @@ from finstream.providers.base import CitationPart, Provider, ProviderError, Prov
 from finstream.providers.citations import citation_fields
 from finstream.tools import tool_names
 from finstream.tools.base import Toolbox, ToolContext, ToolInputError
-from finstream.verify.answer import check_answer
+from finstream.verify.answer import can_check, check_answer
 from finstream.verify.prompt import FIGURE_RULES
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,9 @@ async def run_turn(
             messages.extend(new)
             continue
         # The numbers of the finished text, against the facts (off the loop: it reads the filings).
-        checks = await asyncio.to_thread(check_answer, out.text, ctx)
+        # An answer with no filings and no tool results has nothing to check against: its text
+        # is not scanned (a scan of a long answer costs milliseconds) and no thread is used.
+        checks = await asyncio.to_thread(check_answer, out.text, ctx) if can_check(ctx) else None
         if checks is not None:
             yield out.make(ev.Verification, scope="text", checks=checks)
         yield out.done(stop)
