@@ -85,12 +85,18 @@ class GroupCommitter:
                         givers.append(writer)
                 if not items:
                     continue
-                outcomes = await self._write(items)
+                write = asyncio.ensure_future(self._write(items))
+                try:
+                    outcomes = await asyncio.shield(write)
+                except asyncio.CancelledError:
+                    # Cancelled mid-write (the loop is shutting down): the write goes on in its
+                    # thread regardless, so wait for how it ended and tell everyone in it (a
+                    # writer told nothing would wait in drain() for ever), then stop.
+                    outcomes = await write
+                    self._settle_all(queued, givers, outcomes)
+                    raise
                 self._last_end = loop.time()
-                for (_, future), outcome in zip(queued, outcomes[:len(queued)], strict=True):
-                    _settle(future, outcome)
-                for writer, outcome in zip(givers, outcomes[len(queued):], strict=True):
-                    writer.written(outcome)
+                self._settle_all(queued, givers, outcomes)
         finally:
             self._task = None
             # Cancelled with work left: one-off writes are cancelled; enlisted writers stay
@@ -98,6 +104,15 @@ class GroupCommitter:
             for _, future in self._queue:
                 future.cancel()
             self._queue = []
+
+    @staticmethod
+    def _settle_all(queued: list[tuple[Item, asyncio.Future[None]]], givers: list[Enlisted],
+                    outcomes: list[BaseException | None]) -> None:
+        """Tell the one-off writes (first in ``outcomes``) and the writers how their batches fared."""
+        for (_, future), outcome in zip(queued, outcomes[:len(queued)], strict=True):
+            _settle(future, outcome)
+        for writer, outcome in zip(givers, outcomes[len(queued):], strict=True):
+            writer.written(outcome)
 
     async def _write(self, items: list[Item]) -> list[BaseException | None]:
         """Each item's outcome: one transaction for them all; alone, each, if that fails."""

@@ -143,3 +143,36 @@ async def test_an_interval_holds_text_until_it_passes_and_an_artifact_goes_at_on
     writer.add_nowait(done(3))
     await writer.close()
     assert sink.batches == [[1, 2], [3]]
+
+
+class GatedSink(FlakySink):
+    """A BatchSink whose writes wait until ``gate`` is set (a write in flight, held there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def append_batch(self, conversation_id, events, *, message_id=None, patch=None):  # noqa: ANN001
+        self.entered.set()
+        await self.gate.wait()
+        await super().append_batch(conversation_id, events, message_id=message_id, patch=patch)
+
+
+async def test_a_drain_cancelled_mid_write_still_tells_the_writer_how_the_write_ended():
+    sink = GatedSink()
+    durable: list[int] = []
+    writer = EventLogWriter(sink, "c1", "m1", interval=0.0, on_durable=durable.append)
+    for seq in range(1, 4):
+        writer.add_text(delta(seq), f"t{seq} ")
+    await sink.entered.wait()  # the committer's write is in flight, held at the gate
+    task = writer.committer._task
+    assert task is not None
+    task.cancel()  # as a loop shutting down cancels every task
+    await asyncio.sleep(0)
+    sink.gate.set()  # the write (in its thread, in a store) goes on and commits
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    assert sink.batches == [[1, 2, 3]] and durable == [3]  # committed once, and the writer knows
+    await asyncio.wait_for(writer.drain(), 5)  # nothing in flight: drain() does not hang
+    assert writer.failure is None and writer.pending == []
