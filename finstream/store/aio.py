@@ -4,7 +4,8 @@ running the sync ``Store`` call on a small dedicated thread pool.
 A dedicated pool (not asyncio's default one) keeps database waits from starving other blocking
 work, and bounds the connections a process opens. ``sync`` is the Store itself (for code that
 needs the engine, e.g. the readiness probe or the LISTEN connection); ``run`` runs any sync
-callable on the pool (the group committer's multi-batch transaction).
+callable on the pool, ``submit`` hands it over without waiting (the group committer's
+multi-batch transaction).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from finstream import events as ev
@@ -48,6 +49,11 @@ class AsyncStore:
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """``fn`` on the pool, as a concurrent Future (``run`` without awaiting it: a caller that
+        is cancelled can still wait for a call that has started)."""
+        return self._pool.submit(fn, *args, **kwargs)
 
     def close(self) -> None:
         self.closed = True

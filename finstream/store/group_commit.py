@@ -45,7 +45,8 @@ class GroupCommitter:
         # At most one transaction per min_gap seconds: with many streams the commit rate stays
         # bounded (batches queue and go together); a lone stream waits at most this long.
         self.min_gap = min_gap
-        self._grouped = hasattr(sink, "run") and hasattr(sink, "sync")
+        self._grouped = hasattr(sink, "submit") and hasattr(sink, "sync")
+        self._cancelled = False  # cancelled while a write ran on: stop once it is settled
         self._last_end = 0.0
         self._writers: list[Enlisted] = []
         self._queue: list[tuple[Item, asyncio.Future[None]]] = []
@@ -85,18 +86,12 @@ class GroupCommitter:
                         givers.append(writer)
                 if not items:
                     continue
-                write = asyncio.ensure_future(self._write(items))
-                try:
-                    outcomes = await asyncio.shield(write)
-                except asyncio.CancelledError:
-                    # Cancelled mid-write (the loop is shutting down): the write goes on in its
-                    # thread regardless, so wait for how it ended and tell everyone in it (a
-                    # writer told nothing would wait in drain() for ever), then stop.
-                    outcomes = await write
-                    self._settle_all(queued, givers, outcomes)
-                    raise
+                outcomes = await self._write(items)
                 self._last_end = loop.time()
                 self._settle_all(queued, givers, outcomes)
+                if self._cancelled:  # (see _in_thread) everyone is told: now stop
+                    self._cancelled = False
+                    raise asyncio.CancelledError
         finally:
             self._task = None
             # Cancelled with work left: one-off writes are cancelled; enlisted writers stay
@@ -104,6 +99,20 @@ class GroupCommitter:
             for _, future in self._queue:
                 future.cancel()
             self._queue = []
+
+    async def _in_thread(self, fn: Any, *args: Any) -> None:
+        """``fn(*args)`` on the store's threads. Cancelled meanwhile (a loop shutting down), a
+        call that has started goes on in its thread regardless: it is waited for, so the writers
+        in it are told how it ended (told nothing, a writer's drain() would wait for ever), and
+        ``_drain`` stops once they are. No task or shield: the common path costs no loop turn."""
+        job = self.sink.submit(fn, *args)
+        try:
+            await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            if job.cancelled():  # it had not started: nothing was written
+                raise
+            self._cancelled = True
+            await asyncio.wrap_future(job)
 
     @staticmethod
     def _settle_all(queued: list[tuple[Item, asyncio.Future[None]]], givers: list[Enlisted],
@@ -118,10 +127,10 @@ class GroupCommitter:
         """Each item's outcome: one transaction for them all; alone, each, if that fails."""
         if self._grouped:
             try:
-                await self.sink.run(self.sink.sync.append_batches, items)
+                await self._in_thread(self.sink.sync.append_batches, items)
             except Exception as exc:
-                if len(items) == 1:
-                    return [exc]
+                if len(items) == 1 or self._cancelled:
+                    return [exc] * len(items)
             else:
                 self.groups += 1
                 self.batches += len(items)

@@ -7,6 +7,7 @@ violation gives up at once."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import sqlalchemy as sa
 
@@ -145,34 +146,40 @@ async def test_an_interval_holds_text_until_it_passes_and_an_artifact_goes_at_on
     assert sink.batches == [[1, 2], [3]]
 
 
-class GatedSink(FlakySink):
-    """A BatchSink whose writes wait until ``gate`` is set (a write in flight, held there)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.entered = asyncio.Event()
+async def test_a_drain_cancelled_mid_write_still_tells_the_writer_how_the_write_ended(db):
+    """As when the loop shuts down: the committer's task is cancelled while its transaction runs
+    on the store's thread. The transaction commits regardless; the writer is told so (its
+    drain() returns) and the events are in the log once."""
+    store = db
+    ((cid, mid),) = open_turns(store, 1)
+    entered, gate = threading.Event(), threading.Event()
+    real = store.append_batches
 
-    async def append_batch(self, conversation_id, events, *, message_id=None, patch=None):  # noqa: ANN001
-        self.entered.set()
-        await self.gate.wait()
-        await super().append_batch(conversation_id, events, message_id=message_id, patch=patch)
+    def held(batches):  # noqa: ANN001, ANN202 - the write in flight, held on its thread
+        entered.set()
+        assert gate.wait(10)
+        return real(batches)
 
-
-async def test_a_drain_cancelled_mid_write_still_tells_the_writer_how_the_write_ended():
-    sink = GatedSink()
+    store.append_batches = held  # type: ignore[method-assign]
+    astore = AsyncStore(store)
     durable: list[int] = []
-    writer = EventLogWriter(sink, "c1", "m1", interval=0.0, on_durable=durable.append)
-    for seq in range(1, 4):
-        writer.add_text(delta(seq), f"t{seq} ")
-    await sink.entered.wait()  # the committer's write is in flight, held at the gate
-    task = writer.committer._task
-    assert task is not None
-    task.cancel()  # as a loop shutting down cancels every task
-    await asyncio.sleep(0)
-    sink.gate.set()  # the write (in its thread, in a store) goes on and commits
-    await asyncio.gather(task, return_exceptions=True)
-    assert task.cancelled()
-    assert sink.batches == [[1, 2, 3]] and durable == [3]  # committed once, and the writer knows
-    await asyncio.wait_for(writer.drain(), 5)  # nothing in flight: drain() does not hang
-    assert writer.failure is None and writer.pending == []
+    try:
+        writer = EventLogWriter(GroupCommitter(astore), cid, mid, interval=0.0, on_durable=durable.append)
+        for seq in range(1, 4):
+            writer.add_text(delta(seq, mid), f"t{seq} ")
+        await asyncio.to_thread(entered.wait, 10)
+        task = writer.committer._task
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(0.05)
+        assert not task.done()  # it waits for the write it started
+        gate.set()
+        await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled() and durable == [3]
+        await asyncio.wait_for(writer.drain(), 5)  # told: nothing in flight, no wait for ever
+        assert writer.failure is None
+        assert [e.seq for e in store.read_events(cid)] == [1, 2, 3]
+    finally:
+        gate.set()
+        astore._pool.shutdown(wait=True)
