@@ -126,8 +126,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also serve another checkout of finstream (e.g. the commit before a change), "
                         "interleaved with this one: before/after in one run")
-    parser.add_argument("--gc-tune", action="store_true",
-                        help="also serve this checkout with FINSTREAM_GC_TUNE=1 (gc.freeze, a higher young threshold)")
+    parser.add_argument("--gc-default", action="store_true",
+                        help="also serve this checkout with FINSTREAM_GC_TUNE=0 (CPython's GC defaults instead "
+                        "of the server's gc.freeze and higher young threshold)")
     parser.add_argument("--no-chainlit", action="store_true")
     parser.add_argument("--rounds", type=int, default=3,
                         help="streams each client asks in a row (the level is held for the middle ones)")
@@ -142,8 +143,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="finstream-capacity-"))
     servers: dict[str, tuple[subprocess.Popen, str, Path]] = {}
     variants = [("finstream", ROOT, {})]
-    if args.gc_tune:
-        variants.append(("fs-gc-tune", ROOT, {"FINSTREAM_GC_TUNE": "1"}))
+    if args.gc_default:
+        variants.append(("fs-gc-def", ROOT, {"FINSTREAM_GC_TUNE": "0"}))
     if args.baseline is not None:
         variants.append(("fs-before", args.baseline.resolve(), {}))
     for kind, root, env in variants:

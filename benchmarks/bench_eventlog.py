@@ -1,6 +1,6 @@
 """Event-log benchmark: what persistence costs a run, on SQLite and PostgreSQL, in one run.
 
-    .venv/bin/python benchmarks/bench_eventlog.py [--words 20000] [--rounds 3]
+    .venv/bin/python benchmarks/bench_eventlog.py [--words 20000] [--rounds 3] [--quick] [--cpython-gc]
 
 Prints, side by side:
   1. run_turn alone (no persistence): events/s of the streaming core;
@@ -8,7 +8,9 @@ Prints, side by side:
      fan-out, group-commit writer, thread hops), then with the real log, per database;
   3. raw append_batch throughput (batches of 32) per database;
   4. RSS of 1,000 idle tailers on one live run.
-Ratios, not absolute times, are the result (the machine is shared). PostgreSQL is taken from
+The GC is tuned as `finstream serve` tunes it (api/server.py tune_gc), since that is where a
+RunManager runs; ``--cpython-gc`` keeps CPython's defaults. Ratios, not absolute times, are the
+result (the machine is shared). PostgreSQL is taken from
 FINSTREAM_TEST_DATABASE_URL (default postgres@127.0.0.1:5432/test) and skipped if unreachable.
 """
 
@@ -214,17 +216,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="only the CPU-bound model, compact log (issue 15's figure): no row-per-event "
                         "variant, paced model, write capacity or idle tailers")
-    parser.add_argument("--serve-gc", action="store_true",
-                        help="tune the GC as `finstream serve` does with FINSTREAM_GC_TUNE=1 (api/server.py tune_gc)")
+    parser.add_argument("--cpython-gc", action="store_true",
+                        help="keep CPython's GC defaults (FINSTREAM_GC_TUNE=0) instead of tuning the GC as "
+                        "`finstream serve` does (api/server.py tune_gc: gc.freeze, a higher young threshold)")
     args = parser.parse_args()
-    if args.serve_gc:
-        import os
+    # As served: the RunManager runs inside `finstream serve`, which tunes the GC at start-up.
+    if not args.cpython_gc:
+        from finstream.api.server import gc_tuned, tune_gc
 
-        from finstream.api.server import tune_gc
-
-        os.environ["FINSTREAM_GC_TUNE"] = "1"
         tune_gc()
-        print(f"GC as served: frozen at start-up, thresholds {gc.get_threshold()}")
+        print("GC as `finstream serve` sets it: frozen at start-up, thresholds "
+              f"{gc.get_threshold()}" if gc_tuned() else "GC: CPython's defaults (FINSTREAM_GC_TUNE=0)")
+    else:
+        print(f"GC: CPython's defaults, thresholds {gc.get_threshold()}")
     tmp = Path(tempfile.mkdtemp(prefix="finstream-bench-"))
     stores = open_stores(tmp)
     # First, while the heap is fresh (so RSS growth is real): 1,000 idle tailers.

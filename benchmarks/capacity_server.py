@@ -47,7 +47,7 @@ def main() -> None:
     provider = ReplayProvider()
     manager = RunManager(store, lambda: provider, default_toolbox(), Settings(FINSTREAM_DEMO=True))
     app = create_app(manager, ApiSettings(max_streams=100_000))
-    tune_gc()  # as `finstream serve` does (only with FINSTREAM_GC_TUNE=1)
+    tune_gc()  # as `finstream serve` does (unless FINSTREAM_GC_TUNE=0)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 loop=os.environ.get("CAPACITY_LOOP", "auto"))
 

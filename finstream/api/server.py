@@ -25,15 +25,24 @@ def is_loopback(host: str) -> bool:
         return False  # a hostname other than localhost may resolve anywhere
 
 
+def gc_tuned() -> bool:
+    """Whether ``tune_gc`` applies: yes unless ``FINSTREAM_GC_TUNE`` is 0/false/no/off."""
+    return os.environ.get("FINSTREAM_GC_TUNE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def tune_gc() -> None:
     """The garbage collector for a long-running server, once start-up is done: what is alive now
     (modules, the app, pydantic and SQLAlchemy's machinery) goes into the permanent generation,
     so collections no longer walk it, and young collections run less often (a stream allocates
     many short-lived objects; each young collection also walks the events a run holds until
-    they commit). Off unless ``FINSTREAM_GC_TUNE=1``: measured beside the defaults
-    (bench_capacity.py --gc-tune) it brought no consistent gain, from 11% less to 38% more
-    server CPU per stream (docs/notes/perf.md)."""
-    if os.environ.get("FINSTREAM_GC_TUNE", "0").strip().lower() not in ("1", "true", "yes", "on"):
+    they commit). On by default; ``FINSTREAM_GC_TUNE=0`` keeps CPython's defaults.
+
+    Measured beside the defaults (docs/notes/stop-12.md): with a model that streams as fast as the
+    CPU allows, the run machinery without a log went from 0.67 to 0.98 of the bare agent loop's
+    events/s and the SQLite log from 0.59 to 0.72 (``bench_eventlog.py`` with and without
+    ``--cpython-gc``); at a model's pace the server CPU per stream moved by -9% to +8% (noise on
+    this machine, ``bench_capacity.py --gc-default``)."""
+    if not gc_tuned():
         return
     gc.collect()
     gc.freeze()
