@@ -2,6 +2,7 @@
 under 100 ms, and its CPU per stream, measured side by side in one run.
 
     .venv/bin/python benchmarks/bench_capacity.py [--levels 25,50,100,...] [--baseline DIR] [--burst]
+    .venv/bin/python benchmarks/bench_capacity.py --cost-split 50   (set-up vs per-token CPU)
 
 Both servers stream the same replay (capacity_replay.py: 100 text deltas, one every 40 ms, each
 stamped with the time the server's streaming code got it) to their own clients: finstream's real
@@ -97,12 +98,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_level(kind: str, python: Path, url: str, pid: int, n: int, rounds: int, burst: bool) -> dict:
+def run_level(kind: str, python: Path, url: str, pid: int, n: int, rounds: int, burst: bool,
+              env: dict[str, str] | None = None) -> dict:
     before, client_before = cpu_seconds(pid), children_cpu()
     t0 = time.monotonic()
     done = subprocess.run([str(python), str(HERE / "capacity_load.py"), kind, url, str(n), str(rounds),
                            "burst" if burst else "staggered"],
-                          capture_output=True, text=True, timeout=TOKENS * GAP * 20 * rounds + 120)
+                          capture_output=True, text=True, timeout=TOKENS * GAP * 20 * rounds + 120, env=env)
     wall = time.monotonic() - t0
     cpu = cpu_seconds(pid) - before
     client = children_cpu() - client_before  # the load generator's CPU (it must not be the limit)
@@ -116,8 +118,70 @@ def run_level(kind: str, python: Path, url: str, pid: int, n: int, rounds: int, 
     return {"n": n, "ok": ok, "p99_ms": p99(ms), "p50_ms": sorted(ms)[len(ms) // 2] if ms else 0,
             "cpu_per_stream": cpu / (streams * TOKENS * GAP),
             "client_per_stream": client / (streams * TOKENS * GAP),
-            "wall": wall,
+            "wall": wall, "cpu": cpu, "streams": streams,
             "note": result["errors"] if not ok else []}
+
+
+def start_finstream(root: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    # This checkout's benchmark scripts (replay, server) serve every checkout's finstream.
+    proc = subprocess.Popen([sys.executable, str(HERE / "capacity_server.py"), str(port), str(root)],
+                            cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_chainlit(env: dict[str, str], tmp: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([str(BENCH_VENV / "bin" / "chainlit"), "run", str(HERE / "capacity_chainlit_app.py"),
+                             "--headless", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            env={**env, "CHAINLIT_TELEMETRY_ENABLED": "false"})
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+SHORT = 2  # tokens of the short replay of --cost-split
+
+
+def cost_split(n: int, rounds: int, chainlit: bool, tmp: Path) -> None:
+    """Each server's CPU per stream with a 2-token and with the full replay, fresh servers for
+    each: the difference is what the extra tokens cost, the rest is the stream's set-up (and
+    end). Printed as set-up ms per stream and µs per token."""
+    per_stream: dict[tuple[str, int], float] = {}
+    for tokens in (SHORT, TOKENS):
+        env = {**os.environ, "CAPACITY_TOKENS": str(tokens)}
+        servers = {"finstream": start_finstream(ROOT, env, tmp / f"split-fs-{tokens}.log")}
+        if chainlit:
+            servers["chainlit"] = start_chainlit(env, tmp, tmp / f"split-cl-{tokens}.log")
+        try:
+            for kind, (proc, url) in servers.items():
+                wait_up(url + ("/" if kind == "chainlit" else "/healthz"), proc)
+            for kind, (proc, url) in servers.items():
+                r = run_level(kind, Path(sys.executable), url, proc.pid, n, rounds, False, env)
+                if not r["ok"]:
+                    print(f"  {kind} {tokens}-token replay failed: {r['note']}")
+                    continue
+                per_stream[(kind, tokens)] = r["cpu"] / r["streams"]
+        finally:
+            stop([p for p, _ in servers.values()])
+    print(f"\nserver CPU per stream, {n} clients x {rounds} streams, a {SHORT}-token and a {TOKENS}-token replay "
+          "(fresh servers each)")
+    for kind in ("finstream", "chainlit"):
+        if (kind, SHORT) not in per_stream or (kind, TOKENS) not in per_stream:
+            continue
+        token_cost = (per_stream[(kind, TOKENS)] - per_stream[(kind, SHORT)]) / (TOKENS - SHORT)
+        setup = per_stream[(kind, SHORT)] - SHORT * token_cost
+        print(f"  {kind:10s} {per_stream[(kind, TOKENS)] * 1000:6.1f} ms per {TOKENS}-token stream = set-up and end "
+              f"{setup * 1000:5.1f} ms + {token_cost * 1e6:5.0f} µs per token")
 
 
 def main() -> None:
@@ -138,6 +202,9 @@ def main() -> None:
     parser.add_argument("--every-level", action="store_true",
                         help="run every level on every server, also after one failed (CPU per stream "
                         "compared at equal load, over repeated levels such as 50,50,50)")
+    parser.add_argument("--cost-split", type=int, default=0, metavar="N",
+                        help="instead of the levels: N clients on fresh servers with a 2-token and the full "
+                        "replay, to part each server's CPU per stream into set-up and per-token cost")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="finstream-capacity-"))
@@ -147,21 +214,16 @@ def main() -> None:
         variants.append(("fs-gc-def", ROOT, {"FINSTREAM_GC_TUNE": "0"}))
     if args.baseline is not None:
         variants.append(("fs-before", args.baseline.resolve(), {}))
-    for kind, root, env in variants:
-        port = free_port()
-        # This checkout's benchmark scripts (replay, server) serve every checkout's finstream.
-        proc = subprocess.Popen([sys.executable, str(HERE / "capacity_server.py"), str(port), str(root)],
-                                cwd=root, env={**os.environ, **env},
-                                stdout=(tmp / f"{kind}.log").open("wb"), stderr=subprocess.STDOUT)
-        servers[kind] = (proc, f"http://127.0.0.1:{port}", Path(sys.executable))
     cl_python = None if args.no_chainlit else bench_python()
+    if args.cost_split:
+        cost_split(args.cost_split, args.rounds, cl_python is not None, tmp)
+        return
+    for kind, root, env in variants:
+        proc, url = start_finstream(root, {**os.environ, **env}, tmp / f"{kind}.log")
+        servers[kind] = (proc, url, Path(sys.executable))
     if cl_python is not None:
-        port = free_port()
-        cl = subprocess.Popen([str(BENCH_VENV / "bin" / "chainlit"), "run", str(HERE / "capacity_chainlit_app.py"),
-                               "--headless", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp,
-                              stdout=(tmp / "chainlit.log").open("wb"), stderr=subprocess.STDOUT,
-                              env={**os.environ, "CHAINLIT_TELEMETRY_ENABLED": "false"})
-        servers["chainlit"] = (cl, f"http://127.0.0.1:{port}", Path(sys.executable))  # one load generator
+        cl, url = start_chainlit(dict(os.environ), tmp, tmp / "chainlit.log")
+        servers["chainlit"] = (cl, url, Path(sys.executable))  # one load generator
     try:
         for kind, (proc, url, _) in servers.items():
             wait_up(url + ("/" if kind == "chainlit" else "/healthz"), proc)
@@ -214,13 +276,7 @@ def main() -> None:
                     print(f"  {kind} / chainlit: {held[kind] / held['chainlit']:.1f}x (target >= 2x)")
         print(f"load average at end: {os.getloadavg()[0]:.1f}")
     finally:
-        for proc, _, _ in servers.values():
-            proc.terminate()
-        for proc, _, _ in servers.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc for proc, _, _ in servers.values()])
 
 
 if __name__ == "__main__":

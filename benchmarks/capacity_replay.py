@@ -11,10 +11,13 @@ passes text through unread either way."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
-TOKENS = 100
+# bench_capacity.py --cost-split serves a 2-token replay beside this one to part a stream's set-up
+# from its per-token cost; every process of a run (servers, load generator) reads the same value.
+TOKENS = int(os.environ.get("CAPACITY_TOKENS", "100"))
 GAP = 0.04
 _DIGITS = "abcdefghij"
 _ENCODE = str.maketrans("0123456789.", _DIGITS + "x")
