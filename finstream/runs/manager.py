@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 from finstream import events as ev
 from finstream import transcript
 from finstream.agent import CONTINUE_PROMPT, Turn, run_turn, system_prompt
+from finstream.filings.model import Filing
 from finstream.providers.base import Provider
 from finstream.runs.guard import TextGuard, repair_log, storage_ending
 from finstream.runs.options import RunOptions
@@ -30,6 +31,7 @@ from finstream.runs.tail import Tailer, log_listener
 from finstream.runs.writer import EventLogWriter
 from finstream.store import AsyncStore, ConversationBusyError, MessagePatch, NotFoundError, Store
 from finstream.store.group_commit import GroupCommitter
+from finstream.store.records import DocumentInfo, Message
 from finstream.store.records import Turn as ClaimedTurn
 from finstream.store.transcript import ApiMessage
 from finstream.store.versions import Pair, history_pairs, root_of, threads
@@ -189,9 +191,12 @@ class RunManager:
     ) -> list[dict]:
         """A conversation from before the transcript existed: its text history, written into the
         transcript once (so every later request starts from the same messages). [] otherwise."""
-        if await self.store.api_messages(conversation_id):
+        has_transcript, messages, exists = await self.store.run(_history_sources, self.store.sync, conversation_id)
+        if has_transcript:
             return []
-        history = await self._history(conversation_id, until=until, before_root=before_root)
+        if not exists:
+            raise NotFoundError(f"conversation {conversation_id}: not found")
+        history = _history(messages, until=until, before_root=before_root)
         if until is not None and history and history[-1]["role"] == "assistant":
             history.pop()  # continuing: the message's own text goes back as its partial
         return history
@@ -234,49 +239,18 @@ class RunManager:
         rows = [*legacy, {"role": "user", "content": text}]
         return await self._launch(turn, rows, "", options, before_root=root)
 
-    async def _history(
-        self, conversation_id: str, until: str | None = None, *, before_root: str | None = None
-    ) -> list[dict]:
-        """Anthropic-format history from earlier messages (text only), alternating roles: the
-        current version of each exchange (see finstream/store/versions.py)."""
-        messages = await self.store.list_messages(conversation_id)
-        if not messages and await self.store.get_conversation(conversation_id) is None:
-            raise NotFoundError(f"conversation {conversation_id}: not found")
-        if until is not None:
-            root = root_of(messages, until)
-            chosen = history_pairs(messages, before_root=root)
-            own = next((p for t in threads(messages) if t.root == root for p in t.versions
-                        if p.answer is not None and p.answer.id == until), None)
-            if own is not None:
-                chosen.append(Pair(own.question, None))
-        else:
-            chosen = history_pairs(messages, before_root=before_root)
-        out: list[dict] = []
-        for m in (m for p in chosen for m in (p.question, p.answer) if m is not None):
-            if not m.text.strip():
-                continue
-            if out and out[-1]["role"] == m.role:
-                out[-1]["content"] += "\n\n" + m.text  # the API wants roles to alternate
-            else:
-                out.append({"role": m.role, "content": m.text})
-        if out and out[0]["role"] == "assistant":
-            out.pop(0)
-        if out and out[-1]["role"] == "user" and until is None:
-            out.pop()  # an unanswered question: the new one replaces it
-        return out
-
     async def _transcript(
         self, conversation_id: str, message_id: str, before_root: str | None
     ) -> list[ApiMessage]:
         """The transcript rows this answer builds on: those of the current version of each
         earlier exchange (before ``before_root``, the exchange asked again, when given) and its
         own. Versions left behind by an edit or a regenerate are kept but not sent."""
-        messages = await self.store.list_messages(conversation_id)
+        messages, rows = await self.store.run(_messages_and_transcript, self.store.sync, conversation_id)
         order = [p.answer.id for p in history_pairs(messages, before_root=before_root)
                  if p.answer is not None and p.answer.id != message_id]
         order.append(message_id)
         groups: dict[str, list[ApiMessage]] = {mid: [] for mid in order}
-        for row in await self.store.api_messages(conversation_id):
+        for row in rows:
             if row.message_id in groups:
                 groups[row.message_id].append(row)
         # Each exchange at the place it was first asked (an edit keeps its place), rows in order.
@@ -292,10 +266,9 @@ class RunManager:
         self.live.add(run)
         limits = (options or RunOptions()).resolve(self.settings)
         try:
-            filings = await self.store.filings(conversation_id)
+            filings, documents = await self.store.run(_filings_and_documents, self.store.sync, conversation_id)
             counts = await self._artifact_counts(message_id) if prefix or seq_start > 1 else {}
-            failed = [{"filename": d.filename, "error": d.error}
-                      for d in await self.store.list_documents(conversation_id) if d.error]
+            failed = [{"filename": d.filename, "error": d.error} for d in documents if d.error]
             await self.store.append_api_messages(conversation_id, message_id, rows)
             model = limits["model"] or getattr(self.settings, "model", None)
             history = transcript.prepare(
@@ -469,3 +442,50 @@ class RunManager:
             "artifacts": [{"kind": a.kind, "index": a.index, "seq": a.seq, "data": a.data} for a in arts],
             "verification": checks,  # the text's numbers, checked (artifacts carry their own)
         }
+
+
+# Reads the manager makes together, each pair in one trip to the store's threads (a trip costs
+# more CPU than a small read itself).
+
+
+def _history_sources(store: Store, conversation_id: str) -> tuple[bool, list[Message], bool]:
+    """Whether the conversation has a transcript; if not, its messages and whether it exists."""
+    if store.has_api_messages(conversation_id):
+        return True, [], True
+    messages = store.list_messages(conversation_id)
+    return False, messages, bool(messages) or store.get_conversation(conversation_id) is not None
+
+
+def _filings_and_documents(store: Store, conversation_id: str) -> tuple[list[Filing], list[DocumentInfo]]:
+    return store.filings(conversation_id), store.list_documents(conversation_id)
+
+
+def _messages_and_transcript(store: Store, conversation_id: str) -> tuple[list[Message], list[ApiMessage]]:
+    return store.list_messages(conversation_id), store.api_messages(conversation_id)
+
+
+def _history(messages: list[Message], *, until: str | None = None, before_root: str | None = None) -> list[dict]:
+    """Anthropic-format history from earlier messages (text only), alternating roles: the
+    current version of each exchange (see finstream/store/versions.py)."""
+    if until is not None:
+        root = root_of(messages, until)
+        chosen = history_pairs(messages, before_root=root)
+        own = next((p for t in threads(messages) if t.root == root for p in t.versions
+                    if p.answer is not None and p.answer.id == until), None)
+        if own is not None:
+            chosen.append(Pair(own.question, None))
+    else:
+        chosen = history_pairs(messages, before_root=before_root)
+    out: list[dict] = []
+    for m in (m for p in chosen for m in (p.question, p.answer) if m is not None):
+        if not m.text.strip():
+            continue
+        if out and out[-1]["role"] == m.role:
+            out[-1]["content"] += "\n\n" + m.text  # the API wants roles to alternate
+        else:
+            out.append({"role": m.role, "content": m.text})
+    if out and out[0]["role"] == "assistant":
+        out.pop(0)
+    if out and out[-1]["role"] == "user" and until is None:
+        out.pop()  # an unanswered question: the new one replaces it
+    return out

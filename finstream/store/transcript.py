@@ -18,6 +18,7 @@ _NEXT_IDX = sa.select(sa.func.coalesce(sa.func.max(t.api_messages.c.idx), 0) + 1
     t.api_messages.c.conversation_id == sa.bindparam("cid")
 )
 _INSERT = t.api_messages.insert()
+_ANY = sa.select(sa.literal(1)).where(t.api_messages.c.conversation_id == sa.bindparam("cid")).limit(1)
 _ROWS = (
     sa.select(t.api_messages)
     .where(t.api_messages.c.conversation_id == sa.bindparam("cid"))
@@ -52,6 +53,11 @@ class TranscriptMixin(StoreParts):
                  "role": m["role"], "content": m["content"], "meta": meta or {}}
                 for i, m in enumerate(messages)
             ])
+
+    def has_api_messages(self, conversation_id: str) -> bool:
+        """Whether the conversation has a transcript (without reading it)."""
+        with self._read() as conn:
+            return conn.execute(_ANY, {"cid": conversation_id}).first() is not None
 
     def api_messages(self, conversation_id: str) -> list[ApiMessage]:
         with self._read() as conn:

@@ -46,3 +46,44 @@ async def test_regenerate_and_edit_ask_again_with_the_right_history(sqlite_db):
         env.provider.assert_consumed()
     finally:
         await env.close()
+
+
+async def test_a_conversation_from_before_the_transcript_is_asked_with_its_text_history(db):
+    """Messages without transcript rows (written before the transcript existed): the next question
+    goes to the model after their text, alternating roles, and that history is written into the
+    transcript once, so the question after it builds on the same rows."""
+    from finstream.store import MessagePatch
+
+    env = Env(db)
+    try:
+        cid = env.store.create_conversation().id
+        old = env.store.begin_turn(cid, "Revenue?")
+        env.store.append_batch(cid, [], message_id=old.assistant.id,
+                               patch=MessagePatch(append_text="Revenue was $1B.", status="complete", release=True))
+        assert not env.store.has_api_messages(cid)
+        env.provider.add(text_step("Margins were 40%."), text_step("Cash was $2B."))
+        await finish(env, cid, await env.manager.start(cid, "Margins?"))
+        assert env.provider.requests[0].messages == [
+            {"role": "user", "content": "Revenue?"},
+            {"role": "assistant", "content": "Revenue was $1B."},
+            {"role": "user", "content": "Margins?"},
+        ]
+        await finish(env, cid, await env.manager.start(cid, "Cash?"))
+        assert env.provider.requests[1].messages[:3] == env.provider.requests[0].messages
+        assert env.provider.requests[1].messages[-1] == {"role": "user", "content": "Cash?"}
+        env.provider.assert_consumed()
+    finally:
+        await env.close()
+
+
+async def test_asking_in_a_conversation_that_does_not_exist_is_not_found(db):
+    import pytest
+
+    from finstream.store import NotFoundError
+
+    env = Env(db)
+    try:
+        with pytest.raises(NotFoundError):
+            await env.manager.start("no-such-conversation", "Revenue?")
+    finally:
+        await env.close()

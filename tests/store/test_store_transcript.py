@@ -43,3 +43,13 @@ async def test_rows_go_with_their_conversation(astore: TranscriptStore):
     await astore.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
     assert await astore.delete_conversation(c.id)
     assert await astore.api_messages(c.id) == []
+
+
+def test_has_api_messages_tells_without_reading(store):
+    """The ask's set-up checks whether a conversation has a transcript before it reads any of it."""
+    c, other = store.create_conversation(), store.create_conversation()
+    assert not store.has_api_messages(c.id) and not store.has_api_messages("no-such-conversation")
+    store.append_api_messages(c.id, "m1", [{"role": "user", "content": "Revenue?"}])
+    assert store.has_api_messages(c.id) and not store.has_api_messages(other.id)
+    assert store.delete_conversation(c.id)
+    assert not store.has_api_messages(c.id)
