@@ -46,7 +46,6 @@ class GroupCommitter:
         # bounded (batches queue and go together); a lone stream waits at most this long.
         self.min_gap = min_gap
         self._grouped = hasattr(sink, "submit") and hasattr(sink, "sync")
-        self._cancelled = False  # cancelled while a write ran on: stop once it is settled
         self._last_end = 0.0
         self._writers: list[Enlisted] = []
         self._queue: list[tuple[Item, asyncio.Future[None]]] = []
@@ -89,8 +88,7 @@ class GroupCommitter:
                 outcomes = await self._write(items)
                 self._last_end = loop.time()
                 self._settle_all(queued, givers, outcomes)
-                if self._cancelled:  # (see _in_thread) everyone is told: now stop
-                    self._cancelled = False
+                if _cancelling():  # (see _in_thread) everyone is told: now stop
                     raise asyncio.CancelledError
         finally:
             self._task = None
@@ -111,8 +109,7 @@ class GroupCommitter:
         except asyncio.CancelledError:
             if job.cancelled():  # it had not started: nothing was written
                 raise
-            self._cancelled = True
-            await asyncio.wrap_future(job)
+            await asyncio.wrap_future(job)  # the task stays cancelling: _drain stops after this
 
     @staticmethod
     def _settle_all(queued: list[tuple[Item, asyncio.Future[None]]], givers: list[Enlisted],
@@ -129,7 +126,7 @@ class GroupCommitter:
             try:
                 await self._in_thread(self.sink.sync.append_batches, items)
             except Exception as exc:
-                if len(items) == 1 or self._cancelled:
+                if len(items) == 1 or _cancelling():  # (cancelled: no retries one by one)
                     return [exc] * len(items)
             else:
                 self.groups += 1
@@ -146,6 +143,12 @@ class GroupCommitter:
                 self.groups += 1
                 self.batches += 1
         return outcomes
+
+
+def _cancelling() -> bool:
+    """Whether the running task has been asked to stop (a cancellation caught, not yet honoured)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
